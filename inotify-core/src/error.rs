@@ -1,0 +1,115 @@
+//! Context for system-call errors: the path and, for resource limits, the
+//! `/proc/sys/fs/inotify` value to raise.
+//!
+//! Errors stay `std::io::Error` with the original kind; the context is a
+//! wrapped [`ContextError`] whose `source()` is the original OS error, so
+//! callers can still get the errno with [`raw_os_error`].
+
+use std::fmt;
+use std::io;
+use std::path::Path;
+
+use crate::limits::Limit;
+
+/// An OS error plus what we were doing and what to do about it.
+#[derive(Debug)]
+pub struct ContextError {
+    message: String,
+    source: io::Error,
+}
+
+impl ContextError {
+    /// The errno of the underlying system call, if any.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        self.source.raw_os_error()
+    }
+}
+
+impl fmt::Display for ContextError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ContextError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// The errno behind `err`, looking through the context this crate adds.
+///
+/// ```
+/// use inotify_core::{raw_os_error, Inotify, WatchMask};
+/// let inotify = Inotify::init()?;
+/// let err = inotify.add_watch("/no/such/path", WatchMask::CREATE).unwrap_err();
+/// assert_eq!(raw_os_error(&err), Some(libc_enoent()));
+/// assert!(err.to_string().contains("/no/such/path"));
+/// # fn libc_enoent() -> i32 { 2 }
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn raw_os_error(err: &io::Error) -> Option<i32> {
+    err.raw_os_error().or_else(|| {
+        err.get_ref()
+            .and_then(|inner| inner.downcast_ref::<ContextError>())
+            .and_then(ContextError::raw_os_error)
+    })
+}
+
+/// Wraps `source` with `message`, keeping its kind.
+pub(crate) fn with_context(message: String, source: io::Error) -> io::Error {
+    io::Error::new(source.kind(), ContextError { message, source })
+}
+
+/// The hint for a limit: `(max_user_watches = 8192); raise /proc/...`.
+fn limit_hint(limit: Limit) -> String {
+    let current = limit
+        .read()
+        .map_or_else(|_| "unknown".to_owned(), |v| v.to_string());
+    format!(
+        "({} = {current}); raise {}",
+        limit.name(),
+        limit.path().display()
+    )
+}
+
+/// Context for a failed `inotify_add_watch` on `path`.
+pub(crate) fn add_watch_error(path: &Path, source: io::Error) -> io::Error {
+    let message = match source.raw_os_error() {
+        Some(libc::ENOSPC) => format!(
+            "cannot watch {}: inotify watch limit reached {}",
+            path.display(),
+            limit_hint(Limit::MaxUserWatches)
+        ),
+        Some(libc::EEXIST) => format!(
+            "cannot watch {}: already watched and IN_MASK_CREATE was given",
+            path.display()
+        ),
+        _ => format!("cannot watch {}: {source}", path.display()),
+    };
+    with_context(message, source)
+}
+
+/// Context for a failed `inotify_init1`.
+pub(crate) fn init_error(source: io::Error) -> io::Error {
+    let message = match source.raw_os_error() {
+        Some(libc::EMFILE) => format!(
+            "cannot create an inotify instance: instance limit reached {} \
+             (or the process ran out of file descriptors: see ulimit -n)",
+            limit_hint(Limit::MaxUserInstances)
+        ),
+        _ => format!("cannot create an inotify instance: {source}"),
+    };
+    with_context(message, source)
+}
+
+/// Context for a failed `inotify_rm_watch`.
+pub(crate) fn rm_watch_error(wd: i32, source: io::Error) -> io::Error {
+    let message = match source.raw_os_error() {
+        Some(libc::EINVAL) => {
+            format!("cannot remove watch {wd}: no such watch on this inotify instance")
+        }
+        _ => format!("cannot remove watch {wd}: {source}"),
+    };
+    with_context(message, source)
+}

@@ -1,0 +1,145 @@
+//! The only module of `inotify-core` with `unsafe` code: one thin
+//! `io::Result` wrapper per system call the crate makes.
+//!
+//! Each wrapper checks the return value and turns -1 into
+//! `io::Error::last_os_error()`; none retries EINTR, so that callers (and the
+//! fault-injection seam in [`crate::fault`]) see every interruption and decide.
+#![allow(
+    unsafe_code,
+    reason = "this module is the audited home of every syscall"
+)]
+
+use std::ffi::CStr;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+use crate::fault::{self, Op};
+
+/// Converts a C return value of -1 into the thread's errno.
+fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
+    if ret == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// Takes ownership of a descriptor just returned by the kernel.
+fn own(fd: RawFd) -> OwnedFd {
+    // SAFETY:
+    // - known: `fd` was returned by a successful init call just now, so it is
+    //   an open descriptor that nothing else in this process owns yet.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+/// `inotify_init1(IN_CLOEXEC [| IN_NONBLOCK])`.
+pub(crate) fn inotify_init1(nonblocking: bool) -> io::Result<OwnedFd> {
+    fault::check(Op::Init)?;
+    let mut flags = inotify_sys::IN_CLOEXEC;
+    if nonblocking {
+        flags |= inotify_sys::IN_NONBLOCK;
+    }
+    // SAFETY:
+    // - known: the call takes only an integer and touches no memory of ours.
+    let fd = check(unsafe { inotify_sys::inotify_init1(flags) })?;
+    Ok(own(fd))
+}
+
+/// `inotify_add_watch(fd, path, mask)`; returns the raw watch descriptor.
+pub(crate) fn inotify_add_watch(fd: BorrowedFd<'_>, path: &CStr, mask: u32) -> io::Result<i32> {
+    fault::check(Op::AddWatch)?;
+    // SAFETY:
+    // - known: `path` is a valid NUL-terminated string that outlives the call;
+    //   `fd` is borrowed, so it stays open for the duration of the call.
+    // - trusted: the kernel only reads `path` and does not keep the pointer.
+    check(unsafe { inotify_sys::inotify_add_watch(fd.as_raw_fd(), path.as_ptr(), mask) })
+}
+
+/// `inotify_rm_watch(fd, wd)`.
+pub(crate) fn inotify_rm_watch(fd: BorrowedFd<'_>, wd: i32) -> io::Result<()> {
+    fault::check(Op::RmWatch)?;
+    // SAFETY:
+    // - known: integers only; `fd` is borrowed and open for the call.
+    check(unsafe { inotify_sys::inotify_rm_watch(fd.as_raw_fd(), wd) }).map(drop)
+}
+
+/// `read(fd, buf)`; returns the number of bytes the kernel wrote.
+pub(crate) fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    let limit = fault::check_read(buf.len())?;
+    let len = buf.len().min(limit);
+    // SAFETY:
+    // - known: `buf` is a live, exclusively borrowed slice of at least `len`
+    //   bytes, so the kernel may write anywhere in `[ptr, ptr + len)`.
+    // - trusted: the kernel writes at most `len` bytes and reports how many.
+    let ret = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), len) };
+    usize::try_from(ret).map_err(|_| io::Error::last_os_error())
+}
+
+/// `ioctl(fd, FIONREAD, &n)`: bytes queued and ready to read.
+///
+/// The kernel walks its whole event queue under a lock to answer, so this is
+/// never called on the default read path.
+pub(crate) fn fionread(fd: BorrowedFd<'_>) -> io::Result<usize> {
+    fault::check(Op::Fionread)?;
+    let mut n: libc::c_int = 0;
+    // SAFETY:
+    // - known: `n` is a live `c_int`, the type FIONREAD stores into.
+    // - trusted: the kernel writes exactly one `int` through the pointer.
+    check(unsafe { libc::ioctl(fd.as_raw_fd(), inotify_sys::FIONREAD, &raw mut n) })?;
+    usize::try_from(n).map_err(|_| io::Error::from(io::ErrorKind::InvalidData))
+}
+
+/// `poll(fds, timeout_ms)` for readability; returns how many are ready.
+pub(crate) fn poll(fds: &mut [libc::pollfd], timeout_ms: libc::c_int) -> io::Result<usize> {
+    fault::check(Op::Poll)?;
+    let nfds = libc::nfds_t::try_from(fds.len())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY:
+    // - known: `fds` is an exclusively borrowed slice of `nfds` pollfd
+    //   structures; the kernel reads `fd`/`events` and writes `revents` only.
+    let ready = check(unsafe { libc::poll(fds.as_mut_ptr(), nfds, timeout_ms) })?;
+    usize::try_from(ready).map_err(|_| io::Error::from(io::ErrorKind::InvalidData))
+}
+
+/// `eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)`.
+pub(crate) fn eventfd() -> io::Result<OwnedFd> {
+    // SAFETY:
+    // - known: integers only; the returned descriptor is new.
+    let fd = check(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
+    Ok(own(fd))
+}
+
+/// Writes one 8-byte counter increment to an eventfd.
+pub(crate) fn eventfd_write(fd: BorrowedFd<'_>, value: u64) -> io::Result<()> {
+    let bytes = value.to_ne_bytes();
+    // SAFETY:
+    // - known: `bytes` is a live 8-byte array; the kernel only reads it.
+    let ret = unsafe { libc::write(fd.as_raw_fd(), bytes.as_ptr().cast(), bytes.len()) };
+    if ret == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Reads (and so resets) an eventfd counter.
+pub(crate) fn eventfd_read(fd: BorrowedFd<'_>) -> io::Result<u64> {
+    let mut bytes = [0u8; 8];
+    // SAFETY:
+    // - known: `bytes` is a live, exclusively borrowed 8-byte array.
+    // - trusted: an eventfd read writes exactly 8 bytes or fails.
+    let ret = unsafe { libc::read(fd.as_raw_fd(), bytes.as_mut_ptr().cast(), bytes.len()) };
+    if ret == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(u64::from_ne_bytes(bytes))
+    }
+}
+
+/// Whether `O_NONBLOCK` is set on the open file description.
+pub(crate) fn is_nonblocking(fd: BorrowedFd<'_>) -> io::Result<bool> {
+    // SAFETY:
+    // - known: F_GETFL takes no pointer argument; `fd` is open.
+    let flags = check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) })?;
+    Ok(flags & libc::O_NONBLOCK != 0)
+}

@@ -1,0 +1,22 @@
+//! Raw declarations of the Linux inotify ABI: constants, the `inotify_event`
+//! header and the four system calls, with no logic at all.
+//!
+//! This is the bottom layer of the workspace. Everything here mirrors
+//! `<sys/inotify.h>` and `inotify(7)` one to one; `cargo xtask check-abi`
+//! compiles a C program against the system header and fails if any value
+//! here drifts from it. Safe wrappers live in `inotify-core`.
+//!
+//! ```
+//! use inotify_sys::{IN_CLOSE, IN_CLOSE_NOWRITE, IN_CLOSE_WRITE};
+//! assert_eq!(IN_CLOSE, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE);
+//! ```
+#![no_std]
+#![deny(missing_docs)]
+
+mod constants;
+mod functions;
+mod types;
+
+pub use constants::*;
+pub use functions::*;
+pub use types::*;
