@@ -220,6 +220,9 @@ impl EventKind {
     }
 }
 
+/// Every bit that names an event kind (as opposed to a flag like ISDIR).
+const EVENT_BITS: u32 = ffi::IN_ALL_EVENTS | ffi::IN_UNMOUNT | ffi::IN_Q_OVERFLOW | ffi::IN_IGNORED;
+
 /// One entry of the name table shared by `Display` and parsing.
 struct Name {
     bits: u32,
@@ -484,10 +487,24 @@ impl EventMask {
         if bits & ffi::IN_IGNORED != 0 {
             return EventKind::Ignored;
         }
-        EventKind::ALL
-            .iter()
-            .find(|(_, bit)| bits & bit != 0)
-            .map_or(EventKind::Unknown, |(kind, _)| *kind)
+        // The lowest event bit decides; this runs once per event on the
+        // dispatch path, so it is a bit scan, not a table search.
+        match (bits & EVENT_BITS).trailing_zeros() {
+            0 => EventKind::Access,
+            1 => EventKind::Modify,
+            2 => EventKind::Attrib,
+            3 => EventKind::CloseWrite,
+            4 => EventKind::CloseNowrite,
+            5 => EventKind::Open,
+            6 => EventKind::MovedFrom,
+            7 => EventKind::MovedTo,
+            8 => EventKind::Create,
+            9 => EventKind::Delete,
+            10 => EventKind::DeleteSelf,
+            11 => EventKind::MoveSelf,
+            13 => EventKind::Unmount,
+            _ => EventKind::Unknown,
+        }
     }
 
     /// Whether the subject of the event is a directory.
@@ -558,5 +575,11 @@ mod tests {
         assert_eq!(EventMask::empty().kind(), EventKind::Unknown);
         assert_eq!(EventKind::CloseWrite.kernel_name(), "IN_CLOSE_WRITE");
         assert_eq!(EventMask::from(EventKind::MovedTo), EventMask::MOVED_TO);
+        for (kind, bit) in EventKind::ALL {
+            assert_eq!(
+                EventMask::from_bits_retain(bit | ffi::IN_ISDIR).kind(),
+                kind
+            );
+        }
     }
 }
