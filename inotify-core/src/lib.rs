@@ -50,6 +50,8 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "tokio")]
+mod async_tokio;
 mod buffer;
 mod error;
 mod event;
@@ -57,6 +59,8 @@ pub mod fault;
 mod inotify;
 mod limits;
 mod mask;
+#[cfg(feature = "mio")]
+mod mio_source;
 mod parse;
 mod poll;
 mod record;
@@ -68,6 +72,8 @@ mod walk;
 mod watch;
 mod watcher;
 
+#[cfg(feature = "tokio")]
+pub use async_tokio::{AsyncInotify, EventStream, OwnedEvent, RegisterError};
 pub use buffer::EventBuffer;
 pub use error::{ContextError, raw_os_error};
 pub use event::Event;

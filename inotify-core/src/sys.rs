@@ -143,3 +143,21 @@ pub(crate) fn is_nonblocking(fd: BorrowedFd<'_>) -> io::Result<bool> {
     let flags = check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) })?;
     Ok(flags & libc::O_NONBLOCK != 0)
 }
+
+/// Registers an inotify instance with tokio's reactor (`AsyncFd::register`).
+///
+/// On failure the instance comes back with the reactor's error, so a caller
+/// that passed ownership loses nothing.
+#[cfg(feature = "tokio")]
+pub(crate) fn register_async_fd(
+    inotify: crate::Inotify,
+) -> Result<tokio::io::unix::AsyncFd<crate::Inotify>, (crate::Inotify, io::Error)> {
+    // SAFETY:
+    // - known: `Inotify` owns its `OwnedFd`; `as_raw_fd` returns that field,
+    //   which no method replaces, so it is the same open descriptor until the
+    //   `AsyncFd` drops the `Inotify` or hands it back with `into_inner`.
+    // - known: the async module never exposes `AsyncFd::get_mut`, so nothing
+    //   can swap the `Inotify` out from under the registration.
+    unsafe { tokio::io::unix::AsyncFd::register(inotify) }
+        .map_err(tokio::io::unix::AsyncFdRegisterError::into_parts)
+}
