@@ -13,6 +13,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -207,6 +208,108 @@ impl AsyncInotify {
             // Readiness was stale and is now cleared: poll again, which
             // registers the waker for the next edge.
         }
+    }
+}
+
+/// Readiness of any owned descriptor on tokio's reactor: the safe form of
+/// `AsyncFd::register` for an [`OwnedFd`], for layers that read through
+/// their own code (a notifier draining a duplicate of its inotify fd, an
+/// eventfd [`crate::Waker`]) yet must wait without a thread.
+///
+/// The protocol is tokio's: [`AsyncReadiness::poll_read_with`] runs the
+/// caller's read once the descriptor is readable, and a read that fails with
+/// `WouldBlock` clears the readiness and parks the task until the next edge.
+///
+/// ```
+/// use std::os::fd::AsFd;
+/// use inotify_core::{AsyncReadiness, Waker};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let waker = Waker::new()?;
+/// let readiness = AsyncReadiness::new(waker.as_fd().try_clone_to_owned()?)?;
+/// waker.wake()?;
+/// // Runs `reset` when readable; `false` (nothing pending) would park.
+/// readiness
+///     .read_with(|_fd| {
+///         if waker.reset()? {
+///             Ok(())
+///         } else {
+///             Err(std::io::ErrorKind::WouldBlock.into())
+///         }
+///     })
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct AsyncReadiness {
+    /// Invariant: the `OwnedFd` is never replaced (no `get_mut` here), as
+    /// `sys::register_owned_fd` requires.
+    fd: AsyncFd<OwnedFd>,
+}
+
+impl AsyncReadiness {
+    /// Registers `fd` (which should be non-blocking) for readability with
+    /// the current runtime. Dropping the result deregisters and closes it.
+    ///
+    /// # Errors
+    /// `Other` outside a tokio runtime; the reactor's error (the descriptor
+    /// is then closed).
+    ///
+    /// # Panics
+    /// As [`AsyncInotify::new`].
+    pub fn new(fd: OwnedFd) -> io::Result<Self> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(io::Error::other(
+                "AsyncReadiness must be created inside a tokio runtime",
+            ));
+        }
+        match sys::register_owned_fd(fd) {
+            Ok(fd) => Ok(AsyncReadiness { fd }),
+            Err((_fd, error)) => Err(error),
+        }
+    }
+
+    /// Waits for readability, then runs `read`; on `WouldBlock` clears the
+    /// readiness and waits for the next edge. `Pending` registers `cx`'s
+    /// waker (only the latest waker is kept: poll from one task).
+    ///
+    /// # Errors
+    /// `read`'s errors other than `WouldBlock`, and reactor errors.
+    pub fn poll_read_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        mut read: impl FnMut(BorrowedFd<'_>) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            let mut guard = ready!(self.fd.poll_read_ready(cx))?;
+            if let Ok(result) = guard.try_io(|fd| read(fd.get_ref().as_fd())) {
+                return Poll::Ready(result);
+            }
+        }
+    }
+
+    /// The async form of [`AsyncReadiness::poll_read_with`]; cancel-safe
+    /// as long as `read` is (it runs within a single poll).
+    ///
+    /// # Errors
+    /// As [`AsyncReadiness::poll_read_with`].
+    pub async fn read_with<R>(
+        &self,
+        mut read: impl FnMut(BorrowedFd<'_>) -> io::Result<R>,
+    ) -> io::Result<R> {
+        poll_fn(|cx| self.poll_read_with(cx, &mut read)).await
+    }
+
+    /// Deregisters and returns the descriptor, still open.
+    pub fn into_inner(self) -> OwnedFd {
+        self.fd.into_inner()
+    }
+}
+
+impl AsFd for AsyncReadiness {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.get_ref().as_fd()
     }
 }
 

@@ -73,7 +73,7 @@ mod watch;
 mod watcher;
 
 #[cfg(feature = "tokio")]
-pub use async_tokio::{AsyncInotify, EventStream, OwnedEvent, RegisterError};
+pub use async_tokio::{AsyncInotify, AsyncReadiness, EventStream, OwnedEvent, RegisterError};
 pub use buffer::EventBuffer;
 pub use error::{ContextError, raw_os_error};
 pub use event::Event;

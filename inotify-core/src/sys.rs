@@ -161,3 +161,17 @@ pub(crate) fn register_async_fd(
     unsafe { tokio::io::unix::AsyncFd::register(inotify) }
         .map_err(tokio::io::unix::AsyncFdRegisterError::into_parts)
 }
+
+/// Registers an owned descriptor with tokio's reactor (`AsyncFd::register`);
+/// see [`register_async_fd`].
+#[cfg(feature = "tokio")]
+pub(crate) fn register_owned_fd(
+    fd: OwnedFd,
+) -> Result<tokio::io::unix::AsyncFd<OwnedFd>, (OwnedFd, io::Error)> {
+    // SAFETY:
+    // - known: an `OwnedFd` is open until dropped and its `as_raw_fd` never
+    //   changes; `AsyncReadiness` never exposes `AsyncFd::get_mut`, so the
+    //   `OwnedFd` is dropped (or handed back) only by the `AsyncFd` itself.
+    unsafe { tokio::io::unix::AsyncFd::register(fd) }
+        .map_err(tokio::io::unix::AsyncFdRegisterError::into_parts)
+}

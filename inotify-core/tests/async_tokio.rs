@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::future::{Future, poll_fn};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -348,4 +348,40 @@ fn new_outside_runtime_is_an_error() {
     let _serial = serial();
     let err = AsyncInotify::new().expect_err("no runtime");
     assert!(err.to_string().contains("tokio runtime"), "{err}");
+}
+
+#[test]
+fn readiness_wakes_for_a_waker_and_closes_only_its_duplicate() {
+    run(async {
+        let fds_before = open_fds();
+        let waker = inotify_core::Waker::new().expect("eventfd");
+        let dup = waker.as_fd().try_clone_to_owned().expect("dup");
+        let raw = dup.as_raw_fd();
+        let readiness = inotify_core::AsyncReadiness::new(dup).expect("register");
+        let reset = |_fd: std::os::fd::BorrowedFd<'_>| {
+            if waker.reset()? {
+                Ok(())
+            } else {
+                Err(std::io::ErrorKind::WouldBlock.into())
+            }
+        };
+        {
+            let mut wait = std::pin::pin!(readiness.read_with(reset));
+            let first = poll_fn(|cx| Poll::Ready(wait.as_mut().poll(cx).is_pending())).await;
+            assert!(first, "nothing pending yet");
+            let wake_from = std::thread::scope(|scope| scope.spawn(|| waker.wake()).join());
+            wake_from.expect("waking thread").expect("wake");
+            timeout(DEADLINE, wait)
+                .await
+                .expect("woken")
+                .expect("reset");
+        }
+        assert_eq!(open_fds(), fds_before + 2);
+        let back = readiness.into_inner();
+        assert_eq!(back.as_raw_fd(), raw, "into_inner hands the same fd back");
+        drop(back);
+        assert!(!is_open(raw));
+        waker.wake().expect("the original waker is untouched");
+        assert!(waker.reset().expect("reset"));
+    });
 }
