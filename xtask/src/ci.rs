@@ -1,0 +1,55 @@
+//! `cargo xtask ci`: every check CI runs, in order, stopping at the first
+//! failure: fmt, clippy, the ABI check, tidy, the tests and the docs.
+//!
+//! `.ci/run` is the CI entry point (it also installs system packages and
+//! runs the serial and release-only suites); this task is the same gate for
+//! a developer's machine.
+
+use std::path::Path;
+use std::process::Command;
+
+/// Runs `cargo <args>` in `root` with extra environment; fails on non-zero.
+fn cargo(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    let program = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    eprintln!("xtask ci: cargo {}", args.join(" "));
+    let status = Command::new(&program)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`cargo {}` failed ({status})", args.join(" ")))
+    }
+}
+
+/// Runs every step.
+pub fn run(root: &Path) -> Result<(), String> {
+    cargo(root, &["fmt", "--all", "--check"], &[])?;
+    cargo(
+        root,
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
+    eprintln!("xtask ci: check-abi");
+    crate::abi::run()?;
+    eprintln!("xtask ci: tidy");
+    crate::tidy::run(root)?;
+    cargo(root, &["test", "--workspace"], &[])?;
+    cargo(
+        root,
+        &["doc", "--workspace", "--no-deps"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )?;
+    eprintln!("xtask ci: all steps passed");
+    Ok(())
+}
