@@ -1,7 +1,152 @@
-//! pyinotify's model (WatchManager, Notifier, ProcessEvent) on top of
-//! `inotify-core`. Placeholder until the inotify-notify issue lands: for now
-//! it only re-exports the core types a user of this crate needs.
+//! pyinotify's model in Rust — [`WatchManager`], [`Notifier`],
+//! [`ThreadedNotifier`], [`ProcessEvent`] handlers — on top of
+//! `inotify-core`, with recursive trees that never lose track.
+//!
+//! This crate sits on `inotify-core` (the safe syscall layer and its
+//! `Watcher`/`WatchTable` bookkeeping, reused here with per-watch data) and
+//! under `inotify-cli`. It re-exports the core types it exposes, so a user
+//! depends on this crate alone.
+//!
+//! # Quick start
+//!
+//! ```
+//! use inotify_notify::{Event, Notifier, WatchManager, WatchMask, WatchOptions};
+//! use std::time::Duration;
+//! # let dir = std::env::temp_dir().join(format!("notify-quick-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir)?;
+//! let wm = WatchManager::new()?;
+//! let options = WatchOptions { rec: true, auto_add: true, ..WatchOptions::default() };
+//! wm.add_watch(&dir, WatchMask::CREATE | WatchMask::DELETE, &options)?;
+//! let mut seen = Vec::new();
+//! let mut notifier = Notifier::new(&wm, |e: &Event| println!("{} {}", e.maskname(), e.pathname.display()))?;
+//! std::fs::create_dir_all(dir.join("a/b"))?; // a, a/b: b may exist before a's watch lands
+//! let deadline = std::time::Instant::now() + Duration::from_secs(5);
+//! notifier.run(|n| {
+//!     seen.push(());
+//!     std::time::Instant::now() > deadline || n.watch_manager().wd(dir.join("a/b")).is_some()
+//! })?;
+//! assert!(wm.wd(dir.join("a/b")).is_some()); // auto-added, scanned, reported
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), inotify_notify::Error>(())
+//! ```
+//!
+//! # Concepts
+//! - [`WatchManager`] holds the watches (a cloneable, thread-safe handle).
+//!   [`WatchManager::add_watch`] takes a mask and [`WatchOptions`]
+//!   (`rec`, `auto_add`, `do_glob`, `quiet`, `exclude_filter`, `proc_fun`).
+//! - A [`Notifier`] reads, runs the bookkeeping ([`EventProcessor`]) and
+//!   dispatches [`Event`]s to a [`ProcessEvent`] handler: the watch's
+//!   `proc_fun` if it has one, else the notifier's default handler.
+//!   [`ThreadedNotifier`] does it on its own thread;
+//!   [`ThreadedNotifier::channel`] sends events to a bounded channel.
+//! - [`EventProcessor`] is the seam for other loops (mio, tokio): call
+//!   [`EventProcessor::process_ready`] when the manager's fd ([`AsFd`](std::os::fd::AsFd))
+//!   or [`WatchManager::pending_fd`] is readable.
+//!
+//! # What the bookkeeping guarantees
+//! A consumer that applies the events it receives to its own picture of
+//! the tree ends with the tree as it is:
+//! - **Auto-add without races**: a directory that appears in an `auto_add`
+//!   watch is watched (parent's mask, handler and filters), then listed;
+//!   every entry found is reported by a synthetic `IN_CREATE` (`IN_ISDIR`
+//!   for directories, [`Event::synthetic`] set), recursively. The names a
+//!   scan reported are remembered until the queue has been drained past the
+//!   scan; a kernel `CREATE`/`MOVED_TO` of such a name in that window is the
+//!   same entry and is dropped, a `DELETE`/`MOVED_FROM` forgets the name.
+//!   So each entry is reported exactly once.
+//! - **Setup does not flood itself**: the directories a walk lists are
+//!   noted, and the `IN_OPEN`/`IN_ACCESS`/`IN_CLOSE_NOWRITE` (with
+//!   `IN_ISDIR`) queued on them before the walk's final drain are dropped —
+//!   including one a user's own `ls` of the same directory caused in that
+//!   window (the known limit). Walks drain the queue every 64 directories.
+//! - **Masks**: the manager adds bits for its own needs (`MOVED_*`,
+//!   `MOVE_SELF` for recursive watches, `CREATE`/`DELETE` for `auto_add`,
+//!   more with snapshots) but dispatches only the kinds the user asked
+//!   for, plus `IN_IGNORED`, `IN_Q_OVERFLOW` and `IN_UNMOUNT` always.
+//! - **Renames**: `MOVED_FROM`/`MOVED_TO` pair by cookie ([`Event::src_pathname`]);
+//!   a watched directory moved within the tree renames its watch and every
+//!   watch below. A `MOVED_FROM` of a watched directory without its
+//!   `MOVED_TO` — by the next event, or at the end of the batch after a
+//!   [`MOVE_GRACE`] wait — moved out of the tree: its watches are removed,
+//!   their events dropped, and their `IN_IGNORED` delivered.
+//! - **Roots**: a deleted root delivers `DELETE_SELF` then `IGNORED`; a
+//!   moved root (its parent is not watched, so nobody can say where it
+//!   went) delivers `MOVE_SELF` and its watches are removed (`IGNORED`
+//!   follows). [`NotifierBuilder::stop_when_empty`] ends the loop when no
+//!   watch is left.
+//! - **Overflow**: `IN_Q_OVERFLOW` (wd −1, empty path) always reaches the
+//!   default handler. With [`NotifierBuilder::rescan_on_overflow`] the
+//!   trees are re-walked against per-directory snapshots and synthetic
+//!   creates, deletes and modifications (size/mtime, or any file an event
+//!   said changed since the last rescan) are emitted.
+//! - **Unknown descriptors**: events of a watch removed before its
+//!   `IGNORED` carry its last path; events of unknown descriptors are
+//!   dropped, never pinned to a path the number may once have meant.
+//!
+//! # inotify gotchas
+//! - **Coalescing**: the kernel merges an event identical to the last one
+//!   queued; never count events to count writes.
+//! - **`IN_Q_OVERFLOW`**: past `max_queued_events` events are lost; see
+//!   `rescan_on_overflow`.
+//! - **`IN_IGNORED`** ends every watch (rm, deletion, unmount, oneshot).
+//! - **Cookies** pair a rename; a move out of the watched set has no
+//!   `MOVED_TO`.
+//! - **Descriptors are per instance**; one object watched through two
+//!   paths has one descriptor.
+//! - **Buffer size**: at least `16 + NAME_MAX + 1` bytes per read.
+//! - **`max_user_watches`** (ENOSPC → [`ErrorKind::WatchLimit`]) and
+//!   **`max_user_instances`** (EMFILE → [`ErrorKind::InstanceLimit`]); the
+//!   messages name the `/proc/sys/fs/inotify` file to raise.
+//!
+//! # pyinotify → Rust
+//!
+//! | pyinotify | here |
+//! |---|---|
+//! | `WatchManager()` | [`WatchManager::new`] |
+//! | `wm.add_watch(path, mask, proc_fun, rec, auto_add, do_glob, quiet, exclude_filter)` | [`WatchManager::add_watch`] with [`WatchOptions`] |
+//! | `wm.update_watch(wd, mask, proc_fun, rec, auto_add)` | [`WatchManager::update_watch`] |
+//! | `wm.rm_watch(wd, rec, quiet)` | [`WatchManager::rm_watch`] |
+//! | `wm.get_wd(path)` / `wm.get_path(wd)` / `wm.get_watch(wd)` | [`WatchManager::wd`] / [`WatchManager::path`] / [`WatchManager::watch`] |
+//! | `wm.watches` | [`WatchManager::watches`] |
+//! | `wm.watch_transient_file(f, mask, cls)` | [`WatchManager::watch_transient_file`] |
+//! | `ExcludeFilter([...])` / `ExcludeFilter(file)` | [`ExcludeFilter::from_patterns`] / [`ExcludeFilter::from_file`] |
+//! | `Notifier(wm, default_proc_fun, read_freq, threshold, timeout)` | [`NotifierBuilder`] … [`NotifierBuilder::build`] |
+//! | `notifier.check_events()` / `read_events()` / `process_events()` | [`Notifier::check_events`] / [`Notifier::read_events`] / [`Notifier::process_events`] |
+//! | `notifier.loop(callback)` | [`Notifier::run`] |
+//! | `notifier.coalesce_events()` | [`NotifierBuilder::coalesce_events`] |
+//! | `ThreadedNotifier(wm, ...)`, `.start()`, `.stop()` | [`ThreadedNotifier`] |
+//! | `ProcessEvent`, `process_IN_CREATE`, `process_default` | [`ProcessEvent`], `process_in_create`, `process_default` |
+//! | `ProcessEvent(pevent=...)`, `ChainIfTrue` | [`ChainIfTrue`] |
+//! | `PrintAllEvents`, `Stats` | [`PrintAllEvents`], [`Stats`] |
+//! | `event.pathname`, `event.src_pathname`, `event.maskname`, `event.dir` | the [`Event`] fields and [`Event::maskname`] |
+//! | `IN_CREATE`, `IN_ISDIR`, … | [`WatchMask::CREATE`], [`EventMask::ISDIR`], … |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub use inotify_core::{EventMask, WatchDescriptor, WatchMask};
+#[cfg(feature = "tokio")]
+mod async_notifier;
+mod bookkeeping;
+mod error;
+mod event;
+mod handler;
+#[cfg(feature = "mio")]
+mod mio_notifier;
+mod notifier;
+mod processors;
+mod recursive;
+mod threaded;
+mod watch;
+mod watch_manager;
+
+#[cfg(feature = "tokio")]
+pub use async_notifier::AsyncNotifier;
+pub use bookkeeping::{EventProcessor, MOVE_GRACE, Processed, ProcessorOptions};
+pub use error::{Error, ErrorKind, Result};
+pub use event::Event;
+pub use handler::{ProcessEvent, SharedHandler, dispatch, shared};
+pub use inotify_core::{EventKind, EventMask, WatchDescriptor, WatchMask};
+pub use notifier::{Notifier, NotifierBuilder, StopHandle};
+pub use processors::{ChainIfTrue, ChainLink, PrintAllEvents, Stats};
+pub use threaded::ThreadedNotifier;
+pub use watch::{ExcludeFilter, Watch, WatchOptions};
+pub use watch_manager::{AddResult, WatchManager};

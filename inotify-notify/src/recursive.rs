@@ -1,0 +1,541 @@
+//! Walks: the recursive add of `add_watch(rec)` on core's `AddIter`, the
+//! race-free scan of a directory that appears under an `auto_add` watch,
+//! snapshots, and the rescan after a queue overflow.
+//!
+//! Every walk follows one protocol (see `WalkState`): a directory is
+//! watched *before* it is listed; every watch listed is noted so the
+//! `OPEN`/`ACCESS`/`CLOSE_NOWRITE` the listing itself queues are dropped;
+//! the queue is drained into `pending` every [`DRAIN_EVERY`] directories so
+//! a large walk cannot overflow it; and after the walk one final drain
+//! reads everything queued so far, after which the walk state is cleared.
+
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use inotify_core::{EventMask, WatchDescriptor, WatchMask, is_race, normalize};
+
+use crate::bookkeeping::{Processed, Target, emit};
+use crate::error::{Error, Result};
+use crate::watch::{EntryMeta, Snapshot, WatchData, WatchOptions, kernel_mask};
+use crate::watch_manager::{
+    Detached, Shared, Transient, drain, drain_parts, is_dir, not_watched_wd,
+};
+
+/// Directories walked between two drains of the queue.
+pub(crate) const DRAIN_EVERY: usize = 64;
+
+/// What a parent watches for a transient file.
+pub(crate) const TRANSIENT_PARENT_MASK: WatchMask = WatchMask::CREATE.union(WatchMask::MOVED_TO);
+
+/// The sink of synthetic events.
+pub(crate) type Out<'a> = &'a mut dyn FnMut(Processed);
+
+/// `add_watch` of one (glob-expanded) path: the watch, and with `rec` the
+/// whole tree below it.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the walk loop shares many borrows of the state"
+)]
+pub(crate) fn add_tree(
+    st: &mut Shared,
+    path: &Path,
+    mask: WatchMask,
+    options: &WatchOptions,
+) -> Vec<(PathBuf, Result<WatchDescriptor>)> {
+    let path = normalize(path);
+    if options
+        .exclude_filter
+        .as_ref()
+        .is_some_and(|f| f.is_excluded(&path))
+    {
+        return Vec::new();
+    }
+    let mut flags = mask - WatchMask::ALL_EVENTS;
+    if options.dont_follow {
+        flags |= WatchMask::DONT_FOLLOW;
+    }
+    let mut data = WatchData {
+        user_mask: mask & WatchMask::ALL_EVENTS,
+        rec: options.rec,
+        auto_add: options.auto_add,
+        is_dir: is_dir(&path, !flags.contains(WatchMask::DONT_FOLLOW)),
+        root: true,
+        proc_fun: options.proc_fun.clone(),
+        exclude: options.exclude_filter.clone(),
+        snapshot: None,
+    };
+    if flags.contains(WatchMask::MASK_ADD)
+        && let Some(old) = st.watcher.wd(&path).and_then(|w| st.watcher.table().get(w))
+    {
+        data.user_mask |= old.data.user_mask;
+    }
+    let kmask = kernel_mask(&data, st.snapshots) | flags;
+    if !options.rec || !data.is_dir {
+        let res = st
+            .watcher
+            .add_with(&path, kmask, data)
+            .map_err(|err| Error::io(err, Some(&path)));
+        if let Ok(wd) = res
+            && st.snapshots
+        {
+            snapshot_into(st, wd);
+            finish_walk(st);
+        }
+        return vec![(path, res)];
+    }
+    let parent_wd = path.parent().and_then(|p| st.watcher.wd(p));
+    let mut out = Vec::new();
+    let mut added = Vec::new();
+    {
+        let Shared {
+            watcher,
+            reader,
+            scratch,
+            walk,
+            pending,
+            ..
+        } = &mut *st;
+        if let (Some(pwd), Some(name)) = (parent_wd, path.file_name()) {
+            walk.listed
+                .entry(pwd)
+                .or_default()
+                .names
+                .insert(name.to_os_string());
+        }
+        let mut local: HashMap<PathBuf, WatchDescriptor> = HashMap::new();
+        let mut iter = watcher.add_iter(&path, kmask, data);
+        if let Some(filter) = options.exclude_filter.clone() {
+            iter = iter.filter_dirs(move |p| !filter.is_excluded(p));
+        }
+        while let Some(step) = iter.next() {
+            match step {
+                Ok((wd, dir)) => {
+                    walk.listed.entry(wd).or_default().itself = true;
+                    if let (Some(parent), Some(name)) = (dir.parent(), dir.file_name())
+                        && let Some(pwd) = local.get(parent)
+                    {
+                        walk.listed
+                            .entry(*pwd)
+                            .or_default()
+                            .names
+                            .insert(name.to_os_string());
+                    }
+                    local.insert(dir.clone(), wd);
+                    added.push(wd);
+                    out.push((dir, Ok(wd)));
+                    walk.since_drain += 1;
+                    if walk.since_drain >= DRAIN_EVERY {
+                        drain_parts(reader, scratch, walk, pending);
+                    }
+                }
+                Err(err) if iter.is_root_error() => {
+                    out.push((path.clone(), Err(Error::io(err, Some(&path)))));
+                    break;
+                }
+                Err(err) if is_race(&err) => {}
+                Err(err) => out.push((path.clone(), Err(Error::io(err, None)))),
+            }
+        }
+    }
+    for wd in added.iter().skip(1) {
+        if let Some(entry) = st.watcher.table_mut().get_mut(*wd) {
+            entry.data.root = false;
+            entry.data.is_dir = true;
+        }
+    }
+    if st.snapshots {
+        for wd in &added {
+            snapshot_into(st, *wd);
+        }
+    }
+    finish_walk(st);
+    out
+}
+
+/// The final drain of a walk, then the walk state is cleared.
+pub(crate) fn finish_walk(st: &mut Shared) {
+    drain(st);
+    st.walk.listed.clear();
+    st.walk.seen.clear();
+    st.walk.active = false;
+    st.walk.since_drain = 0;
+}
+
+/// Removes `wd` from the table and from the kernel; it stays known as
+/// detached until its `IGNORED` is read. `stale`: its path is no longer
+/// right (moved out of the tree), so its other events are dropped.
+pub(crate) fn detach(st: &mut Shared, wd: WatchDescriptor, stale: bool) -> Result<()> {
+    let entry = st
+        .watcher
+        .table_mut()
+        .remove(wd)
+        .ok_or_else(|| not_watched_wd(wd))?;
+    let path = entry.path().to_path_buf();
+    let res = st
+        .watcher
+        .remove(wd)
+        .map_err(|err| Error::io(err, Some(&path)));
+    st.walk.seen.remove(&wd);
+    st.detached.insert(
+        wd,
+        Detached {
+            path,
+            data: entry.data,
+            stale,
+        },
+    );
+    res
+}
+
+/// Watches a transient file with its handler.
+pub(crate) fn add_transient(
+    st: &mut Shared,
+    path: &Path,
+    t: &Transient,
+) -> Result<WatchDescriptor> {
+    let data = WatchData {
+        user_mask: t.mask & WatchMask::ALL_EVENTS,
+        rec: false,
+        auto_add: false,
+        is_dir: false,
+        root: true,
+        proc_fun: Some(t.handler.clone()),
+        exclude: None,
+        snapshot: None,
+    };
+    let kmask = t.mask | WatchMask::DONT_FOLLOW;
+    st.watcher
+        .add_with(path, kmask, data)
+        .map_err(|err| Error::io(err, Some(path)))
+}
+
+/// Lists `dir` into a snapshot (lstat per entry).
+fn take_snapshot(dir: &Path) -> Option<Snapshot> {
+    let entries = fs::read_dir(dir).ok()?;
+    let mut snapshot = Snapshot::new();
+    for entry in entries.flatten() {
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
+        snapshot.insert(entry.file_name(), meta_of(&meta));
+    }
+    Some(snapshot)
+}
+
+/// The snapshot entry of an lstat result.
+fn meta_of(meta: &fs::Metadata) -> EntryMeta {
+    EntryMeta {
+        is_dir: meta.is_dir(),
+        stamp: Some((meta.size(), meta.mtime(), meta.mtime_nsec())),
+    }
+}
+
+/// Snapshots the directory of `wd` into its data, noting the listing.
+fn snapshot_into(st: &mut Shared, wd: WatchDescriptor) {
+    let Some(entry) = st.watcher.table().get(wd) else {
+        return;
+    };
+    if !entry.data.is_dir {
+        return;
+    }
+    let path = entry.path().to_path_buf();
+    note_listing(st, wd, &path);
+    let snapshot = take_snapshot(&path).unwrap_or_default();
+    if let Some(entry) = st.watcher.table_mut().get_mut(wd) {
+        entry.data.snapshot = Some(Box::new(snapshot));
+    }
+    tick(st);
+}
+
+/// Notes that the directory of `wd` at `path` is being listed.
+fn note_listing(st: &mut Shared, wd: WatchDescriptor, path: &Path) {
+    st.walk.active = true;
+    st.walk.listed.entry(wd).or_default().itself = true;
+    if let (Some(parent), Some(name)) = (path.parent(), path.file_name())
+        && let Some(pwd) = st.watcher.wd(parent)
+    {
+        st.walk
+            .listed
+            .entry(pwd)
+            .or_default()
+            .names
+            .insert(name.to_os_string());
+    }
+}
+
+/// Counts a walked directory; drains every [`DRAIN_EVERY`].
+fn tick(st: &mut Shared) {
+    st.walk.since_drain += 1;
+    if st.walk.since_drain >= DRAIN_EVERY {
+        drain(st);
+    }
+}
+
+/// Turns snapshots on for every watched directory: adds the bits they
+/// need to the kernel masks and lists each directory once.
+pub(crate) fn snapshot_all(st: &mut Shared) {
+    let dirs: Vec<(WatchDescriptor, PathBuf, WatchMask, WatchData)> = st
+        .watcher
+        .table()
+        .iter()
+        .filter(|(_, e)| e.data.is_dir)
+        .map(|(wd, e)| (wd, e.path().to_path_buf(), e.mask(), e.data.clone()))
+        .collect();
+    for (wd, path, mask, data) in dirs {
+        let flags = (mask - WatchMask::ALL_EVENTS) - WatchMask::MASK_ADD;
+        let kmask = kernel_mask(&data, true) | flags;
+        if let Err(err) = st.watcher.add_with(&path, kmask, data) {
+            log::debug!("cannot extend the mask of {}: {err}", path.display());
+            continue;
+        }
+        snapshot_into(st, wd);
+    }
+    finish_walk(st);
+}
+
+/// Watches the directory `dir` that appeared below a watch with `template`
+/// data, then lists it (and every directory found, recursively), emitting
+/// a synthetic `CREATE` for each entry. Returns the descriptors added.
+///
+/// The new watch lands before the listing, so an entry created meanwhile
+/// is seen by the listing, by the kernel, or both; the names listed go to
+/// the walk's seen set so a kernel `CREATE` drained later for the same
+/// name is dropped (each entry reported exactly once).
+pub(crate) fn scan_new_dir(
+    st: &mut Shared,
+    template: &WatchData,
+    dir: PathBuf,
+    out: Out<'_>,
+) -> Vec<WatchDescriptor> {
+    let mut added = Vec::new();
+    let mut stack = vec![dir];
+    let data = template.child();
+    while let Some(dir) = stack.pop() {
+        if data.exclude.as_ref().is_some_and(|f| f.is_excluded(&dir)) {
+            continue;
+        }
+        let kmask = kernel_mask(&data, st.snapshots) | WatchMask::ONLYDIR | WatchMask::DONT_FOLLOW;
+        let wd = match st.watcher.add_with(&dir, kmask, data.clone()) {
+            Ok(wd) => wd,
+            Err(err) if is_race(&err) => continue,
+            Err(err) => {
+                out(Processed::Error(Error::io(err, Some(&dir))));
+                continue;
+            }
+        };
+        added.push(wd);
+        note_listing(st, wd, &dir);
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(err) if is_race(&err) => continue,
+            Err(err) => {
+                out(Processed::Error(Error::io(err, Some(&dir))));
+                continue;
+            }
+        };
+        let target = Target::new(wd, &dir, &data);
+        let mut snapshot = st.snapshots.then(Snapshot::new);
+        let mut seen = Vec::new();
+        for entry in entries {
+            let Ok(entry) = entry else { continue };
+            let name = entry.file_name();
+            // d_type: a symlink is reported as an entry, never followed.
+            let is_subdir = entry.file_type().is_ok_and(|t| t.is_dir());
+            let mask = if is_subdir {
+                EventMask::CREATE | EventMask::ISDIR
+            } else {
+                EventMask::CREATE
+            };
+            emit(out, &target, mask, 0, Some(&name), None, true);
+            if let Some(snapshot) = snapshot.as_mut()
+                && let Ok(meta) = entry.metadata()
+            {
+                snapshot.insert(name.clone(), meta_of(&meta));
+            }
+            if is_subdir {
+                stack.push(dir.join(&name));
+            }
+            seen.push(name);
+        }
+        st.walk.seen.entry(wd).or_default().extend(seen);
+        if let Some(entry) = st.watcher.table_mut().get_mut(wd) {
+            entry.data.snapshot = snapshot.map(Box::new);
+        }
+        tick(st);
+    }
+    added
+}
+
+/// Emits a synthetic event about `name` in the watch `wd`.
+fn synth(out: Out<'_>, st: &Shared, wd: WatchDescriptor, mask: EventMask, name: &OsStr) {
+    if let Some(entry) = st.watcher.table().get(wd) {
+        let target = Target::new(wd, entry.path(), &entry.data);
+        emit(out, &target, mask, 0, Some(name), None, true);
+    }
+}
+
+/// After `Q_OVERFLOW`: re-walks every tree from its roots, re-adds missing
+/// watches, drops stale ones, and emits the synthetic creates, deletes and
+/// modifications that bring a consumer's picture in line with the disk.
+/// Needs snapshots (the manager keeps them when rescans are on).
+pub(crate) fn rescan(st: &mut Shared, out: Out<'_>) {
+    st.walk.seen.clear();
+    let roots: Vec<WatchDescriptor> = st
+        .watcher
+        .table()
+        .iter()
+        .filter(|(_, e)| e.data.root && e.data.is_dir)
+        .map(|(wd, _)| wd)
+        .collect();
+    let mut visited = std::collections::HashSet::new();
+    for root in roots {
+        let Some(entry) = st.watcher.table().get(root) else {
+            continue;
+        };
+        let path = entry.path().to_path_buf();
+        match st
+            .watcher
+            .inotify()
+            .add_watch(&path, entry.mask() | WatchMask::MASK_ADD)
+        {
+            Ok(wd) if wd == root => {}
+            _ => continue, // gone or replaced: left unvisited, dropped below
+        }
+        let mut stack = vec![root];
+        while let Some(wd) = stack.pop() {
+            visited.insert(wd);
+            rescan_dir(st, wd, &mut stack, &mut visited, out);
+        }
+    }
+    let stale: Vec<WatchDescriptor> = st
+        .watcher
+        .table()
+        .iter()
+        .filter(|(wd, e)| e.data.is_dir && !visited.contains(wd))
+        .map(|(wd, _)| wd)
+        .collect();
+    for wd in stale {
+        drop_stale(st, wd, out);
+    }
+    finish_walk(st);
+}
+
+/// Drops a watch the rescan found stale; its `IGNORED` may have been lost
+/// in the overflow, so when the kernel no longer knows it, a synthetic one
+/// is delivered.
+fn drop_stale(st: &mut Shared, wd: WatchDescriptor, out: Out<'_>) {
+    let Some(entry) = st.watcher.table_mut().remove(wd) else {
+        return;
+    };
+    let path = entry.path().to_path_buf();
+    if st.watcher.remove(wd).is_ok() {
+        st.detached.insert(
+            wd,
+            Detached {
+                path,
+                data: entry.data,
+                stale: true,
+            },
+        );
+    } else {
+        let target = Target::new(wd, &path, &entry.data);
+        emit(out, &target, EventMask::IGNORED, 0, None, None, true);
+    }
+}
+
+/// Compares one directory with its snapshot; queues subdirectories whose
+/// watch is still theirs for comparison, scans new ones.
+fn rescan_dir(
+    st: &mut Shared,
+    wd: WatchDescriptor,
+    stack: &mut Vec<WatchDescriptor>,
+    visited: &mut std::collections::HashSet<WatchDescriptor>,
+    out: Out<'_>,
+) {
+    let Some(entry) = st.watcher.table_mut().get_mut(wd) else {
+        return;
+    };
+    let old = entry.data.snapshot.take().map(|b| *b).unwrap_or_default();
+    let path = entry.path().to_path_buf();
+    let data = entry.data.clone();
+    note_listing(st, wd, &path);
+    let Some(now) = take_snapshot(&path) else {
+        return;
+    };
+    tick(st);
+    let descend = data.rec || data.auto_add;
+    let mut names: Vec<&OsString> = now.keys().collect();
+    names.sort();
+    for name in names {
+        let meta = now[name];
+        let sub = path.join(name);
+        match old.get(name) {
+            None => {
+                synth(out, st, wd, create_mask(meta.is_dir), name);
+                if meta.is_dir && descend {
+                    visited.extend(scan_new_dir(st, &data, sub, out));
+                }
+            }
+            Some(was) if was.is_dir != meta.is_dir => {
+                synth(out, st, wd, delete_mask(was.is_dir), name);
+                synth(out, st, wd, create_mask(meta.is_dir), name);
+                if meta.is_dir && descend {
+                    visited.extend(scan_new_dir(st, &data, sub, out));
+                }
+            }
+            Some(was) if !meta.is_dir => {
+                if was.stamp != meta.stamp {
+                    synth(out, st, wd, EventMask::MODIFY, name);
+                }
+            }
+            Some(_) if descend => {
+                let known = st.watcher.wd(&sub);
+                let kmask =
+                    kernel_mask(&data.child(), true) | WatchMask::ONLYDIR | WatchMask::DONT_FOLLOW;
+                match st.watcher.inotify().add_watch(&sub, kmask) {
+                    Ok(now_wd) if Some(now_wd) == known => stack.push(now_wd),
+                    Ok(_) => {
+                        // Another directory under the same name (or one
+                        // the table lost): replace it wholesale.
+                        synth(out, st, wd, delete_mask(true), name);
+                        synth(out, st, wd, create_mask(true), name);
+                        visited.extend(scan_new_dir(st, &data, sub, out));
+                    }
+                    Err(err) if is_race(&err) => {}
+                    Err(err) => out(Processed::Error(Error::io(err, Some(&sub)))),
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    let mut gone: Vec<(&OsString, &EntryMeta)> =
+        old.iter().filter(|(n, _)| !now.contains_key(*n)).collect();
+    gone.sort_by_key(|(n, _)| *n);
+    for (name, was) in gone {
+        synth(out, st, wd, delete_mask(was.is_dir), name);
+    }
+    if let Some(entry) = st.watcher.table_mut().get_mut(wd) {
+        entry.data.snapshot = Some(Box::new(now));
+    }
+}
+
+/// `CREATE`, with `ISDIR` for a directory.
+fn create_mask(dir: bool) -> EventMask {
+    if dir {
+        EventMask::CREATE | EventMask::ISDIR
+    } else {
+        EventMask::CREATE
+    }
+}
+
+/// `DELETE`, with `ISDIR` for a directory.
+fn delete_mask(dir: bool) -> EventMask {
+    if dir {
+        EventMask::DELETE | EventMask::ISDIR
+    } else {
+        EventMask::DELETE
+    }
+}

@@ -1,0 +1,185 @@
+//! [`ThreadedNotifier`]: a [`Notifier`] on its own thread, with a prompt
+//! `stop`, and channel mode on a bounded crossbeam channel.
+
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, SendTimeoutError, Sender};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::event::Event;
+use crate::handler::ProcessEvent;
+use crate::notifier::{Notifier, NotifierBuilder, StopHandle};
+use crate::watch_manager::WatchManager;
+
+/// pyinotify's `ThreadedNotifier`: the loop runs on a thread started by
+/// [`ThreadedNotifier::start`]; handlers run on that thread.
+///
+/// [`ThreadedNotifier::stop`] wakes the thread's wait at once (eventfd) and
+/// joins it; dropping the notifier does the same.
+pub struct ThreadedNotifier {
+    notifier: Option<Notifier>,
+    thread: Option<JoinHandle<()>>,
+    stop: StopHandle,
+}
+
+impl std::fmt::Debug for ThreadedNotifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThreadedNotifier")
+            .field("running", &self.thread.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ThreadedNotifier {
+    /// A threaded notifier with default options (not started).
+    ///
+    /// # Errors
+    /// As [`NotifierBuilder::build`].
+    pub fn new<H: ProcessEvent + Send + 'static>(wm: &WatchManager, handler: H) -> Result<Self> {
+        NotifierBuilder::new().build_threaded(wm, handler)
+    }
+
+    /// Wraps a built notifier.
+    pub(crate) fn from_notifier(notifier: Notifier) -> Self {
+        ThreadedNotifier {
+            stop: notifier.stop_handle(),
+            notifier: Some(notifier),
+            thread: None,
+        }
+    }
+
+    /// Starts the thread.
+    ///
+    /// # Errors
+    /// Already started or stopped; the thread cannot be spawned.
+    pub fn start(&mut self) -> Result<()> {
+        let mut notifier = self.notifier.take().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Io,
+                None,
+                "the threaded notifier was already started",
+            )
+        })?;
+        let handle = thread::Builder::new()
+            .name("inotify-notifier".into())
+            .spawn(move || {
+                // Errors end the loop but reach the handler first; the
+                // thread itself never panics on them.
+                if let Err(err) = notifier.run(|_| false) {
+                    notifier.report(&err);
+                }
+            })
+            .map_err(|err| Error::io(err, None))?;
+        self.thread = Some(handle);
+        Ok(())
+    }
+
+    /// Stops the loop and joins the thread; returns promptly even when
+    /// idle. Idempotent. From inside a handler (on the notifier thread) it
+    /// only asks the loop to stop.
+    ///
+    /// # Errors
+    /// None today (a panicking handler's thread is joined and logged).
+    pub fn stop(&mut self) -> Result<()> {
+        self.stop.stop();
+        if let Some(handle) = self.thread.take() {
+            if handle.thread().id() == thread::current().id() {
+                return Ok(());
+            }
+            if handle.join().is_err() {
+                log::error!("the notifier thread panicked in a handler");
+            }
+        }
+        Ok(())
+    }
+
+    /// A handle that stops the loop from anywhere (handlers included).
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop.clone()
+    }
+
+    /// Whether the thread is running.
+    pub fn is_alive(&self) -> bool {
+        self.thread.as_ref().is_some_and(|h| !h.is_finished())
+    }
+
+    /// Channel mode: a threaded notifier (not started) whose events go to
+    /// a bounded channel of `capacity`.
+    ///
+    /// Backpressure: when the consumer is slow the channel fills, the
+    /// notifier thread blocks in `send`, stops reading, and the kernel
+    /// queue fills up to `max_queued_events`; then the kernel drops events
+    /// and queues `IN_Q_OVERFLOW`, which the consumer receives — events are
+    /// never lost silently. Stopping wakes a blocked send within 50 ms.
+    ///
+    /// # Errors
+    /// As [`NotifierBuilder::build`].
+    pub fn channel(
+        wm: &WatchManager,
+        capacity: usize,
+    ) -> Result<(ThreadedNotifier, Receiver<Event>)> {
+        NotifierBuilder::new().build_channel(wm, capacity)
+    }
+}
+
+impl NotifierBuilder {
+    /// [`ThreadedNotifier::channel`] with these options.
+    ///
+    /// # Errors
+    /// As [`NotifierBuilder::build`].
+    pub fn build_channel(
+        &self,
+        wm: &WatchManager,
+        capacity: usize,
+    ) -> Result<(ThreadedNotifier, Receiver<Event>)> {
+        let (tx, rx) = crossbeam_channel::bounded(capacity);
+        let stop = StopHandle::new()?;
+        let sender = ChannelSender {
+            tx,
+            stop: stop.clone(),
+        };
+        let notifier = self.build_with_stop(wm, sender, stop);
+        Ok((ThreadedNotifier::from_notifier(notifier), rx))
+    }
+}
+
+impl Drop for ThreadedNotifier {
+    fn drop(&mut self) {
+        if let Err(err) = self.stop() {
+            log::warn!("stopping the notifier on drop: {err}");
+        }
+    }
+}
+
+/// The default handler of channel mode.
+struct ChannelSender {
+    tx: Sender<Event>,
+    stop: StopHandle,
+}
+
+impl ProcessEvent for ChannelSender {
+    fn process_default(&mut self, event: &Event) {
+        let mut event = event.clone();
+        loop {
+            match self.tx.send_timeout(event, Duration::from_millis(50)) {
+                Ok(()) => return,
+                Err(SendTimeoutError::Timeout(back)) => {
+                    if self.stop.is_stopped() {
+                        return;
+                    }
+                    event = back;
+                }
+                Err(SendTimeoutError::Disconnected(_)) => {
+                    // Nobody listens any more: stop the loop.
+                    self.stop.stop();
+                    return;
+                }
+            }
+        }
+    }
+
+    fn process_error(&mut self, error: &Error) {
+        log::warn!("notifier error in channel mode: {error}");
+    }
+}

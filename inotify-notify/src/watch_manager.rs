@@ -1,0 +1,653 @@
+//! [`WatchManager`]: pyinotify's watch manager, a cloneable handle (`Arc`
+//! plus `Mutex`) around core's `Watcher<WatchData>` so watches can be added
+//! and removed from any thread while a notifier runs.
+//!
+//! The lock is taken once per call here and once per read batch by the
+//! notifier, never per event.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use inotify_core::{
+    EventBuffer, EventKind, EventMask, InitOptions, Inotify, WatchDescriptor, WatchMask, Watcher,
+    normalize,
+};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::handler::SharedHandler;
+use crate::recursive::{self, TRANSIENT_PARENT_MASK};
+use crate::watch::{Watch, WatchData, WatchOptions, expand_glob, kernel_mask, watch_view};
+
+/// An event copied out of the read buffer (drained during a walk, to be
+/// processed after the events read before it).
+#[derive(Debug, Clone)]
+pub(crate) struct RawEvent {
+    pub wd: WatchDescriptor,
+    pub mask: EventMask,
+    pub cookie: u32,
+    pub name: Option<OsString>,
+}
+
+/// Names a walk listed, per watch: the self-inflicted `OPEN`/`ACCESS`/
+/// `CLOSE_NOWRITE` (with `ISDIR`) on these are dropped while draining.
+#[derive(Debug, Default)]
+pub(crate) struct Listed {
+    pub itself: bool,
+    pub names: HashSet<OsString>,
+}
+
+/// State of the walks (recursive adds, auto-add scans) in progress.
+///
+/// Both maps live from the walk to its final drain (the read, until the
+/// queue is empty, right after the walk), then are cleared: every event a
+/// walk could duplicate or cause was queued before that drain started.
+#[derive(Debug, Default)]
+pub(crate) struct WalkState {
+    /// Names a scan reported by a synthetic `CREATE`, per new watch: a
+    /// kernel `CREATE`/`MOVED_TO` of the same name drained later is the
+    /// same entry and is dropped; a `DELETE`/`MOVED_FROM` of the name
+    /// removes it (a later create is then a new entry).
+    pub seen: HashMap<WatchDescriptor, HashSet<OsString>>,
+    pub listed: HashMap<WatchDescriptor, Listed>,
+    /// Directories walked since the last drain.
+    pub since_drain: usize,
+    /// Whether a walk ran since the last final drain.
+    pub active: bool,
+}
+
+/// A watch removed from the table before its `IGNORED` was read.
+pub(crate) struct Detached {
+    pub path: PathBuf,
+    pub data: WatchData,
+    /// The watch's path no longer names it (moved out of the tree): its
+    /// remaining events are dropped, only `IGNORED` is delivered.
+    pub stale: bool,
+}
+
+/// A file kept watched across deletion and re-creation.
+#[derive(Clone)]
+pub(crate) struct Transient {
+    pub mask: WatchMask,
+    pub handler: SharedHandler,
+}
+
+/// Everything behind the manager's lock.
+pub(crate) struct Shared {
+    pub watcher: Watcher<WatchData>,
+    /// A second descriptor on the same instance: reads and drains go
+    /// through it, so they can run while a core `AddIter` borrows `watcher`.
+    pub reader: Inotify,
+    pub closed: bool,
+    /// Events drained during walks, oldest first, not yet processed.
+    pub pending: VecDeque<RawEvent>,
+    pub scratch: EventBuffer,
+    pub detached: HashMap<WatchDescriptor, Detached>,
+    /// Whether per-directory snapshots are kept (overflow rescans).
+    pub snapshots: bool,
+    pub walk: WalkState,
+    pub transients: HashMap<PathBuf, Transient>,
+}
+
+/// The shared inside of a manager.
+pub(crate) struct Inner {
+    pub state: Mutex<Shared>,
+    /// Signalled when events were drained into `pending`, so a notifier
+    /// blocked on the inotify fd wakes up for them.
+    pub pending_waker: inotify_core::Waker,
+    /// A descriptor on the instance for polling without the lock.
+    pub poll_fd: OwnedFd,
+}
+
+/// pyinotify's `WatchManager`: adds, updates and removes watches and keeps
+/// the descriptor ↔ path bookkeeping.
+///
+/// Cheap to clone (an `Arc`); `Send + Sync`, usable from any thread while a
+/// [`crate::ThreadedNotifier`] runs.
+///
+/// ```
+/// use inotify_notify::{WatchManager, WatchMask, WatchOptions};
+/// let dir = std::env::temp_dir().join(format!("wm-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(dir.join("sub"))?;
+/// let wm = WatchManager::new()?;
+/// let options = WatchOptions { rec: true, ..WatchOptions::default() };
+/// let added = wm.add_watch(&dir, WatchMask::CREATE, &options)?;
+/// assert_eq!(added.len(), 2);
+/// assert_eq!(wm.path(wm.wd(dir.join("sub")).unwrap()), Some(dir.join("sub")));
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), inotify_notify::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct WatchManager {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for WatchManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WatchManager")
+            .field("num_watches", &self.num_watches())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The result map of [`WatchManager::add_watch`].
+pub type AddResult = BTreeMap<PathBuf, Result<WatchDescriptor>>;
+
+impl WatchManager {
+    /// A manager on a new inotify instance.
+    ///
+    /// # Errors
+    /// `InstanceLimit` (EMFILE) and other `inotify_init1` failures.
+    pub fn new() -> Result<Self> {
+        let inotify = Inotify::init_with(InitOptions { nonblocking: true })?;
+        let reader = Inotify::from(inotify.as_fd().try_clone_to_owned()?);
+        let poll_fd = inotify.as_fd().try_clone_to_owned()?;
+        let mut watcher = Watcher::with_inotify(inotify);
+        // Reads go through `reader` with the notifier's buffer; the watcher's
+        // own buffer is never used.
+        watcher.set_buffer_size(0);
+        Ok(WatchManager {
+            inner: Arc::new(Inner {
+                state: Mutex::new(Shared {
+                    watcher,
+                    reader,
+                    closed: false,
+                    pending: VecDeque::new(),
+                    scratch: EventBuffer::new(),
+                    detached: HashMap::new(),
+                    snapshots: false,
+                    walk: WalkState::default(),
+                    transients: HashMap::new(),
+                }),
+                pending_waker: inotify_core::Waker::new()?,
+                poll_fd,
+            }),
+        })
+    }
+
+    /// Locks the state; a poisoned lock is recovered (the state is kept
+    /// consistent at every await of the lock, never mid-update).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Shared> {
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Watches `path` for `mask` with pyinotify's options; returns each
+    /// watched path with its descriptor (several with `rec`).
+    ///
+    /// `mask` may carry flags (`ONLYDIR`, `DONT_FOLLOW`, `EXCL_UNLINK`,
+    /// `MASK_ADD`, `ONESHOT`). With `quiet == false` the first error is
+    /// returned as `Err`; with `quiet == true` every path's result is in
+    /// the map. Races of a recursive add (a directory deleted mid-walk) are
+    /// not errors.
+    ///
+    /// # Errors
+    /// The first failure when `quiet` is false; `Closed` after
+    /// [`WatchManager::close`].
+    #[doc(alias = "inotify_add_watch")]
+    pub fn add_watch(
+        &self,
+        path: impl AsRef<Path>,
+        mask: WatchMask,
+        options: &WatchOptions,
+    ) -> Result<AddResult> {
+        self.add_watches([path], mask, options)
+    }
+
+    /// [`WatchManager::add_watch`] for several paths (pyinotify accepts a
+    /// list).
+    ///
+    /// # Errors
+    /// As [`WatchManager::add_watch`].
+    pub fn add_watches<I, P>(
+        &self,
+        paths: I,
+        mask: WatchMask,
+        options: &WatchOptions,
+    ) -> Result<AddResult>
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<Path>,
+    {
+        let mut result = BTreeMap::new();
+        let mut st = self.lock();
+        if st.closed {
+            return Err(closed());
+        }
+        for pattern in paths {
+            let expanded = if options.do_glob {
+                expand_glob(pattern.as_ref())?
+            } else {
+                vec![pattern.as_ref().to_path_buf()]
+            };
+            for path in expanded {
+                let added = recursive::add_tree(&mut st, &path, mask, options);
+                for (path, res) in added {
+                    if let Err(err) = &res
+                        && !options.quiet
+                    {
+                        let err = Error::io(
+                            err.io_error()
+                                .map_or_else(|| std::io::Error::other(err.to_string()), clone_io),
+                            Some(&path),
+                        );
+                        drop(st);
+                        self.wake_if_pending();
+                        return Err(err);
+                    }
+                    result.insert(path, res);
+                }
+            }
+        }
+        drop(st);
+        self.wake_if_pending();
+        Ok(result)
+    }
+
+    /// Wakes a notifier if a walk drained events it must process.
+    fn wake_if_pending(&self) {
+        let has_pending = !self.lock().pending.is_empty();
+        if has_pending && let Err(err) = self.inner.pending_waker.wake() {
+            log::warn!("cannot wake the notifier for drained events: {err}");
+        }
+    }
+
+    /// Changes the mask, handler or `auto_add` of `wd` (and with
+    /// `options.rec` of every watch below it). `mask: None` keeps the mask;
+    /// `options.proc_fun: None` keeps the handler.
+    pub fn update_watch(
+        &self,
+        wd: WatchDescriptor,
+        mask: Option<WatchMask>,
+        options: &WatchOptions,
+    ) -> BTreeMap<WatchDescriptor, Result<()>> {
+        let mut out = BTreeMap::new();
+        let mut st = self.lock();
+        let Some(entry) = st.watcher.table().get(wd) else {
+            out.insert(wd, Err(not_watched_wd(wd)));
+            return out;
+        };
+        let wds = if options.rec {
+            st.watcher.table().subtree(entry.path())
+        } else {
+            vec![wd]
+        };
+        let snapshots = st.snapshots;
+        for wd in wds {
+            let Some(entry) = st.watcher.table().get(wd) else {
+                continue;
+            };
+            let path = entry.path().to_path_buf();
+            let mut data = entry.data.clone();
+            let flags = entry.mask() - WatchMask::ALL_EVENTS;
+            if let Some(mask) = mask {
+                data.user_mask = mask & WatchMask::ALL_EVENTS;
+            }
+            if let Some(handler) = &options.proc_fun {
+                data.proc_fun = Some(handler.clone());
+            }
+            data.auto_add = options.auto_add;
+            let kmask = kernel_mask(&data, snapshots) | (flags - WatchMask::MASK_ADD);
+            let res = st
+                .watcher
+                .add_with(&path, kmask, data)
+                .map(|_| ())
+                .map_err(|err| Error::io(err, Some(&path)));
+            out.insert(wd, res);
+        }
+        out
+    }
+
+    /// Removes `wd` (and with `rec` every watch below it). The watches
+    /// leave [`WatchManager::watches`] at once; their `IN_IGNORED` events
+    /// are still delivered by the notifier.
+    ///
+    /// # Errors
+    /// With `quiet == false`, the first failure (`NotWatched` for an
+    /// unknown descriptor).
+    #[doc(alias = "inotify_rm_watch")]
+    pub fn rm_watch(
+        &self,
+        wd: WatchDescriptor,
+        rec: bool,
+        quiet: bool,
+    ) -> Result<BTreeMap<WatchDescriptor, Result<()>>> {
+        let mut out = BTreeMap::new();
+        let mut st = self.lock();
+        let Some(entry) = st.watcher.table().get(wd) else {
+            let err = not_watched_wd(wd);
+            if quiet {
+                out.insert(wd, Err(err));
+                return Ok(out);
+            }
+            return Err(err);
+        };
+        let mut wds = if rec {
+            st.watcher.table().subtree(entry.path())
+        } else {
+            vec![wd]
+        };
+        wds.sort();
+        for w in wds {
+            let res = recursive::detach(&mut st, w, false);
+            if let Err(err) = res {
+                if !quiet {
+                    return Err(err);
+                }
+                out.insert(w, Err(err));
+            } else {
+                out.insert(w, Ok(()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The descriptor watching `path`.
+    #[doc(alias = "get_wd")]
+    pub fn wd(&self, path: impl AsRef<Path>) -> Option<WatchDescriptor> {
+        self.lock().watcher.wd(path)
+    }
+
+    /// The path of `wd`.
+    #[doc(alias = "get_path")]
+    pub fn path(&self, wd: WatchDescriptor) -> Option<PathBuf> {
+        self.lock().watcher.path(wd).map(Path::to_path_buf)
+    }
+
+    /// The watch of `wd`.
+    #[doc(alias = "get_watch")]
+    pub fn watch(&self, wd: WatchDescriptor) -> Option<Watch> {
+        let st = self.lock();
+        let entry = st.watcher.table().get(wd)?;
+        Some(watch_view(wd, entry.path(), entry.mask(), &entry.data))
+    }
+
+    /// Every watch, sorted by descriptor.
+    pub fn watches(&self) -> Vec<Watch> {
+        let st = self.lock();
+        let mut all: Vec<Watch> = st
+            .watcher
+            .table()
+            .iter()
+            .map(|(wd, e)| watch_view(wd, e.path(), e.mask(), &e.data))
+            .collect();
+        all.sort_by_key(|w| w.wd);
+        all
+    }
+
+    /// Number of live watches.
+    pub fn num_watches(&self) -> usize {
+        self.lock().watcher.num_watches()
+    }
+
+    /// Keeps watching the file `path` across deletion and re-creation (a
+    /// log or pid file): its directory is watched for the file appearing
+    /// again, and each new file gets a watch with `mask` and `handler`.
+    ///
+    /// # Errors
+    /// Failure to watch the parent directory.
+    pub fn watch_transient_file(
+        &self,
+        path: impl AsRef<Path>,
+        mask: WatchMask,
+        handler: SharedHandler,
+    ) -> Result<()> {
+        let path = normalize(path.as_ref());
+        let parent = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let mut st = self.lock();
+        if st.closed {
+            return Err(closed());
+        }
+        let snapshots = st.snapshots;
+        let parent_data = match st
+            .watcher
+            .wd(&parent)
+            .and_then(|w| st.watcher.table().get(w))
+        {
+            Some(entry) => entry.data.clone(),
+            None => WatchData {
+                user_mask: WatchMask::empty(),
+                rec: false,
+                auto_add: false,
+                is_dir: true,
+                root: true,
+                proc_fun: None,
+                exclude: None,
+                snapshot: None,
+            },
+        };
+        let kmask =
+            kernel_mask(&parent_data, snapshots) | TRANSIENT_PARENT_MASK | WatchMask::MASK_ADD;
+        st.watcher
+            .add_with(&parent, kmask, parent_data)
+            .map_err(|err| Error::io(err, Some(&parent)))?;
+        let transient = Transient { mask, handler };
+        st.transients.insert(path.clone(), transient.clone());
+        match recursive::add_transient(&mut st, &path, &transient) {
+            Err(err) if !err.is_race() => Err(err),
+            _ => Ok(()),
+        }
+    }
+
+    /// Removes every watch (their `IGNORED` events are still delivered)
+    /// and refuses new ones.
+    pub fn close(&self) {
+        let mut st = self.lock();
+        st.closed = true;
+        st.transients.clear();
+        let wds: Vec<WatchDescriptor> = st.watcher.table().iter().map(|(wd, _)| wd).collect();
+        for wd in wds {
+            if let Err(err) = recursive::detach(&mut st, wd, false) {
+                log::debug!("close: {err}");
+            }
+        }
+    }
+
+    /// Whether [`WatchManager::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// The eventfd that is readable while events drained by a walk wait
+    /// for processing; a custom loop (mio, tokio) polls it next to the
+    /// inotify descriptor ([`AsFd`]).
+    pub fn pending_fd(&self) -> BorrowedFd<'_> {
+        self.inner.pending_waker.as_fd()
+    }
+
+    /// Takes a snapshot of every watched directory and adds the event bits
+    /// snapshots need; called when a notifier turns overflow rescans on.
+    pub(crate) fn enable_snapshots(&self) {
+        let mut st = self.lock();
+        if st.snapshots {
+            return;
+        }
+        st.snapshots = true;
+        recursive::snapshot_all(&mut st);
+        drop(st);
+        self.wake_if_pending();
+    }
+}
+
+/// The inotify descriptor, for a custom event loop (mio's `SourceFd`,
+/// tokio's `AsyncFd`): readable when events are queued.
+impl AsFd for WatchManager {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner.poll_fd.as_fd()
+    }
+}
+
+/// The error for an operation after `close`.
+fn closed() -> Error {
+    Error::new(ErrorKind::Closed, None, "the watch manager is closed")
+}
+
+/// The error for an unknown descriptor.
+pub(crate) fn not_watched_wd(wd: WatchDescriptor) -> Error {
+    Error::new(
+        ErrorKind::NotWatched,
+        None,
+        format!("watch descriptor {wd} is not watched by this manager"),
+    )
+}
+
+/// Copies an `io::Error` (kind, errno and message).
+fn clone_io(err: &std::io::Error) -> std::io::Error {
+    match err.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => std::io::Error::new(err.kind(), err.to_string()),
+    }
+}
+
+/// Whether `kind` is one the manager delivers whatever the mask.
+pub(crate) fn always_delivered(kind: EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Ignored | EventKind::QOverflow | EventKind::Unmount
+    )
+}
+
+/// Reads the queue until it is empty (or a bound of reads), filtering
+/// walk-induced events, into `pending`. Returns how many were kept.
+pub(crate) fn drain(st: &mut Shared) -> usize {
+    let Shared {
+        reader,
+        scratch,
+        walk,
+        pending,
+        ..
+    } = st;
+    drain_parts(reader, scratch, walk, pending)
+}
+
+/// [`drain`] on the fields, for callers holding other borrows of `Shared`.
+pub(crate) fn drain_parts(
+    reader: &Inotify,
+    scratch: &mut EventBuffer,
+    walk: &mut WalkState,
+    pending: &mut VecDeque<RawEvent>,
+) -> usize {
+    // The queue holds at most max_queued_events; 64 reads of 64 KiB is
+    // far more than that, so the bound only stops a writer outpacing us.
+    let mut kept = 0;
+    walk.since_drain = 0;
+    for _ in 0..64 {
+        let events = match reader.try_read_events(scratch) {
+            Ok(events) => events,
+            Err(err) => {
+                log::warn!("draining the inotify queue failed: {err}");
+                break;
+            }
+        };
+        let mut any = false;
+        for event in events {
+            any = true;
+            if walk_induced(walk, event.wd, event.mask, event.name) {
+                continue;
+            }
+            kept += 1;
+            pending.push_back(RawEvent {
+                wd: event.wd,
+                mask: event.mask,
+                cookie: event.cookie,
+                name: event.to_owned_name(),
+            });
+        }
+        if !any {
+            break;
+        }
+    }
+    kept
+}
+
+/// Whether an event was caused or already reported by a walk (see
+/// [`WalkState`]); updates the seen sets.
+fn walk_induced(
+    walk: &mut WalkState,
+    wd: WatchDescriptor,
+    mask: EventMask,
+    name: Option<&OsStr>,
+) -> bool {
+    let self_kinds = EventMask::OPEN | EventMask::ACCESS | EventMask::CLOSE_NOWRITE;
+    if mask.intersects(self_kinds)
+        && mask.contains(EventMask::ISDIR)
+        && let Some(listed) = walk.listed.get(&wd)
+    {
+        let hit = match name {
+            None => listed.itself,
+            Some(name) => listed.names.contains(name),
+        };
+        if hit {
+            return true;
+        }
+    }
+    let (Some(name), Some(seen)) = (name, walk.seen.get_mut(&wd)) else {
+        return false;
+    };
+    if mask.intersects(EventMask::CREATE | EventMask::MOVED_TO) {
+        return seen.remove(name);
+    }
+    if mask.intersects(EventMask::DELETE | EventMask::MOVED_FROM) {
+        seen.remove(name);
+    }
+    false
+}
+
+/// Whether `path` exists as a directory (symlinks followed when `follow`).
+pub(crate) fn is_dir(path: &Path, follow: bool) -> bool {
+    let meta = if follow {
+        fs::metadata(path)
+    } else {
+        fs::symlink_metadata(path)
+    };
+    meta.is_ok_and(|m| m.is_dir())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walk_filter_drops_listing_events_and_scanned_creates_once() {
+        let mut walk = WalkState::default();
+        let wd = WatchDescriptor::from_raw(3);
+        walk.listed.entry(wd).or_default().itself = true;
+        walk.seen.entry(wd).or_default().insert("f".into());
+        let open_dir = EventMask::OPEN | EventMask::ISDIR;
+        assert!(walk_induced(&mut walk, wd, open_dir, None));
+        assert!(!walk_induced(&mut walk, wd, EventMask::OPEN, None));
+        assert!(walk_induced(
+            &mut walk,
+            wd,
+            EventMask::CREATE,
+            Some("f".as_ref())
+        ));
+        assert!(!walk_induced(
+            &mut walk,
+            wd,
+            EventMask::CREATE,
+            Some("f".as_ref())
+        ));
+        walk.seen.entry(wd).or_default().insert("g".into());
+        assert!(!walk_induced(
+            &mut walk,
+            wd,
+            EventMask::DELETE,
+            Some("g".as_ref())
+        ));
+        assert!(!walk_induced(
+            &mut walk,
+            wd,
+            EventMask::CREATE,
+            Some("g".as_ref())
+        ));
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests of inotify-notify against the real kernel: one binary,
+//! a module per topic, shared helpers in `support`.
+
+mod handlers;
+mod notifier;
+mod stress;
+mod support;
+mod tree;
+mod watch_manager;

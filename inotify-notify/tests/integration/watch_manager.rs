@@ -1,0 +1,277 @@
+//! `WatchManager` options and methods against real directories.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use inotify_notify::{
+    ErrorKind, Event, ExcludeFilter, NotifierBuilder, WatchManager, WatchMask, WatchOptions, shared,
+};
+
+use crate::support::{TempDir, collecting_notifier, has, pump_quiet, pump_until};
+
+fn rec() -> WatchOptions {
+    WatchOptions {
+        rec: true,
+        ..WatchOptions::default()
+    }
+}
+
+#[test]
+fn add_watch_rec_watches_every_directory_and_maps_both_ways() {
+    let dir = TempDir::new("rec");
+    std::fs::create_dir_all(dir.join("a/b/c")).unwrap();
+    std::fs::create_dir_all(dir.join("d")).unwrap();
+    std::os::unix::fs::symlink(dir.join("a"), dir.join("link")).unwrap();
+    let wm = WatchManager::new().unwrap();
+    let added = wm.add_watch(dir.path(), WatchMask::CREATE, &rec()).unwrap();
+    assert_eq!(added.len(), 5, "{:?}", added.keys().collect::<Vec<_>>());
+    assert!(added.values().all(Result::is_ok));
+    let wd = wm.wd(dir.join("a/b")).unwrap();
+    assert_eq!(wm.path(wd), Some(dir.join("a/b")));
+    let watch = wm.watch(wd).unwrap();
+    assert_eq!(watch.mask, WatchMask::CREATE);
+    assert!(watch.dir && watch.rec);
+    assert_eq!(wm.watches().len(), 5);
+    assert_eq!(wm.num_watches(), 5);
+    assert!(
+        wm.wd(dir.join("link")).is_none(),
+        "symlinks are not followed"
+    );
+}
+
+#[test]
+fn add_watch_quiet_false_returns_first_error_quiet_true_reports_each() {
+    let dir = TempDir::new("quiet");
+    let wm = WatchManager::new().unwrap();
+    let missing = dir.join("missing");
+    let err = wm
+        .add_watches(
+            [missing.clone()],
+            WatchMask::CREATE,
+            &WatchOptions::default(),
+        )
+        .unwrap_err();
+    assert_eq!(err.path(), Some(missing.as_path()));
+    assert!(err.io_error().is_some());
+    let quiet = WatchOptions {
+        quiet: true,
+        ..WatchOptions::default()
+    };
+    let result = wm
+        .add_watches(
+            [missing.clone(), dir.path().to_path_buf()],
+            WatchMask::CREATE,
+            &quiet,
+        )
+        .unwrap();
+    assert!(result[&missing].is_err());
+    assert!(result[dir.path()].is_ok());
+}
+
+#[test]
+fn do_glob_expands_patterns() {
+    let dir = TempDir::new("glob");
+    for name in ["x1", "x2", "y1"] {
+        std::fs::create_dir(dir.join(name)).unwrap();
+    }
+    let wm = WatchManager::new().unwrap();
+    let options = WatchOptions {
+        do_glob: true,
+        ..WatchOptions::default()
+    };
+    let added = wm
+        .add_watch(dir.join("x?"), WatchMask::CREATE, &options)
+        .unwrap();
+    let paths: Vec<_> = added.keys().cloned().collect();
+    assert_eq!(paths, [dir.join("x1"), dir.join("x2")]);
+}
+
+#[test]
+fn exclude_filter_skips_directories_and_loads_from_file() {
+    let dir = TempDir::new("exclude");
+    std::fs::create_dir_all(dir.join("keep/sub")).unwrap();
+    std::fs::create_dir_all(dir.join("build/sub")).unwrap();
+    let patterns = dir.join("patterns.txt");
+    std::fs::write(&patterns, "# comment\n/build$\n").unwrap();
+    let options = WatchOptions {
+        rec: true,
+        exclude_filter: Some(ExcludeFilter::from_file(&patterns).unwrap()),
+        ..WatchOptions::default()
+    };
+    let wm = WatchManager::new().unwrap();
+    wm.add_watch(dir.path(), WatchMask::CREATE, &options)
+        .unwrap();
+    assert!(wm.wd(dir.join("keep/sub")).is_some());
+    assert!(wm.wd(dir.join("build")).is_none());
+    assert!(wm.wd(dir.join("build/sub")).is_none());
+    let bad = ExcludeFilter::from_patterns(["(unclosed"]).unwrap_err();
+    assert_eq!(*bad.kind(), ErrorKind::InvalidPattern);
+}
+
+#[test]
+fn rm_watch_rec_removes_subtree_and_delivers_ignored() {
+    let dir = TempDir::new("rmrec");
+    std::fs::create_dir_all(dir.join("a/b")).unwrap();
+    let wm = WatchManager::new().unwrap();
+    wm.add_watch(dir.path(), WatchMask::CREATE, &rec()).unwrap();
+    let (mut notifier, events) = collecting_notifier(&wm, &NotifierBuilder::new());
+    let wd_a = wm.wd(dir.join("a")).unwrap();
+    let removed = wm.rm_watch(wd_a, true, false).unwrap();
+    assert_eq!(removed.len(), 2);
+    assert_eq!(wm.num_watches(), 1);
+    assert!(wm.wd(dir.join("a/b")).is_none());
+    assert!(pump_until(
+        &mut notifier,
+        &events,
+        Duration::from_secs(5),
+        |e| { has(e, "IN_IGNORED", &dir.join("a")) && has(e, "IN_IGNORED", &dir.join("a/b")) }
+    ));
+    let err = wm.rm_watch(wd_a, false, false).unwrap_err();
+    assert_eq!(*err.kind(), ErrorKind::NotWatched);
+}
+
+#[test]
+fn update_watch_changes_mask_and_handler() {
+    let dir = TempDir::new("update");
+    let wm = WatchManager::new().unwrap();
+    let added = wm
+        .add_watch(dir.path(), WatchMask::CREATE, &WatchOptions::default())
+        .unwrap();
+    let wd = *added[dir.path()].as_ref().unwrap();
+    let own: Arc<Mutex<Vec<Event>>> = Arc::default();
+    let sink = own.clone();
+    let options = WatchOptions {
+        proc_fun: Some(shared(move |e: &Event| {
+            sink.lock().unwrap().push(e.clone());
+        })),
+        ..WatchOptions::default()
+    };
+    let result = wm.update_watch(wd, Some(WatchMask::DELETE), &options);
+    assert!(result[&wd].is_ok());
+    assert_eq!(wm.watch(wd).unwrap().mask, WatchMask::DELETE);
+    let (mut notifier, default) = collecting_notifier(&wm, &NotifierBuilder::new());
+    std::fs::write(dir.join("f"), b"").unwrap();
+    std::fs::remove_file(dir.join("f")).unwrap();
+    assert!(pump_until(
+        &mut notifier,
+        &own,
+        Duration::from_secs(5),
+        |e| !e.is_empty()
+    ));
+    pump_quiet(
+        &mut notifier,
+        Duration::from_millis(50),
+        Duration::from_secs(2),
+    );
+    let own = own.lock().unwrap();
+    assert_eq!(own.len(), 1);
+    assert_eq!(own[0].maskname(), "IN_DELETE");
+    assert!(default.lock().unwrap().is_empty());
+}
+
+#[test]
+fn watch_transient_file_follows_deletion_and_recreation() {
+    let dir = TempDir::new("transient");
+    let file = dir.join("app.pid");
+    std::fs::write(&file, b"1").unwrap();
+    let wm = WatchManager::new().unwrap();
+    let own: Arc<Mutex<Vec<Event>>> = Arc::default();
+    let sink = own.clone();
+    wm.watch_transient_file(
+        &file,
+        WatchMask::MODIFY | WatchMask::DELETE_SELF,
+        shared(move |e: &Event| sink.lock().unwrap().push(e.clone())),
+    )
+    .unwrap();
+    let (mut notifier, default) = collecting_notifier(&wm, &NotifierBuilder::new());
+    std::fs::remove_file(&file).unwrap();
+    assert!(pump_until(
+        &mut notifier,
+        &own,
+        Duration::from_secs(5),
+        |e| { e.iter().any(|e| e.maskname() == "IN_IGNORED") }
+    ));
+    std::fs::write(&file, b"2").unwrap();
+    assert!(pump_until(
+        &mut notifier,
+        &default,
+        Duration::from_secs(5),
+        |_| { wm.wd(&file).is_some() }
+    ));
+    std::fs::write(&file, b"3").unwrap();
+    assert!(pump_until(
+        &mut notifier,
+        &own,
+        Duration::from_secs(5),
+        |e| { e.iter().filter(|e| e.maskname() == "IN_MODIFY").count() >= 1 }
+    ));
+    assert!(
+        default.lock().unwrap().is_empty(),
+        "the parent's bookkeeping is not dispatched"
+    );
+}
+
+#[test]
+fn close_removes_every_watch_and_refuses_new_ones() {
+    let dir = TempDir::new("close");
+    std::fs::create_dir_all(dir.join("a")).unwrap();
+    let wm = WatchManager::new().unwrap();
+    wm.add_watch(dir.path(), WatchMask::CREATE, &rec()).unwrap();
+    wm.close();
+    assert!(wm.is_closed());
+    assert_eq!(wm.num_watches(), 0);
+    let err = wm
+        .add_watch(dir.path(), WatchMask::CREATE, &WatchOptions::default())
+        .unwrap_err();
+    assert_eq!(*err.kind(), ErrorKind::Closed);
+}
+
+#[test]
+fn internal_bits_are_not_dispatched() {
+    let dir = TempDir::new("usermask");
+    let wm = WatchManager::new().unwrap();
+    let options = WatchOptions {
+        rec: true,
+        auto_add: true,
+        ..WatchOptions::default()
+    };
+    wm.add_watch(dir.path(), WatchMask::CLOSE_WRITE, &options)
+        .unwrap();
+    assert!(wm.watches()[0].kernel_mask.contains(WatchMask::CREATE));
+    let (mut notifier, events) = collecting_notifier(&wm, &NotifierBuilder::new());
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    std::fs::rename(dir.join("sub"), dir.join("sub2")).unwrap();
+    assert!(pump_until(
+        &mut notifier,
+        &events,
+        Duration::from_secs(5),
+        |_| { wm.wd(dir.join("sub2")).is_some() }
+    ));
+    std::fs::write(dir.join("sub2/f"), b"x").unwrap();
+    assert!(pump_until(
+        &mut notifier,
+        &events,
+        Duration::from_secs(5),
+        |e| { has(e, "IN_CLOSE_WRITE", &dir.join("sub2/f")) }
+    ));
+    pump_quiet(
+        &mut notifier,
+        Duration::from_millis(30),
+        Duration::from_secs(2),
+    );
+    let events = events.lock().unwrap();
+    assert!(
+        events.iter().all(|e| e.maskname() == "IN_CLOSE_WRITE"),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn manager_is_send_sync_clone() {
+    fn check<T: Send + Sync + Clone>() {}
+    fn send<T: Send>() {}
+    check::<WatchManager>();
+    check::<inotify_notify::StopHandle>();
+    send::<inotify_notify::Notifier>();
+    send::<inotify_notify::ThreadedNotifier>();
+}

@@ -1,0 +1,1 @@
+//! Being written: mio registration tests of the notifier.

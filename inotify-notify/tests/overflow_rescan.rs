@@ -1,0 +1,1 @@
+//! Overflow and rescan with a lowered `max_queued_events`.
