@@ -1,3 +1,24 @@
-//! Fixtures shared by the criterion benchmarks. Placeholder until the
-//! benchmarks issue lands.
+//! Fixtures shared by the criterion benchmarks (`benches/*.rs`) and the
+//! memory probe (`examples/memory.rs`): synthetic record buffers, generated
+//! directory trees, a kernel-queue filler, the raw-syscall baselines every
+//! group is compared with, a CPU clock, and guards for `/proc` limits.
+//!
+//! The crate is a leaf of the workspace: nothing depends on it. Its raw
+//! baselines issue system calls through `std` and `rustix` (safe wrappers
+//! over the bare syscalls), so the crate needs no `unsafe` code.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod clock;
+mod limits;
+mod queue;
+mod raw;
+mod records;
+mod tree;
+
+pub use clock::{Percentiles, cpu_time, is_root, write_result};
+pub use limits::LimitGuard;
+pub use queue::{DRAIN_MASK, EVENTS_PER_FILE, QueueFiller, SENTINEL_EVENTS};
+pub use raw::{RawDrain, raw_add_tree};
+pub use records::{RawWalk, raw_walk, synthetic_records};
+pub use tree::{TempDir, make_tree};
