@@ -97,3 +97,19 @@ fn init_drop_cycles_leak_no_fd() {
     }
     assert_eq!(open_fds(), before);
 }
+
+#[test]
+fn thread_crossing_types_are_send_and_sync() {
+    fn send<T: Send>() {}
+    fn sync<T: Sync>() {}
+    send::<Inotify>();
+    sync::<Inotify>();
+    send::<EventBuffer>();
+    send::<inotify_core::Watcher<()>>();
+    send::<inotify_core::AutoWatcher<()>>();
+    send::<inotify_core::Waker>();
+    sync::<inotify_core::Waker>();
+    send::<inotify_core::WatchDescriptor>();
+    sync::<inotify_core::WatchDescriptor>();
+    send::<std::io::Error>();
+}
