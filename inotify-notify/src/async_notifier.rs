@@ -38,9 +38,15 @@ use crate::watch_manager::WatchManager;
 /// [`AsyncNotifier::run`] instead sends everything to a default handler.
 ///
 /// Cancel-safe: outputs already processed wait in the notifier for the next
-/// poll. Dropping it closes only its own duplicate descriptors: the
-/// [`WatchManager`] and its watches stay, and another notifier can take over
-/// the queue.
+/// poll (or [`AsyncNotifier::run`]). Dropping the notifier discards those
+/// outputs and closes only its own duplicate descriptors: the
+/// [`WatchManager`], its watches and the events still in the kernel queue
+/// stay, and another notifier can take over.
+///
+/// One caveat shared with the blocking notifier: when a batch ends with
+/// the `MOVED_FROM` of a watched directory, the processor waits up to
+/// [`crate::MOVE_GRACE`] (5 ms) for its `MOVED_TO`, blocking the task that
+/// long.
 ///
 /// ```
 /// use futures_util::StreamExt;
@@ -212,14 +218,14 @@ impl AsyncNotifier {
                 }
             });
             match inotify {
-                Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(err)) => return Poll::Ready(Step::Fatal(Error::io(err, None))),
-                // Both wakers are registered; go round once more only if
-                // the last (empty) read still produced pending outputs.
+                // Both wakers are registered and nothing is left to route.
                 Poll::Pending if self.queue.is_empty() && self.failed.is_none() => {
                     return Poll::Pending;
                 }
-                Poll::Pending => {}
+                // A read made progress, or the last (empty) read still
+                // produced outputs of pending events: route them.
+                Poll::Ready(Ok(())) | Poll::Pending => {}
             }
         }
     }

@@ -22,7 +22,7 @@ use crate::event::Event;
 use crate::handler::SharedHandler;
 use crate::recursive::{self, add_transient, detach, finish_walk, scan_new_dir};
 use crate::watch::WatchData;
-use crate::watch_manager::{RawEvent, Shared, WatchManager, always_delivered};
+use crate::watch_manager::{RawEvent, Shared, WatchManager, already_scanned, always_delivered};
 
 /// How long a `MOVED_FROM` of a watched directory waits, at the end of a
 /// batch, for its `MOVED_TO` to be queued (the kernel queues the two halves
@@ -262,6 +262,7 @@ impl EventProcessor {
             }
         }
         resolve_unpaired(state, &mut st);
+        st.walk.seen.clear();
         self.coalesce.clear();
         Ok(read)
     }
@@ -297,6 +298,7 @@ impl EventProcessor {
         }
         run_pending(state, &mut st, &mut sink);
         resolve_unpaired(state, &mut st);
+        st.walk.seen.clear();
         self.coalesce.clear();
     }
 }
@@ -408,6 +410,9 @@ fn handle(
         .is_some_and(|m| !(mask.contains(EventMask::MOVED_TO) && m.cookie == cookie))
     {
         resolve_unpaired(state, st);
+    }
+    if !st.walk.seen.is_empty() && already_scanned(&mut st.walk, wd, mask, name) {
+        return;
     }
     let Some(entry) = st.watcher.table().get(wd) else {
         handle_detached(st, wd, mask, cookie, name, out);

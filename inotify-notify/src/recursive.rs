@@ -159,7 +159,6 @@ pub(crate) fn add_tree(
 pub(crate) fn finish_walk(st: &mut Shared) {
     drain(st);
     st.walk.listed.clear();
-    st.walk.seen.clear();
     st.walk.active = false;
     st.walk.since_drain = 0;
 }

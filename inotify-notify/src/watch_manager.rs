@@ -42,9 +42,11 @@ pub(crate) struct Listed {
 
 /// State of the walks (recursive adds, auto-add scans) in progress.
 ///
-/// Both maps live from the walk to its final drain (the read, until the
-/// queue is empty, right after the walk), then are cleared: every event a
-/// walk could duplicate or cause was queued before that drain started.
+/// `listed` lives from the walk to its final drain (the read, until the
+/// queue is empty, right after the walk): every event a listing causes was
+/// queued before that drain started. `seen` lives until the end of the
+/// processing round (the batch read before the walk may still hold
+/// duplicates of what the scan reported, for watches the scan re-used).
 #[derive(Debug, Default)]
 pub(crate) struct WalkState {
     /// Names a scan reported by a synthetic `CREATE`, per new watch: a
@@ -589,6 +591,21 @@ fn walk_induced(
             return true;
         }
     }
+    already_scanned(walk, wd, mask, name)
+}
+
+/// Whether a `CREATE`/`MOVED_TO` reports an entry a scan already reported
+/// (then the name is used up); a `DELETE`/`MOVED_FROM` forgets the name.
+///
+/// Checked both when draining and when processing: an event read before a
+/// scan but processed after it (the rest of the batch, or the pending
+/// events) is as much a duplicate as one drained after it.
+pub(crate) fn already_scanned(
+    walk: &mut WalkState,
+    wd: WatchDescriptor,
+    mask: EventMask,
+    name: Option<&OsStr>,
+) -> bool {
     let (Some(name), Some(seen)) = (name, walk.seen.get_mut(&wd)) else {
         return false;
     };

@@ -4,6 +4,7 @@
 mod handlers;
 mod notifier;
 mod stress;
+mod stress_model;
 mod support;
 mod tree;
 mod watch_manager;
