@@ -82,13 +82,15 @@ fn recursive() -> WatchOptions {
 /// how often each path was seen (other events are tolerated).
 async fn expect_created(notifier: &mut AsyncNotifier, want: &BTreeSet<PathBuf>) -> Vec<PathBuf> {
     let mut seen = Vec::new();
-    while !want.iter().all(|p| seen.contains(p)) {
+    let mut missing = want.clone();
+    while !missing.is_empty() {
         let event = timeout(DEADLINE, notifier.next())
             .await
             .unwrap_or_else(|_| panic!("timed out; saw {} of {}", seen.len(), want.len()))
             .expect("the notifier stream ends only after a read failure")
             .expect("no error");
         if event.mask.contains(EventMask::CREATE) {
+            missing.remove(&event.pathname);
             seen.push(event.pathname);
         }
     }
@@ -218,7 +220,7 @@ fn events_drained_by_a_concurrent_recursive_add_are_delivered() {
         // drains move the event into the manager's pending queue.
         let wm2 = wm.clone();
         let (file, tree) = (watched.join("x"), added.clone());
-        let adder = std::thread::spawn(move || {
+        let walker = std::thread::spawn(move || {
             std::fs::write(&file, b"").expect("write");
             wm2.add_watch(&tree, WatchMask::CREATE, &recursive())
                 .map(|added| added.len())
@@ -229,7 +231,10 @@ fn events_drained_by_a_concurrent_recursive_add_are_delivered() {
             .expect("stream goes on")
             .expect("no error");
         assert_eq!(event.pathname, watched.join("x"));
-        let count = adder.join().expect("adder thread").expect("recursive add");
+        let count = walker
+            .join()
+            .expect("walker thread")
+            .expect("recursive add");
         assert_eq!(count, 3);
     });
 }
