@@ -474,6 +474,7 @@ fn rescan_dir(
         match old.get(name) {
             None => {
                 synth(out, st, wd, create_mask(meta.is_dir), name);
+                st.walk.seen.entry(wd).or_default().insert(name.clone());
                 if meta.is_dir && descend {
                     visited.extend(scan_new_dir(st, &data, sub, out));
                 }
