@@ -68,7 +68,7 @@ fn overflow_with_rescan_keeps_the_consumer_in_line_with_the_disk() {
     let seed = std::env::var("STRESS_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(0x0F10_0D);
+        .unwrap_or(0x000F_100D);
     let ops = ops_from_env(10_000);
     let dir = TempDir::new("overflow");
     let outside = TempDir::new("overflow-outside");

@@ -1,0 +1,47 @@
+//! pyinotify's `loop.py`: `Notifier::run` (pyinotify's `loop`, a keyword
+//! in Rust) with a callback called after each round, and a `StopHandle`
+//! that stops it from another thread.
+//!
+//! `cargo run -p inotify-notify --example loop [-- DIR]`
+
+#[path = "support/demo_dir.rs"]
+mod demo_dir;
+
+use std::time::Duration;
+
+use inotify_notify::{NotifierBuilder, PrintAllEvents, WatchManager, WatchMask, WatchOptions};
+
+fn main() -> Result<(), inotify_notify::Error> {
+    let (dir, demo) = demo_dir::dir_from_args("loop")?;
+    let wm = WatchManager::new()?;
+    wm.add_watch(&dir, WatchMask::ALL_EVENTS, &WatchOptions::default())?;
+    let mut notifier = NotifierBuilder::new()
+        .timeout(Some(Duration::from_secs(1)))
+        .build(&wm, PrintAllEvents::stdout())?;
+    let stop = notifier.stop_handle();
+    let run_for = if demo {
+        Duration::from_millis(200)
+    } else {
+        Duration::from_secs(10)
+    };
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(run_for);
+        stop.stop(); // wakes the blocked wait at once
+    });
+    if demo {
+        std::fs::write(dir.join("x"), b"")?;
+    }
+    let mut rounds = 0u32;
+    notifier.run(|_| {
+        rounds += 1;
+        false
+    })?;
+    println!("stopped after {rounds} rounds");
+    if stopper.join().is_err() {
+        eprintln!("the stopper thread panicked");
+    }
+    if demo {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    Ok(())
+}
