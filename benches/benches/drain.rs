@@ -25,6 +25,7 @@ use criterion::{
     criterion_main,
 };
 use inotify_core::{EventBuffer, InitOptions, Inotify, Limit, Watcher};
+use inotify_notify::{EventMask, Notifier, ThreadedNotifier, WatchManager, WatchOptions};
 
 /// Events per drain: one size that fits the default `max_queued_events`
 /// (16384), one that needs it raised (root only).
@@ -309,6 +310,88 @@ fn bench_notify_crate(group: &mut Group<'_>, round: &mut Round) {
     });
 }
 
+/// The options of the notifier contenders: a recursive watch with
+/// auto-add, the full bookkeeping `inotifywait -m -r` relies on.
+fn notify_options() -> WatchOptions {
+    WatchOptions {
+        rec: true,
+        auto_add: true,
+        ..WatchOptions::default()
+    }
+}
+
+fn bench_notifier(group: &mut Group<'_>, round: &mut Round) {
+    let Round {
+        dir,
+        filler,
+        files,
+        events,
+    } = round;
+    group.bench_function(BenchmarkId::new("notifier", *events), |b| {
+        let wm = WatchManager::new().expect("watch manager");
+        wm.add_watch(&*dir, DRAIN_MASK, &notify_options())
+            .expect("watch");
+        let mut notifier = Notifier::new(&wm, |event: &inotify_notify::Event| {
+            black_box(event);
+        })
+        .expect("notifier");
+        b.iter_custom(|iters| {
+            timed_drains(iters, filler, *files, |_, _| {
+                let mut rounds = 0;
+                while notifier.check_events(Some(Duration::ZERO)).expect("poll") {
+                    notifier.read_events().expect("read");
+                    notifier.process_events().expect("dispatch");
+                    rounds += 1;
+                }
+                rounds
+            })
+        });
+    });
+}
+
+fn bench_threaded_channel(group: &mut Group<'_>, round: &mut Round) {
+    let Round {
+        dir,
+        filler,
+        files,
+        events,
+    } = round;
+    group.bench_function(BenchmarkId::new("threaded-channel", *events), |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                // A fresh notifier per round: it reads from the moment it
+                // starts, so the queue is filled before `start`.
+                let wm = WatchManager::new().expect("watch manager");
+                wm.add_watch(&*dir, DRAIN_MASK, &notify_options())
+                    .expect("watch");
+                let (mut notifier, rx) =
+                    ThreadedNotifier::channel(&wm, 4096).expect("channel notifier");
+                filler.fill(*files).expect("fill the queue");
+                let sentinel = std::ffi::OsString::from(filler.sentinel_name());
+                let start = cpu_time();
+                notifier.start().expect("start");
+                let mut seen = 0usize;
+                loop {
+                    let event = rx
+                        .recv_timeout(DEADLINE)
+                        .expect("event before the deadline");
+                    seen += 1;
+                    if event.mask.contains(EventMask::DELETE)
+                        && event.name.as_deref() == Some(sentinel.as_os_str())
+                    {
+                        break;
+                    }
+                }
+                total += cpu_time().saturating_sub(start);
+                black_box(seen);
+                notifier.stop().expect("stop");
+            }
+            total
+        });
+    });
+}
+
 fn bench_size(group: &mut Group<'_>, events: usize) {
     let tmp = TempDir::in_memory("drain").expect("temp dir");
     let dir = tmp.path().to_path_buf();
@@ -328,6 +411,8 @@ fn bench_size(group: &mut Group<'_>, events: usize) {
     bench_watcher(group, &mut round);
     bench_inotify_crate(group, &mut round);
     bench_notify_crate(group, &mut round);
+    bench_notifier(group, &mut round);
+    bench_threaded_channel(group, &mut round);
 }
 
 fn drain(c: &mut Criterion) {

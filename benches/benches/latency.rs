@@ -18,8 +18,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use benches::{Percentiles, RawDrain, TempDir, write_result};
-use criterion::{Bencher, Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{Bencher, BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use inotify_core::{EventBuffer, Events, Inotify, WatchMask};
+use inotify_notify::{Notifier, ThreadedNotifier, WatchManager, WatchOptions};
 
 /// Longest wait for one event.
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -105,6 +107,125 @@ fn finish(
     }
 }
 
+fn bench_raw(group: &mut BenchmarkGroup<'_, WallTime>, dir: &Path) {
+    let (tx, rx) = mpsc::channel();
+    let mut raw = RawDrain::new(dir, WatchMask::CREATE).expect("raw instance");
+    let reader = thread::spawn(move || {
+        loop {
+            let bytes = raw.read_blocking().expect("raw read");
+            let now = Instant::now();
+            if !report(Events::new(bytes), now, &tx) {
+                return;
+            }
+        }
+    });
+    let mut all = Vec::new();
+    group.bench_function("raw", |b| sample(b, dir, &rx, &mut all));
+    finish("raw", dir, &rx, Some(reader), &mut all);
+}
+
+fn bench_core(group: &mut BenchmarkGroup<'_, WallTime>, dir: &Path) {
+    let (tx, rx) = mpsc::channel();
+    let inotify = Inotify::init().expect("init");
+    inotify.add_watch(dir, WatchMask::CREATE).expect("watch");
+    let reader = thread::spawn(move || {
+        let mut buffer = EventBuffer::new();
+        loop {
+            let events = inotify.read_events(&mut buffer).expect("read");
+            let now = Instant::now();
+            if !report(events, now, &tx) {
+                return;
+            }
+        }
+    });
+    let mut all = Vec::new();
+    group.bench_function("core", |b| sample(b, dir, &rx, &mut all));
+    finish("core", dir, &rx, Some(reader), &mut all);
+}
+
+fn bench_notify_crate(group: &mut BenchmarkGroup<'_, WallTime>, dir: &Path) {
+    use notify::Watcher as _;
+    let (tx, rx) = mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let now = Instant::now();
+        let Ok(event) = event else { return };
+        if !matches!(event.kind, notify::EventKind::Create(_)) {
+            return;
+        }
+        let stop = event
+            .paths
+            .first()
+            .is_some_and(|p| p.file_name() == Some(OsStr::new(STOP)));
+        let _ = tx.send(if stop {
+            Seen::Stopped
+        } else {
+            Seen::Created(now)
+        });
+    })
+    .expect("notify watcher");
+    watcher
+        .watch(dir, notify::RecursiveMode::NonRecursive)
+        .expect("notify watch");
+    let mut all = Vec::new();
+    group.bench_function("notify-crate", |b| sample(b, dir, &rx, &mut all));
+    finish("notify-crate", dir, &rx, None, &mut all);
+}
+
+fn bench_notifier(group: &mut BenchmarkGroup<'_, WallTime>, dir: &Path) {
+    let (tx, rx) = mpsc::channel();
+    let wm = WatchManager::new().expect("watch manager");
+    wm.add_watch(dir, WatchMask::CREATE, &WatchOptions::default())
+        .expect("watch");
+    let mut notifier = Notifier::new(&wm, move |event: &inotify_notify::Event| {
+        let now = Instant::now();
+        let stop = event.name.as_deref() == Some(OsStr::new(STOP));
+        let _ = tx.send(if stop {
+            Seen::Stopped
+        } else {
+            Seen::Created(now)
+        });
+    })
+    .expect("notifier");
+    let stop = notifier.stop_handle();
+    let reader = thread::spawn(move || {
+        notifier.run(|_| false).expect("notifier loop");
+    });
+    let mut all = Vec::new();
+    group.bench_function("notifier", |b| sample(b, dir, &rx, &mut all));
+    finish("notifier", dir, &rx, None, &mut all);
+    stop.stop();
+    reader.join().expect("notifier thread");
+}
+
+fn bench_threaded_channel(group: &mut BenchmarkGroup<'_, WallTime>, dir: &Path) {
+    let wm = WatchManager::new().expect("watch manager");
+    wm.add_watch(dir, WatchMask::CREATE, &WatchOptions::default())
+        .expect("watch");
+    let (mut notifier, events) = ThreadedNotifier::channel(&wm, 1024).expect("channel");
+    notifier.start().expect("start");
+    // The consumer thread stamps when `recv` returns: the latency a
+    // user of channel mode sees, thread hand-off included.
+    let (tx, rx) = mpsc::channel();
+    let relay = thread::spawn(move || {
+        while let Ok(event) = events.recv() {
+            let now = Instant::now();
+            let stop = event.name.as_deref() == Some(OsStr::new(STOP));
+            let _ = tx.send(if stop {
+                Seen::Stopped
+            } else {
+                Seen::Created(now)
+            });
+            if stop {
+                return;
+            }
+        }
+    });
+    let mut all = Vec::new();
+    group.bench_function("threaded-channel", |b| sample(b, dir, &rx, &mut all));
+    finish("threaded-channel", dir, &rx, Some(relay), &mut all);
+    notifier.stop().expect("stop");
+}
+
 fn latency(c: &mut Criterion) {
     let mut group = c.benchmark_group("latency");
     if quick() {
@@ -115,71 +236,11 @@ fn latency(c: &mut Criterion) {
     }
     let tmp = TempDir::in_memory("latency").expect("temp dir");
     let dir = tmp.path().to_path_buf();
-
-    {
-        let (tx, rx) = mpsc::channel();
-        let mut raw = RawDrain::new(&dir, WatchMask::CREATE).expect("raw instance");
-        let reader = thread::spawn(move || {
-            loop {
-                let bytes = raw.read_blocking().expect("raw read");
-                let now = Instant::now();
-                if !report(Events::new(bytes), now, &tx) {
-                    return;
-                }
-            }
-        });
-        let mut all = Vec::new();
-        group.bench_function("raw", |b| sample(b, &dir, &rx, &mut all));
-        finish("raw", &dir, &rx, Some(reader), &mut all);
-    }
-
-    {
-        let (tx, rx) = mpsc::channel();
-        let inotify = Inotify::init().expect("init");
-        inotify.add_watch(&dir, WatchMask::CREATE).expect("watch");
-        let reader = thread::spawn(move || {
-            let mut buffer = EventBuffer::new();
-            loop {
-                let events = inotify.read_events(&mut buffer).expect("read");
-                let now = Instant::now();
-                if !report(events, now, &tx) {
-                    return;
-                }
-            }
-        });
-        let mut all = Vec::new();
-        group.bench_function("core", |b| sample(b, &dir, &rx, &mut all));
-        finish("core", &dir, &rx, Some(reader), &mut all);
-    }
-
-    {
-        use notify::Watcher as _;
-        let (tx, rx) = mpsc::channel();
-        let mut watcher =
-            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-                let now = Instant::now();
-                let Ok(event) = event else { return };
-                if !matches!(event.kind, notify::EventKind::Create(_)) {
-                    return;
-                }
-                let stop = event
-                    .paths
-                    .first()
-                    .is_some_and(|p| p.file_name() == Some(OsStr::new(STOP)));
-                let _ = tx.send(if stop {
-                    Seen::Stopped
-                } else {
-                    Seen::Created(now)
-                });
-            })
-            .expect("notify watcher");
-        watcher
-            .watch(&dir, notify::RecursiveMode::NonRecursive)
-            .expect("notify watch");
-        let mut all = Vec::new();
-        group.bench_function("notify-crate", |b| sample(b, &dir, &rx, &mut all));
-        finish("notify-crate", &dir, &rx, None, &mut all);
-    }
+    bench_raw(&mut group, &dir);
+    bench_core(&mut group, &dir);
+    bench_notify_crate(&mut group, &dir);
+    bench_notifier(&mut group, &dir);
+    bench_threaded_channel(&mut group, &dir);
     group.finish();
 }
 

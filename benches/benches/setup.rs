@@ -1,6 +1,6 @@
 //! setup group: watching a generated tree of 1k and 10k directories
 //! recursively — the raw walk plus one `inotify_add_watch` per directory,
-//! `Watcher::add_all`, and the `notify` crate's recursive watcher. Wall
+//! `Watcher::add_all`, `WatchManager::add_watch` with `rec`, and the `notify` crate's recursive watcher. Wall
 //! time of the add; creating and closing the instance is not measured.
 
 #![allow(
@@ -16,6 +16,7 @@ use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
 use inotify_core::{Inotify, Watcher};
+use inotify_notify::{WatchManager, WatchOptions};
 
 /// Directories below the root of each tree.
 const TREES: [usize; 2] = [1_000, 10_000];
@@ -63,6 +64,28 @@ fn setup(c: &mut Criterion) {
                     total += start.elapsed();
                     assert_eq!(wds.len(), expected_wds);
                     black_box(wds);
+                }
+                total
+            });
+        });
+
+        group.bench_function(BenchmarkId::new("watch-manager", dirs), |b| {
+            let options = WatchOptions {
+                rec: true,
+                ..WatchOptions::default()
+            };
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let wm = WatchManager::new().expect("watch manager");
+                    let start = Instant::now();
+                    let added = wm
+                        .add_watch(root, DRAIN_MASK, &options)
+                        .expect("add_watch rec");
+                    total += start.elapsed();
+                    assert_eq!(added.len(), expected_wds);
+                    black_box(added);
+                    wm.close();
                 }
                 total
             });
