@@ -4,9 +4,9 @@
 //! kernel produces them only by chance. With the `fault-injection` feature,
 //! tests queue faults for the current thread (`inject`); the next matching
 //! call in the private `sys` module fails with that error (or reads fewer
-//! bytes) instead of entering the kernel. Faults are per thread, so tests running in
-//! parallel never see each other's. Without the feature every check is an
-//! inlined no-op.
+//! bytes) instead of entering the kernel. Faults are per thread, so tests
+//! running in parallel never see each other's. Without the feature every
+//! check is an inlined no-op.
 
 use std::io;
 
