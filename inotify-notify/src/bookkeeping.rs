@@ -110,25 +110,50 @@ pub(crate) fn emit(
     if !wanted(target.user_mask, mask) {
         return;
     }
-    let pathname = match name {
-        Some(name) => target.path.join(name),
-        None => target.path.clone(),
-    };
-    let event = Event {
+    let via = Via {
         wd: target.wd,
+        path: &target.path,
+        is_dir: target.is_dir,
+        handler: target.handler.as_ref(),
+    };
+    out(Processed::Event {
+        event: build(&via, mask, cookie, name, src_pathname, synthetic),
+        handler: target.handler.clone(),
+    });
+}
+
+/// The watch an event goes through, borrowed (the hot path's [`Target`]).
+struct Via<'a> {
+    wd: WatchDescriptor,
+    path: &'a Path,
+    is_dir: bool,
+    handler: Option<&'a SharedHandler>,
+}
+
+/// The owned event: the only allocations per event are its paths and name.
+fn build(
+    via: &Via<'_>,
+    mask: EventMask,
+    cookie: u32,
+    name: Option<&OsStr>,
+    src_pathname: Option<PathBuf>,
+    synthetic: bool,
+) -> Event {
+    let pathname = match name {
+        Some(name) => via.path.join(name),
+        None => via.path.to_path_buf(),
+    };
+    Event {
+        wd: via.wd,
         mask,
         cookie,
         name: name.map(OsStr::to_os_string),
-        path: target.path.clone(),
+        path: via.path.to_path_buf(),
         pathname,
-        dir: mask.contains(EventMask::ISDIR) || (name.is_none() && target.is_dir),
+        dir: mask.contains(EventMask::ISDIR) || (name.is_none() && via.is_dir),
         src_pathname,
         synthetic,
-    };
-    out(Processed::Event {
-        event,
-        handler: target.handler.clone(),
-    });
+    }
 }
 
 /// A `MOVED_FROM` waiting for its `MOVED_TO`.
@@ -430,8 +455,16 @@ fn handle(
     if !bookkeeping {
         // The hot path: no bookkeeping, one check of the user's mask.
         if wanted(data.user_mask, mask) {
-            let target = Target::new(wd, entry.path(), data);
-            emit(out, &target, mask, cookie, name, None, false);
+            let via = Via {
+                wd,
+                path: entry.path(),
+                is_dir: data.is_dir,
+                handler: data.proc_fun.as_ref(),
+            };
+            out(Processed::Event {
+                event: build(&via, mask, cookie, name, None, false),
+                handler: via.handler.cloned(),
+            });
         }
         return;
     }

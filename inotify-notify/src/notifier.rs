@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use inotify_core::{Waker, wait_readable};
+use inotify_core::{Threshold, Waker, wait_readable};
 
 use crate::bookkeeping::{EventProcessor, Processed, ProcessorOptions};
 use crate::error::Result;
@@ -258,9 +258,12 @@ impl Notifier {
     /// A failed read (or FIONREAD).
     pub fn read_events(&mut self) -> Result<()> {
         if self.options.threshold > 0 {
-            let queued = self.wm.lock().reader.bytes_available()?;
-            let pending = !self.wm.lock().pending.is_empty();
-            if queued < self.options.threshold && !pending {
+            let threshold = Threshold::new(self.options.threshold);
+            let st = self.wm.lock();
+            let met = threshold.is_met(&st.reader)?;
+            let pending = !st.pending.is_empty();
+            drop(st);
+            if !met && !pending {
                 return Ok(());
             }
         }
