@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rustix::time::{ClockId, clock_gettime};
@@ -65,16 +65,23 @@ impl Percentiles {
 }
 
 /// Writes `contents` to `$BENCH_RESULTS_DIR/<name>` (the directory `cargo
-/// xtask bench-report` passes; `target/bench-results` otherwise), creating
-/// the directory. Returns the path written.
+/// xtask bench-report` passes; `<cargo target dir>/bench-results`
+/// otherwise), creating the directory. Returns the path written.
 ///
 /// # Errors
 /// When the directory or the file cannot be written.
 pub fn write_result(name: &str, contents: &str) -> io::Result<PathBuf> {
-    let dir = std::env::var_os("BENCH_RESULTS_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-results"),
-        PathBuf::from,
-    );
+    let dir = match (
+        std::env::var_os("BENCH_RESULTS_DIR"),
+        std::env::var_os("CARGO_TARGET_DIR"),
+    ) {
+        (Some(dir), _) => PathBuf::from(dir),
+        (None, Some(target)) => PathBuf::from(target).join("bench-results"),
+        (None, None) => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("target/bench-results"),
+    };
     fs::create_dir_all(&dir)?;
     let path = dir.join(name);
     fs::write(&path, contents)?;

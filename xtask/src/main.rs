@@ -6,6 +6,7 @@
 //! `bench-report`.
 
 mod abi;
+mod bench;
 mod ci;
 mod tidy;
 
@@ -19,7 +20,8 @@ tasks:
   check-abi     compare inotify-sys with <sys/inotify.h> via the C compiler
   tidy          source conventions: //! headers, unsafe confinement, SAFETY
                 comments, no dbg!/println! in libraries, file length, no todo!
-  bench-report  summarise criterion results";
+  bench-report  run the benches ([--quick], [--report-only]) and write
+                target/bench-report.md";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -32,7 +34,7 @@ fn main() -> ExitCode {
         "ci" => ci::run(&workspace_root()),
         "check-abi" => abi::run(),
         "tidy" => tidy::run(&workspace_root()),
-        "bench-report" => return bench_report(&rest),
+        "bench-report" => bench::run(&workspace_root(), &rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -49,14 +51,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// `bench-report`: not in this checkout yet (its module, `bench.rs`, is
-/// being written); says so and exits with 2, the usage-error code.
-fn bench_report(args: &[String]) -> ExitCode {
-    let _ = args;
-    eprintln!("xtask bench-report: not yet available in this checkout");
-    ExitCode::from(2)
 }
 
 /// The workspace root: the parent of this crate's manifest directory.

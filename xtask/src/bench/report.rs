@@ -1,0 +1,500 @@
+//! The Markdown of `cargo xtask bench-report`: tables per group with
+//! ratios to the raw baseline, memory per watch, the targets of issue 6,
+//! the machine, and `benches/PROFILE.md`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::Estimate;
+use super::json::Json;
+
+/// Row order inside a table: the baseline first, then our layers, then peers.
+const CONTENDERS: [&str; 8] = [
+    "raw",
+    "core",
+    "watcher",
+    "watch-manager",
+    "notifier",
+    "threaded-channel",
+    "inotify-crate",
+    "notify-crate",
+];
+
+/// `1.23 µs`-style duration from nanoseconds.
+fn fmt_ns(ns: f64) -> String {
+    if ns < 1e3 {
+        format!("{ns:.0} ns")
+    } else if ns < 1e6 {
+        format!("{:.2} µs", ns / 1e3)
+    } else if ns < 1e9 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.2} s", ns / 1e9)
+    }
+}
+
+/// Position of a contender in [`CONTENDERS`] (unknown ones last).
+fn rank(function: &str) -> usize {
+    CONTENDERS
+        .iter()
+        .position(|c| *c == function)
+        .unwrap_or(CONTENDERS.len())
+}
+
+/// The estimates of `group`, by parameter then contender.
+fn group_rows<'a>(estimates: &'a [Estimate], group: &str) -> Vec<&'a Estimate> {
+    let mut rows: Vec<&Estimate> = estimates.iter().filter(|e| e.group == group).collect();
+    rows.sort_by(|a, b| {
+        (a.param, rank(&a.function), &a.function).cmp(&(b.param, rank(&b.function), &b.function))
+    });
+    rows
+}
+
+/// The raw baseline's median for the same group and parameter.
+fn baseline(estimates: &[Estimate], e: &Estimate) -> Option<f64> {
+    estimates
+        .iter()
+        .find(|b| b.group == e.group && b.param == e.param && b.function == "raw")
+        .map(|b| b.median)
+}
+
+/// `median / raw median` of `function` at `param` in `group`.
+fn ratio(estimates: &[Estimate], group: &str, function: &str, param: Option<u64>) -> Option<f64> {
+    let e = estimates
+        .iter()
+        .find(|e| e.group == group && e.function == function && e.param == param)?;
+    Some(e.median / baseline(estimates, e)?)
+}
+
+/// Spread columns: the 95% interval of the median as ± percent of it, and
+/// the median absolute deviation as a percent.
+fn spread(e: &Estimate) -> String {
+    let half = (e.ci_high - e.ci_low) / 2.0 / e.median * 100.0;
+    let mad = e.mad / e.median * 100.0;
+    format!("±{half:.1}% | {mad:.1}%")
+}
+
+/// A table of one timed group; `unit` names what an element is.
+fn timed_table(out: &mut String, estimates: &[Estimate], group: &str, param: &str, unit: &str) {
+    let _ = writeln!(
+        out,
+        "| {param} | contender | median | CI of median | MAD | per {unit} | ratio to raw |"
+    );
+    let _ = writeln!(out, "|---:|---|---:|---:|---:|---:|---:|");
+    for e in group_rows(estimates, group) {
+        let per = e.elements.map_or("—".into(), |n| fmt_ns(e.median / n));
+        let ratio =
+            baseline(estimates, e).map_or("—".into(), |b| format!("{:.2}×", e.median / b));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {per} | **{ratio}** |",
+            e.param.map_or(String::new(), |p| p.to_string()),
+            e.function,
+            fmt_ns(e.median),
+            spread(e),
+        );
+    }
+}
+
+/// Key-value pairs of a small results file: `latency-<id>.json`.
+fn latency_of(results: &Path, id: &str) -> Option<Json> {
+    let text = fs::read_to_string(results.join(format!("latency-{id}.json"))).ok()?;
+    Json::parse(&text).ok()
+}
+
+fn latency_table(out: &mut String, estimates: &[Estimate], results: &Path) {
+    let _ = writeln!(
+        out,
+        "| contender | p50 | p99 | max | samples | criterion mean | p50 ratio to raw |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+    let raw_p50 = latency_of(results, "raw").and_then(|j| j.num(&["p50_ns"]));
+    for e in group_rows(estimates, "latency") {
+        let Some(lat) = latency_of(results, &e.function) else {
+            continue;
+        };
+        let get = |k: &str| lat.num(&[k]).unwrap_or(f64::NAN);
+        let ratio = raw_p50.map_or("—".into(), |r| format!("{:.2}×", get("p50_ns") / r));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {:.0} | {} | **{ratio}** |",
+            e.function,
+            fmt_ns(get("p50_ns")),
+            fmt_ns(get("p99_ns")),
+            fmt_ns(get("max_ns")),
+            get("count"),
+            fmt_ns(e.mean),
+        );
+    }
+}
+
+/// `(kind, dirs) -> bytes per watch` from the memory probe's `memory.txt`.
+fn memory(results: &Path) -> BTreeMap<(String, u64), (f64, f64)> {
+    let text = fs::read_to_string(results.join("memory.txt")).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let [kind, dirs, watches, bytes] = f.as_slice() else {
+                return None;
+            };
+            let (dirs, watches, bytes) = (
+                dirs.parse::<u64>().ok()?,
+                watches.parse::<f64>().ok()?,
+                bytes.parse::<f64>().ok()?,
+            );
+            Some((
+                ((*kind).to_owned(), dirs),
+                (bytes, bytes / watches.max(1.0)),
+            ))
+        })
+        .collect()
+}
+
+fn memory_table(out: &mut String, mem: &BTreeMap<(String, u64), (f64, f64)>) {
+    let _ = writeln!(
+        out,
+        "| directories | contender | RSS growth | bytes per watch |"
+    );
+    let _ = writeln!(out, "|---:|---|---:|---:|");
+    let mut rows: Vec<_> = mem.iter().collect();
+    rows.sort_by_key(|((kind, dirs), _)| (*dirs, rank(kind)));
+    for ((kind, dirs), (bytes, per)) in rows {
+        let _ = writeln!(
+            out,
+            "| {dirs} | {kind} | {:.1} MiB | **{per:.0}** |",
+            *bytes / 1_048_576.0
+        );
+    }
+}
+
+/// The parse group's bytes per buffer, from `parse-sizes.txt`.
+fn parse_bytes(results: &Path) -> BTreeMap<u64, f64> {
+    let text = fs::read_to_string(results.join("parse-sizes.txt")).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let (count, bytes) = l.split_once(' ')?;
+            Some((count.parse().ok()?, bytes.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// One row of the targets table.
+fn target_row(
+    out: &mut String,
+    what: &str,
+    goal: &str,
+    measured: Option<f64>,
+    fmt: &dyn Fn(f64) -> String,
+    met: &dyn Fn(f64) -> bool,
+) {
+    let (value, verdict) = match measured {
+        Some(v) if v.is_finite() => (fmt(v), if met(v) { "met" } else { "**missed**" }),
+        _ => ("not measured".to_owned(), "—"),
+    };
+    let _ = writeln!(out, "| {what} | {goal} | {value} | {verdict} |");
+}
+
+fn targets(
+    out: &mut String,
+    estimates: &[Estimate],
+    results: &Path,
+    mem: &BTreeMap<(String, u64), (f64, f64)>,
+) {
+    let drain_n = estimates
+        .iter()
+        .filter(|e| e.group == "drain")
+        .filter_map(|e| e.param)
+        .max();
+    let times = |v: f64| format!("{v:.2}×");
+    let _ = writeln!(out, "| target | goal | measured | verdict |");
+    let _ = writeln!(out, "|---|---|---:|---|");
+    let n = drain_n.map_or(String::new(), |n| format!(" ({n} events)"));
+    target_row(
+        out,
+        &format!("drain: core read + iterate{n}"),
+        "≤ 1.10× raw",
+        ratio(estimates, "drain", "core", drain_n),
+        &times,
+        &|v| v <= 1.1,
+    );
+    target_row(
+        out,
+        &format!("drain: Notifier, no-op handler{n}"),
+        "≤ 1.50× raw",
+        ratio(estimates, "drain", "notifier", drain_n),
+        &times,
+        &|v| v <= 1.5,
+    );
+    let vs_notify = ratio(estimates, "drain", "notify-crate", drain_n)
+        .zip(ratio(estimates, "drain", "notifier", drain_n))
+        .map(|(n, ours)| n / ours);
+    target_row(
+        out,
+        &format!("drain: notify crate ÷ Notifier{n}"),
+        "≥ 2.00×",
+        vs_notify,
+        &times,
+        &|v| v >= 2.0,
+    );
+    for contender in ["watcher", "watch-manager"] {
+        target_row(
+            out,
+            &format!("setup 10k dirs: {contender}"),
+            "≤ 1.20× raw",
+            ratio(estimates, "setup", contender, Some(10_000)),
+            &times,
+            &|v| v <= 1.2,
+        );
+    }
+    for contender in ["watcher", "watch-manager"] {
+        let per = mem
+            .get(&(contender.to_owned(), 100_000))
+            .map(|(_, per)| *per);
+        target_row(
+            out,
+            &format!("memory, 100k watches: {contender}"),
+            "≤ 100 B/watch",
+            per,
+            &|v| format!("{v:.0} B"),
+            &|v| v <= 100.0,
+        );
+    }
+    for contender in ["core", "notifier"] {
+        let lat = latency_of(results, contender);
+        let p = |k: &str| lat.as_ref().and_then(|j| j.num(&[k]));
+        target_row(
+            out,
+            &format!("latency p50: {contender}"),
+            "≤ 10 µs",
+            p("p50_ns"),
+            &fmt_ns,
+            &|v| v <= 10_000.0,
+        );
+        target_row(
+            out,
+            &format!("latency p99: {contender}"),
+            "≤ 100 µs",
+            p("p99_ns"),
+            &fmt_ns,
+            &|v| v <= 100_000.0,
+        );
+    }
+}
+
+/// First line of a file matching `prefix`, after the colon.
+fn proc_field(path: &str, prefix: &str) -> String {
+    fs::read_to_string(path)
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with(prefix))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// `YYYY-MM-DD HH:MM UTC` for now (civil-from-days, proleptic Gregorian).
+fn utc_now() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let (hh, mm) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02} UTC")
+}
+
+fn machine(out: &mut String) {
+    let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let rustc = Command::new("rustc")
+        .arg("-V")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let limit = |name: &str| {
+        fs::read_to_string(format!("/proc/sys/fs/inotify/{name}"))
+            .map_or_else(|_| "?".into(), |v| v.trim().to_owned())
+    };
+    let _ = writeln!(out, "- date: {}", utc_now());
+    let _ = writeln!(
+        out,
+        "- machine: {cpus} CPUs, {}, Linux {}, {rustc}",
+        proc_field("/proc/cpuinfo", "model name"),
+        kernel.trim()
+    );
+    let _ = writeln!(
+        out,
+        "- inotify limits at report time: max_queued_events {}, max_user_watches {}, max_user_instances {}",
+        limit("max_queued_events"),
+        limit("max_user_watches"),
+        limit("max_user_instances")
+    );
+}
+
+/// The whole Markdown report.
+pub(crate) fn render(root: &Path, estimates: &[Estimate], results: &Path, quick: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Benchmark report\n");
+    machine(&mut out);
+    let _ = writeln!(
+        out,
+        "- mode: {}; reproduce with `cargo xtask bench-report{}` (criterion's HTML report, with plots, is in `target/criterion/report/index.html`)\n",
+        if quick {
+            "quick (a few seconds per benchmark)"
+        } else {
+            "full"
+        },
+        if quick { " --quick" } else { "" }
+    );
+    let _ = writeln!(
+        out,
+        "Every ratio divides by the raw-syscall baseline measured in the same run, on the same input: on a shared machine a ratio means more than a figure. CI is the 95% confidence interval of criterion's median (± half-width), MAD its median absolute deviation.\n"
+    );
+    let mem = memory(results);
+    let _ = writeln!(out, "## Targets\n");
+    targets(&mut out, estimates, results, &mem);
+
+    let _ = writeln!(out, "\n## parse\n");
+    let _ = writeln!(
+        out,
+        "Synthetic buffers of 1–4,096 records (names of 0–255 bytes), each contender's read of the same bytes from a pipe, then the walk/parse alone timed. `raw` only steps over headers (no name scan).\n"
+    );
+    timed_table(&mut out, estimates, "parse", "records", "record");
+    let bytes = parse_bytes(results);
+    if !bytes.is_empty() {
+        let _ = writeln!(out, "\nThroughput (bytes per second):\n");
+        let _ = writeln!(out, "| records | buffer bytes | contender | MB/s |");
+        let _ = writeln!(out, "|---:|---:|---|---:|");
+        for e in group_rows(estimates, "parse") {
+            if let Some(b) = e.param.and_then(|p| bytes.get(&p)) {
+                let _ = writeln!(
+                    out,
+                    "| {} | {b:.0} | {} | {:.0} |",
+                    e.param.unwrap_or(0),
+                    e.function,
+                    b / e.median * 1e3
+                );
+            }
+        }
+    }
+    let _ = writeln!(out, "\n## drain\n");
+    let _ = writeln!(
+        out,
+        "The kernel queue pre-filled with N events (create, write, close, chmod, delete per file), then drained; figures are the process CPU time of the drain (all threads), filling excluded.\n"
+    );
+    timed_table(&mut out, estimates, "drain", "events", "event");
+    let _ = writeln!(out, "\n## setup\n");
+    let _ = writeln!(
+        out,
+        "Recursive watch of a generated tree (10 subdirectories per directory, one file each); wall time of the add.\n"
+    );
+    timed_table(&mut out, estimates, "setup", "directories", "watch");
+    let _ = writeln!(out, "\n## latency\n");
+    let _ = writeln!(
+        out,
+        "One file created while the reader sleeps in the kernel → the reader/handler timestamps its CREATE (wall time, reader thread).\n"
+    );
+    latency_table(&mut out, estimates, results);
+    let _ = writeln!(out, "\n## memory per watch\n");
+    let _ = writeln!(
+        out,
+        "`VmRSS` growth over a recursive add, each contender in a fresh process (`cargo run --release -p benches --example memory`). Kernel memory for the watches is not included.\n"
+    );
+    memory_table(&mut out, &mem);
+    let notes = root.join("benches/PROFILE.md");
+    if let Ok(text) = fs::read_to_string(&notes) {
+        let _ = writeln!(out, "\n## Profile notes (benches/PROFILE.md)\n");
+        // Demote the notes' own headings one level under this section.
+        for line in text.lines() {
+            if line.starts_with('#') {
+                let _ = writeln!(out, "##{line}");
+            } else {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn est(group: &str, function: &str, param: u64, median: f64) -> Estimate {
+        Estimate {
+            group: group.into(),
+            function: function.into(),
+            param: Some(param),
+            median,
+            ci_low: median * 0.9,
+            ci_high: median * 1.1,
+            mad: median * 0.05,
+            mean: median,
+            elements: Some(1000.0),
+        }
+    }
+
+    #[test]
+    fn ratios_divide_by_the_raw_row_of_the_same_parameter() {
+        let all = [
+            est("drain", "raw", 10, 100.0),
+            est("drain", "core", 10, 110.0),
+            est("drain", "raw", 20, 300.0),
+            est("drain", "core", 20, 330.0),
+        ];
+        assert_eq!(ratio(&all, "drain", "core", Some(10)), Some(1.1));
+        assert_eq!(ratio(&all, "drain", "core", Some(20)), Some(1.1));
+        assert_eq!(ratio(&all, "drain", "notifier", Some(10)), None);
+        let rows = group_rows(&all, "drain");
+        assert_eq!(rows[0].function, "raw");
+        assert_eq!(rows[1].function, "core");
+    }
+
+    #[test]
+    fn report_has_a_table_per_group_and_the_targets() {
+        let all = [
+            est("drain", "raw", 10, 100.0),
+            est("drain", "core", 10, 105.0),
+        ];
+        let report = render(
+            Path::new("/nonexistent"),
+            &all,
+            Path::new("/nonexistent"),
+            true,
+        );
+        assert!(report.contains("## drain"));
+        assert!(report.contains("| 10 | core | 105 ns | ±10.0% | 5.0% | 0 ns | **1.05×** |"));
+        assert!(
+            report
+                .contains("| drain: core read + iterate (10 events) | ≤ 1.10× raw | 1.05× | met |")
+        );
+    }
+
+    #[test]
+    fn durations_pick_a_readable_unit() {
+        assert_eq!(fmt_ns(812.0), "812 ns");
+        assert_eq!(fmt_ns(3_410.0), "3.41 µs");
+        assert_eq!(fmt_ns(4_120_000.0), "4.12 ms");
+    }
+
+    #[test]
+    fn utc_dates_are_well_formed() {
+        let now = utc_now();
+        assert_eq!(now.len(), "2026-01-01 00:00 UTC".len(), "{now}");
+        assert!(now.starts_with("20"));
+    }
+}
