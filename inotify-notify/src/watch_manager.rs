@@ -230,19 +230,18 @@ impl WatchManager {
             for path in expanded {
                 let added = recursive::add_tree(&mut st, &path, mask, options);
                 for (path, res) in added {
-                    if let Err(err) = &res
-                        && !options.quiet
-                    {
-                        let err = Error::io(
-                            err.io_error()
-                                .map_or_else(|| std::io::Error::other(err.to_string()), clone_io),
-                            Some(&path),
-                        );
-                        drop(st);
-                        self.wake_if_pending();
-                        return Err(err);
+                    match res {
+                        Err(err) if !options.quiet => {
+                            drop(st);
+                            self.wake_if_pending();
+                            return Err(err);
+                        }
+                        // A walk error is keyed by its root: keep the root's
+                        // own result when it has one.
+                        res => {
+                            result.entry(path).or_insert(res);
+                        }
                     }
-                    result.insert(path, res);
                 }
             }
         }
@@ -499,14 +498,6 @@ pub(crate) fn not_watched_wd(wd: WatchDescriptor) -> Error {
         None,
         format!("watch descriptor {wd} is not watched by this manager"),
     )
-}
-
-/// Copies an `io::Error` (kind, errno and message).
-fn clone_io(err: &std::io::Error) -> std::io::Error {
-    match err.raw_os_error() {
-        Some(code) => std::io::Error::from_raw_os_error(code),
-        None => std::io::Error::new(err.kind(), err.to_string()),
-    }
 }
 
 /// Whether `kind` is one the manager delivers whatever the mask.
