@@ -139,8 +139,16 @@ fn build(
     src_pathname: Option<PathBuf>,
     synthetic: bool,
 ) -> Event {
+    // One exact-size allocation (`join` would copy, then grow).
     let pathname = match name {
-        Some(name) => via.path.join(name),
+        Some(name) => {
+            let base = via.path.as_os_str();
+            let mut joined = std::ffi::OsString::with_capacity(base.len() + 1 + name.len());
+            joined.push(base);
+            let mut pathname = PathBuf::from(joined);
+            pathname.push(name);
+            pathname
+        }
         None => via.path.to_path_buf(),
     };
     Event {
