@@ -17,12 +17,13 @@
 //! let wm = WatchManager::new()?;
 //! let options = WatchOptions { rec: true, auto_add: true, ..WatchOptions::default() };
 //! wm.add_watch(&dir, WatchMask::CREATE | WatchMask::DELETE, &options)?;
-//! let mut seen = Vec::new();
-//! let mut notifier = Notifier::new(&wm, |e: &Event| println!("{} {}", e.maskname(), e.pathname.display()))?;
-//! std::fs::create_dir_all(dir.join("a/b"))?; // a, a/b: b may exist before a's watch lands
+//! let mut notifier = Notifier::new(&wm, |e: &Event| {
+//!     println!("{} {}", e.maskname(), e.pathname.display());
+//! })?;
+//! // `a/b` may exist before `a`'s watch lands: the scan of `a` reports it.
+//! std::fs::create_dir_all(dir.join("a/b"))?;
 //! let deadline = std::time::Instant::now() + Duration::from_secs(5);
 //! notifier.run(|n| {
-//!     seen.push(());
 //!     std::time::Instant::now() > deadline || n.watch_manager().wd(dir.join("a/b")).is_some()
 //! })?;
 //! assert!(wm.wd(dir.join("a/b")).is_some()); // auto-added, scanned, reported
@@ -42,6 +43,19 @@
 //! - [`EventProcessor`] is the seam for other loops (mio, tokio): call
 //!   [`EventProcessor::process_ready`] when the manager's fd ([`AsFd`](std::os::fd::AsFd))
 //!   or [`WatchManager::pending_fd`] is readable.
+//!
+//! # Threads, locks and backpressure
+//! - The manager's lock is taken once per read batch, never per event;
+//!   handlers run after it is released, so a handler may add or remove
+//!   watches. Per-watch handlers (`proc_fun`) sit behind their own mutex.
+//! - [`ThreadedNotifier::stop`] wakes the notifier's `poll` through an
+//!   eventfd ([`StopHandle`]), so it returns at once even when idle, and is
+//!   idempotent; dropping a running notifier stops and joins it (a handler
+//!   that never returns would still block the join).
+//! - In channel mode a slow consumer fills the bounded channel, the
+//!   notifier blocks in `send` and stops reading, the kernel queue fills,
+//!   and the kernel then reports `IN_Q_OVERFLOW`: events are never lost
+//!   silently.
 //!
 //! # What the bookkeeping guarantees
 //! A consumer that applies the events it receives to its own picture of
