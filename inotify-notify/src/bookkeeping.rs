@@ -21,8 +21,9 @@ use crate::error::Error;
 use crate::event::Event;
 use crate::handler::SharedHandler;
 use crate::recursive::{self, add_transient, detach, finish_walk, scan_new_dir};
+use crate::walk::{RawEvent, already_scanned};
 use crate::watch::WatchData;
-use crate::watch_manager::{RawEvent, Shared, WatchManager, already_scanned, always_delivered};
+use crate::watch_manager::{Shared, WatchManager, always_delivered};
 
 /// How long a `MOVED_FROM` of a watched directory waits, at the end of a
 /// batch, for its `MOVED_TO` to be queued (the kernel queues the two halves

@@ -149,6 +149,7 @@ mod notifier;
 mod processors;
 mod recursive;
 mod threaded;
+mod walk;
 mod watch;
 mod watch_manager;
 

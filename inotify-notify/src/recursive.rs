@@ -19,10 +19,9 @@ use inotify_core::{EventMask, WatchDescriptor, WatchMask, is_race, normalize};
 
 use crate::bookkeeping::{Processed, Target, emit};
 use crate::error::{Error, Result};
+use crate::walk::{drain, drain_parts};
 use crate::watch::{EntryMeta, Snapshot, WatchData, WatchOptions, kernel_mask};
-use crate::watch_manager::{
-    Detached, Shared, Transient, drain, drain_parts, is_dir, not_watched_wd,
-};
+use crate::watch_manager::{Detached, Shared, Transient, is_dir, not_watched_wd};
 
 /// Directories walked between two drains of the queue.
 pub(crate) const DRAIN_EVERY: usize = 64;
