@@ -38,6 +38,7 @@ impl Drop for Restore {
     }
 }
 
+/// Effective uid 0 (second field of `Uid:` in `/proc/self/status`).
 fn is_root() -> bool {
     fs::read_to_string("/proc/self/status")
         .ok()

@@ -304,7 +304,8 @@ impl TryCloneForWait for Inotify {
     }
 }
 
-/// Whether the tests run as root (real uid 0, from `/proc/self/status`).
+/// Whether the tests run as root: effective uid 0, the second field of the
+/// `Uid:` line of `/proc/self/status` (what `geteuid()` returns).
 pub fn is_root() -> bool {
     fs::read_to_string("/proc/self/status")
         .ok()
