@@ -389,3 +389,136 @@ fn overflow_reaches_the_default_handler() {
     assert_eq!(got[0].wd, WatchDescriptor::OVERFLOW);
     assert_eq!(got[0].path, PathBuf::new());
 }
+
+#[test]
+fn auto_added_directories_inherit_handler_mask_and_filters() {
+    use std::sync::{Arc, Mutex};
+    let dir = TempDir::new("inherit");
+    let wm = WatchManager::new().unwrap();
+    let own: Arc<Mutex<Vec<Event>>> = Arc::default();
+    let sink = own.clone();
+    let options = WatchOptions {
+        rec: true,
+        auto_add: true,
+        proc_fun: Some(inotify_notify::shared(move |e: &Event| {
+            sink.lock().unwrap().push(e.clone());
+        })),
+        exclude_filter: Some(inotify_notify::ExcludeFilter::from_patterns(["/skip$"]).unwrap()),
+        ..WatchOptions::default()
+    };
+    wm.add_watch(dir.path(), WatchMask::CLOSE_WRITE, &options)
+        .unwrap();
+    let (mut notifier, default) = collecting_notifier(&wm, &NotifierBuilder::new());
+    std::fs::create_dir(dir.join("x")).unwrap();
+    std::fs::create_dir(dir.join("skip")).unwrap();
+    assert!(pump_until(
+        &mut notifier,
+        &default,
+        Duration::from_secs(5),
+        |_| { wm.wd(dir.join("x")).is_some() }
+    ));
+    std::fs::write(dir.join("x/f"), b"1").unwrap();
+    std::fs::write(dir.join("skip/g"), b"1").unwrap();
+    assert!(pump_until(
+        &mut notifier,
+        &own,
+        Duration::from_secs(5),
+        |e| { has(e, "IN_CLOSE_WRITE", &dir.join("x/f")) }
+    ));
+    pump_quiet(
+        &mut notifier,
+        Duration::from_millis(30),
+        Duration::from_secs(2),
+    );
+    let watch = wm.watch(wm.wd(dir.join("x")).unwrap()).unwrap();
+    assert_eq!(watch.mask, WatchMask::CLOSE_WRITE);
+    assert!(watch.proc_fun.is_some() && watch.auto_add);
+    assert!(wm.wd(dir.join("skip")).is_none());
+    assert!(default.lock().unwrap().is_empty());
+    assert_eq!(own.lock().unwrap().len(), 1, "{:?}", own.lock().unwrap());
+}
+
+#[test]
+fn tree_watch_example_prints_the_stable_line_format() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::mpsc;
+    // Test binaries live in target/<profile>/deps; examples beside them.
+    let exe = std::env::current_exe().unwrap();
+    let example = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples/tree_watch");
+    if !example.exists() {
+        eprintln!("skipped: {} not built", example.display());
+        return;
+    }
+    let dir = TempDir::new("treewatch");
+    let mut child = std::process::Command::new(&example)
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    // The watch is in place once a probe file shows up.
+    let probe = dir.join("probe");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut lines = Vec::new();
+    loop {
+        std::fs::write(&probe, b"").unwrap();
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(50)) {
+            lines.push(line);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "tree_watch printed nothing"
+        );
+    }
+    std::fs::create_dir_all(dir.join("a/b")).unwrap();
+    std::fs::rename(dir.join("a"), dir.join("z")).unwrap();
+    let want = [
+        format!("IN_CREATE|IN_ISDIR {}", dir.join("a").display()),
+        format!(
+            "IN_MOVED_TO|IN_ISDIR {} <- {}",
+            dir.join("z").display(),
+            dir.join("a").display()
+        ),
+    ];
+    // `b` is reported under `a` if the watch of `a` landed before the
+    // rename, else by the scan of `z`: either way exactly once.
+    let b_seen = |lines: &[String]| {
+        lines
+            .iter()
+            .filter(|l| {
+                **l == format!("IN_CREATE|IN_ISDIR {}", dir.join("a/b").display())
+                    || **l == format!("IN_CREATE|IN_ISDIR {}", dir.join("z/b").display())
+            })
+            .count()
+    };
+    while !want.iter().all(|w| lines.contains(w)) || b_seen(&lines) == 0 {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) => lines.push(line),
+            Err(_) => assert!(
+                std::time::Instant::now() < deadline,
+                "missing lines: {lines:?}"
+            ),
+        }
+    }
+    while let Ok(line) = rx.recv_timeout(Duration::from_millis(50)) {
+        lines.push(line);
+    }
+    assert_eq!(b_seen(&lines), 1, "{lines:?}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    reader.join().unwrap();
+}
