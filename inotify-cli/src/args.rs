@@ -1,0 +1,523 @@
+//! Command lines of `inotifywait` and `inotifywatch`, parsed with clap but
+//! with inotifywait's spelling, checks, messages and exit codes: `-e`
+//! repeatable and comma-separated, `-qq`, `-t` taking negative numbers,
+//! long options abbreviated as getopt allows, `@path` operands, one-line
+//! errors and exit code 1.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
+
+use crate::events::{ALL_EVENTS, parse_events};
+use crate::filter::Mode;
+
+/// A fatal command-line problem: print the message (one line) and exit 1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+/// What the user asked for: run, or just the help text.
+#[derive(Debug)]
+pub enum Parsed<T> {
+    /// Run with these options.
+    Run(T),
+    /// `-h/--help` was given: print the help (stdout) and exit 1, as
+    /// inotify-tools does.
+    Help,
+}
+
+/// Options both programs share.
+#[derive(Debug, Clone, Default)]
+pub struct Common {
+    /// `-e` bits; 0 when none was given.
+    pub events: u32,
+    /// `-r`.
+    pub recursive: bool,
+    /// `-P`.
+    pub no_dereference: bool,
+    /// `--fromfile`.
+    pub fromfile: Option<OsString>,
+    /// The last `--exclude*`/`--include*`: pattern, mode, case-insensitive.
+    pub pattern: Option<(String, Mode, bool)>,
+    /// Operands (`@path` ones included, as given).
+    pub operands: Vec<OsString>,
+    /// `-t` in seconds; `None` when absent, zero or negative (no timeout).
+    pub timeout: Option<u64>,
+    /// `-v` count.
+    pub verbose: u8,
+    /// Warnings inotifywait prints but does not stop on.
+    pub warnings: Vec<String>,
+}
+
+impl Common {
+    /// The events to watch: the `-e` bits, or all events.
+    pub fn watch_events(&self) -> u32 {
+        if self.events == 0 {
+            ALL_EVENTS
+        } else {
+            self.events
+        }
+    }
+}
+
+/// How `inotifywait` prints events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// `WATCHED EVENTS NAME`.
+    Default,
+    /// `-c/--csv`.
+    Csv,
+    /// `--format FMT` (the `--timefmt` and `--no-newline` options).
+    Format {
+        /// The format string.
+        format: String,
+        /// `--timefmt`.
+        timefmt: Option<String>,
+        /// `--no-newline` was given.
+        no_newline: bool,
+    },
+    /// `--json`.
+    Json,
+}
+
+/// `inotifywait`'s options.
+#[derive(Debug, Clone)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "one field per inotifywait switch, each independent"
+)]
+pub struct WaitArgs {
+    /// The shared options.
+    pub common: Common,
+    /// `-m` (or `-d`).
+    pub monitor: bool,
+    /// `-d`.
+    pub daemon: bool,
+    /// `-s` (or `-d`).
+    pub syslog: bool,
+    /// `-q` count.
+    pub quiet: u8,
+    /// The output style.
+    pub output: Output,
+    /// `-o`.
+    pub outfile: Option<OsString>,
+    /// `--exec CMD`.
+    pub exec: Option<String>,
+    /// `--exec-shell`: run `--exec` through `/bin/sh -c`.
+    pub exec_shell: bool,
+    /// `--rescan`: recover from queue overflows by rescanning.
+    pub rescan: bool,
+    /// Hidden `--daemon-child`: this process is the background copy `-d`
+    /// started (stdout already is the outfile).
+    pub daemon_child: bool,
+}
+
+/// The sort order of `inotifywatch`'s table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    /// The column: 0 for `total`, else the event's bit.
+    pub key: u32,
+    /// Ascending (`-a`) rather than descending.
+    pub ascending: bool,
+}
+
+/// `inotifywatch`'s options.
+#[derive(Debug, Clone)]
+pub struct WatchArgs {
+    /// The shared options.
+    pub common: Common,
+    /// `-z`.
+    pub zero: bool,
+    /// `-a`/`-d`; descending by total by default.
+    pub sort: Sort,
+}
+
+fn flag(id: &'static str, short: Option<char>, long: &'static str) -> Arg {
+    let arg = Arg::new(id).long(long).action(ArgAction::SetTrue);
+    match short {
+        Some(c) => arg.short(c),
+        None => arg,
+    }
+}
+
+fn value(id: &'static str, short: Option<char>, long: &'static str) -> Arg {
+    let arg = Arg::new(id)
+        .long(long)
+        .action(ArgAction::Append)
+        .num_args(1)
+        .allow_hyphen_values(true);
+    match short {
+        Some(c) => arg.short(c),
+        None => arg,
+    }
+}
+
+/// The arguments both programs accept.
+fn common_args(cmd: Command) -> Command {
+    cmd.disable_help_flag(true)
+        .disable_version_flag(true)
+        .infer_long_args(true)
+        .arg(flag("help", Some('h'), "help"))
+        .arg(value("event", Some('e'), "event"))
+        .arg(value("timeout", Some('t'), "timeout"))
+        .arg(
+            Arg::new("recursive")
+                .short('r')
+                .long("recursive")
+                .action(ArgAction::Count),
+        )
+        .arg(flag("no-dereference", Some('P'), "no-dereference"))
+        .arg(value("fromfile", None, "fromfile").value_parser(value_parser!(OsString)))
+        .arg(value("exclude", None, "exclude"))
+        .arg(value("excludei", None, "excludei"))
+        .arg(value("include", None, "include"))
+        .arg(value("includei", None, "includei"))
+        .arg(
+            Arg::new("verbose")
+                .short('v')
+                .long("verbose")
+                .action(ArgAction::Count),
+        )
+        .arg(
+            Arg::new("paths")
+                .action(ArgAction::Append)
+                .num_args(0..)
+                .value_parser(value_parser!(OsString)),
+        )
+}
+
+/// The `inotifywait` command (for parsing only; help is ours).
+fn wait_command() -> Command {
+    common_args(Command::new("inotifywait"))
+        .arg(flag("monitor", Some('m'), "monitor"))
+        .arg(
+            Arg::new("quiet")
+                .short('q')
+                .long("quiet")
+                .action(ArgAction::Count),
+        )
+        .arg(flag("csv", Some('c'), "csv"))
+        .arg(flag("daemon", Some('d'), "daemon"))
+        .arg(flag("syslog", Some('s'), "syslog"))
+        .arg(flag("filename", Some('f'), "filename"))
+        .arg(value("format", None, "format"))
+        .arg(value("timefmt", None, "timefmt"))
+        .arg(flag("no-newline", None, "no-newline"))
+        .arg(value("outfile", Some('o'), "outfile").value_parser(value_parser!(OsString)))
+        .arg(flag("json", None, "json"))
+        .arg(value("exec", None, "exec"))
+        .arg(flag("exec-shell", None, "exec-shell"))
+        .arg(flag("rescan", None, "rescan"))
+        .arg(flag("daemon-child", None, "daemon-child").hide(true))
+}
+
+/// The `inotifywatch` command.
+fn watch_command() -> Command {
+    common_args(Command::new("inotifywatch"))
+        .arg(flag("zero", Some('z'), "zero"))
+        .arg(value("ascending", Some('a'), "ascending"))
+        .arg(value("descending", Some('d'), "descending"))
+}
+
+/// Turns a clap error into getopt's one-line message.
+fn clap_error(prog: &str, err: &clap::Error) -> UsageError {
+    let invalid = match err.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let option_name = |s: &str| s.split([' ', '=']).next().unwrap_or(s).to_owned();
+    let msg = match (err.kind(), invalid) {
+        (ErrorKind::UnknownArgument, Some(arg)) => {
+            let arg = option_name(&arg);
+            match arg.strip_prefix("--") {
+                Some(_) => format!("{prog}: unrecognized option '{arg}'"),
+                None => format!(
+                    "{prog}: invalid option -- '{}'",
+                    arg.trim_start_matches('-')
+                ),
+            }
+        }
+        (ErrorKind::InvalidValue | ErrorKind::NoEquals | ErrorKind::TooFewValues, Some(arg)) => {
+            let arg = option_name(&arg);
+            if arg.starts_with("--") {
+                format!("{prog}: option '{arg}' requires an argument")
+            } else {
+                format!(
+                    "{prog}: option requires an argument -- '{}'",
+                    arg.trim_start_matches('-').chars().next().unwrap_or('?')
+                )
+            }
+        }
+        _ => {
+            let text = err.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            format!("{prog}: {}", first.trim_start_matches("error: "))
+        }
+    };
+    UsageError(msg)
+}
+
+fn strings(m: &ArgMatches, id: &str) -> Vec<String> {
+    m.get_many::<String>(id)
+        .map(|v| v.cloned().collect())
+        .unwrap_or_default()
+}
+
+fn last(m: &ArgMatches, id: &str) -> Option<String> {
+    strings(m, id).pop()
+}
+
+fn single_os(m: &ArgMatches, id: &str, what: &str) -> Result<Option<OsString>, UsageError> {
+    let mut values: Vec<OsString> = m
+        .get_many::<OsString>(id)
+        .map(|v| v.cloned().collect())
+        .unwrap_or_default();
+    if values.len() > 1 {
+        return Err(UsageError(format!("Multiple {what} options given.")));
+    }
+    Ok(values.pop())
+}
+
+/// Parses `-t` as C's `strtol` would accept it: optional spaces and sign,
+/// digits, nothing after. Zero or negative means no timeout.
+pub fn parse_timeout(text: &str) -> Result<Option<u64>, UsageError> {
+    if text.is_empty() {
+        return Err(UsageError(
+            "The provided value is not a valid timeout value. Please specify a long int value."
+                .into(),
+        ));
+    }
+    let value: i64 = text.trim_start().parse().map_err(|_| {
+        UsageError(format!(
+            "'{text}' is not a valid timeout value. Please specify a long int value."
+        ))
+    })?;
+    Ok(u64::try_from(value).ok().filter(|&v| v > 0))
+}
+
+fn parse_common(m: &ArgMatches) -> Result<Common, UsageError> {
+    let mut common = Common::default();
+    for list in strings(m, "event") {
+        let bits = parse_events(&list).ok_or_else(|| {
+            UsageError(format!(
+                "'{list}' is not a valid event!  Run with the '--help' option to see a list of events."
+            ))
+        })?;
+        common.events |= bits;
+    }
+    if let Some(t) = last(m, "timeout") {
+        common.timeout = parse_timeout(&t)?;
+    }
+    common.recursive = m.get_count("recursive") > 0;
+    common.no_dereference = m.get_flag("no-dereference");
+    common.verbose = m.get_count("verbose");
+    common.fromfile = single_os(m, "fromfile", "--fromfile")?;
+    let exclude = last(m, "exclude");
+    let excludei = last(m, "excludei");
+    let include = last(m, "include");
+    let includei = last(m, "includei");
+    if exclude.is_some() && excludei.is_some() {
+        return Err(UsageError(
+            "--exclude and --excludei cannot both be specified.".into(),
+        ));
+    }
+    if include.is_some() && includei.is_some() {
+        return Err(UsageError(
+            "--include and --includei cannot both be specified.".into(),
+        ));
+    }
+    if (include.is_some() || includei.is_some()) && (exclude.is_some() || excludei.is_some()) {
+        return Err(UsageError(
+            "include and exclude regexp cannot both be specified.".into(),
+        ));
+    }
+    for id in ["exclude", "excludei"] {
+        if strings(m, id).len() > 1 {
+            common.warnings.push(format!(
+                "--{id}: only the last option will be taken into consideration."
+            ));
+        }
+    }
+    common.pattern = exclude
+        .map(|p| (p, Mode::Exclude, false))
+        .or(excludei.map(|p| (p, Mode::Exclude, true)))
+        .or(include.map(|p| (p, Mode::Include, false)))
+        .or(includei.map(|p| (p, Mode::Include, true)));
+    common.operands = m
+        .get_many::<OsString>("paths")
+        .map(|v| v.cloned().collect())
+        .unwrap_or_default();
+    Ok(common)
+}
+
+/// Parses `inotifywait`'s command line (`args` without the program name).
+pub fn parse_wait<I: IntoIterator<Item = OsString>>(
+    args: I,
+) -> Result<Parsed<WaitArgs>, UsageError> {
+    let command_line = std::iter::once(OsString::from("inotifywait")).chain(args);
+    let m = wait_command()
+        .try_get_matches_from(command_line)
+        .map_err(|e| clap_error("inotifywait", &e))?;
+    if m.get_flag("help") {
+        return Ok(Parsed::Help);
+    }
+    if m.get_flag("filename") {
+        return Err(UsageError(
+            "The '--filename' option no longer exists.  The option it enabled in earlier versions of inotifywait is now turned on by default.".into(),
+        ));
+    }
+    let common = parse_common(&m)?;
+    let daemon = m.get_flag("daemon");
+    let outfile = single_os(&m, "outfile", "--outfile")?;
+    let format = last(&m, "format");
+    let timefmt = last(&m, "timefmt");
+    let csv = m.get_flag("csv");
+    let json = m.get_flag("json");
+    if format.is_some() && csv {
+        return Err(UsageError(
+            "-c and --format cannot both be specified.".into(),
+        ));
+    }
+    if json && (csv || format.is_some()) {
+        return Err(UsageError(
+            "--json cannot be combined with -c or --format.".into(),
+        ));
+    }
+    if format.is_none() && timefmt.is_some() {
+        return Err(UsageError(
+            "--timefmt cannot be specified without --format.".into(),
+        ));
+    }
+    if format.as_deref().is_some_and(|f| f.contains("%T")) && timefmt.is_none() {
+        return Err(UsageError(
+            "%T is in --format string, but --timefmt was not specified.".into(),
+        ));
+    }
+    if daemon && outfile.is_none() {
+        return Err(UsageError("-o must be specified with -d.".into()));
+    }
+    let exec_shell = m.get_flag("exec-shell");
+    let exec = last(&m, "exec");
+    if exec_shell && exec.is_none() {
+        return Err(UsageError("--exec-shell needs --exec.".into()));
+    }
+    let output = if csv {
+        Output::Csv
+    } else if json {
+        Output::Json
+    } else if let Some(format) = format {
+        Output::Format {
+            format,
+            timefmt,
+            no_newline: m.get_flag("no-newline"),
+        }
+    } else {
+        Output::Default
+    };
+    Ok(Parsed::Run(WaitArgs {
+        common,
+        monitor: m.get_flag("monitor") || daemon,
+        daemon,
+        syslog: m.get_flag("syslog") || daemon,
+        quiet: m.get_count("quiet"),
+        output,
+        outfile,
+        exec,
+        exec_shell,
+        rescan: m.get_flag("rescan"),
+        daemon_child: m.get_flag("daemon-child"),
+    }))
+}
+
+fn parse_sort(key: &str, ascending: bool) -> Result<Sort, UsageError> {
+    if key.eq_ignore_ascii_case("total") {
+        return Ok(Sort { key: 0, ascending });
+    }
+    if key.eq_ignore_ascii_case("move") {
+        return Err(UsageError(
+            "Cannot sort by `move' event; please use `moved_from' or `moved_to'.".into(),
+        ));
+    }
+    if key.eq_ignore_ascii_case("close") {
+        return Err(UsageError(
+            "Cannot sort by `close' event; please use `close_write' or `close_nowrite'.".into(),
+        ));
+    }
+    match parse_events(key) {
+        Some(bits) if bits != 0 => Ok(Sort {
+            key: bits,
+            ascending,
+        }),
+        _ => Err(UsageError(format!(
+            "'{key}' is not a valid key for sorting!"
+        ))),
+    }
+}
+
+/// Parses `inotifywatch`'s command line (`args` without the program name).
+pub fn parse_watch<I: IntoIterator<Item = OsString>>(
+    args: I,
+) -> Result<Parsed<WatchArgs>, UsageError> {
+    let command_line = std::iter::once(OsString::from("inotifywatch")).chain(args);
+    let m = watch_command()
+        .try_get_matches_from(command_line)
+        .map_err(|e| clap_error("inotifywatch", &e))?;
+    if m.get_flag("help") {
+        return Ok(Parsed::Help);
+    }
+    let asc = strings(&m, "ascending");
+    let desc = strings(&m, "descending");
+    if asc.len() + desc.len() > 1 {
+        return Err(UsageError("Please specify -a or -d once only!".into()));
+    }
+    let sort = match (asc.first(), desc.first()) {
+        (Some(key), _) => parse_sort(key, true)?,
+        (_, Some(key)) => parse_sort(key, false)?,
+        _ => Sort {
+            key: 0,
+            ascending: false,
+        },
+    };
+    let common = parse_common(&m)?;
+    if sort.key != 0 && sort.key & common.watch_events() == 0 {
+        return Err(UsageError(
+            "Can't sort by an event which isn't being watched for!".into(),
+        ));
+    }
+    Ok(Parsed::Run(WatchArgs {
+        common,
+        zero: m.get_flag("zero"),
+        sort,
+    }))
+}
+
+/// The watch list: `--fromfile` lines first, then operands; `@`-prefixed
+/// entries are exclusions, empty entries and a lone `@` are skipped (as
+/// inotifywait's `construct_path_list`). Returns `(watch, exclude)`.
+pub fn path_list(fromfile: Option<&[u8]>, operands: &[OsString]) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let mut watch = Vec::new();
+    let mut exclude = Vec::new();
+    let mut take = |entry: &[u8]| {
+        if entry.is_empty() || entry == b"@" {
+            return;
+        }
+        match entry.strip_prefix(b"@") {
+            Some(rest) => exclude.push(PathBuf::from(OsString::from_vec(rest.to_vec()))),
+            None => watch.push(PathBuf::from(OsString::from_vec(entry.to_vec()))),
+        }
+    };
+    if let Some(text) = fromfile {
+        for line in text.split(|&b| b == b'\n') {
+            take(line);
+        }
+    }
+    for op in operands {
+        take(op.as_bytes());
+    }
+    (watch, exclude)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,178 @@
+//! Where output goes: events to stdout or `-o FILE` (flushed per batch, a
+//! closed pipe ends the program with an error instead of spinning), and
+//! messages to stderr or, with `-s`/`-d`, to syslog through the `/dev/log`
+//! datagram socket (no libc needed).
+
+use std::fs::OpenOptions;
+use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::net::UnixDatagram;
+use std::path::Path;
+
+use crate::timefmt;
+
+/// The text of an OS error without Rust's ` (os error N)` suffix, as C's
+/// `strerror` prints it.
+pub fn strerror(err: &io::Error) -> String {
+    let text = err.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) if err.raw_os_error().is_some() => text[..i].to_owned(),
+        _ => text,
+    }
+}
+
+/// The destination of events.
+pub struct EventSink {
+    out: BufWriter<Box<dyn Write + Send>>,
+}
+
+impl EventSink {
+    /// Events to standard output.
+    pub fn stdout() -> Self {
+        EventSink {
+            out: BufWriter::with_capacity(64 * 1024, Box::new(io::stdout())),
+        }
+    }
+
+    /// Events appended to `path` (created with mode 0600, as inotifywait).
+    pub fn file(path: &Path) -> io::Result<Self> {
+        let file = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(path)?;
+        Ok(EventSink {
+            out: BufWriter::with_capacity(64 * 1024, Box::new(file)),
+        })
+    }
+
+    /// Queues one record. A write error (EPIPE when the reader went away:
+    /// Rust ignores SIGPIPE, so it arrives as an error) is returned, and
+    /// the caller stops.
+    pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)
+    }
+
+    /// Pushes queued records out (called when no more events are waiting,
+    /// so a reader sees each event at once but bursts cost one write).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// A syslog client on `/dev/log` (facility daemon, priority info, as
+/// inotifywait's `openlog(..., LOG_DAEMON)` + `LOG_INFO`).
+#[derive(Debug)]
+pub struct Syslog {
+    socket: Option<UnixDatagram>,
+    ident: String,
+}
+
+/// `LOG_DAEMON | LOG_INFO`.
+const PRIORITY: u32 = (3 << 3) | 6;
+
+impl Syslog {
+    /// Connects to `/dev/log`; without a syslog daemon messages fall back
+    /// to stderr (as `LOG_CONS` falls back to the console).
+    pub fn open(ident: &str) -> Self {
+        let socket = UnixDatagram::unbound()
+            .and_then(|s| s.connect("/dev/log").map(|()| s))
+            .map_err(|err| log::debug!("syslog unavailable: {err}"))
+            .ok();
+        Syslog {
+            socket,
+            ident: ident.to_owned(),
+        }
+    }
+
+    /// Sends one message; `false` when it could not be delivered.
+    pub fn send(&self, msg: &str) -> bool {
+        let Some(socket) = &self.socket else {
+            return false;
+        };
+        let stamp = timefmt::strftime("%b %e %H:%M:%S", &timefmt::now());
+        let line = format!(
+            "<{PRIORITY}>{stamp} {}[{}]: {msg}",
+            self.ident,
+            std::process::id()
+        );
+        match socket.send(line.as_bytes()) {
+            Ok(_) => true,
+            Err(err) => {
+                log::debug!("syslog send failed: {err}");
+                false
+            }
+        }
+    }
+}
+
+/// Messages for the user ("Setting up watches.", errors): stderr, or
+/// syslog with `-s`.
+#[derive(Debug, Default)]
+pub struct Diag {
+    syslog: Option<Syslog>,
+}
+
+impl Diag {
+    /// Messages to stderr.
+    pub fn stderr() -> Self {
+        Diag { syslog: None }
+    }
+
+    /// Messages to syslog under `ident`.
+    pub fn syslog(ident: &str) -> Self {
+        Diag {
+            syslog: Some(Syslog::open(ident)),
+        }
+    }
+
+    /// Prints one message line.
+    pub fn say(&self, msg: &str) {
+        if let Some(syslog) = &self.syslog
+            && syslog.send(msg)
+        {
+            return;
+        }
+        to_stderr(msg);
+    }
+}
+
+/// Writes a line to stderr. If stderr itself is gone there is nowhere left
+/// to report that, so the error is dropped deliberately.
+pub fn to_stderr(msg: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "{msg}");
+}
+
+/// Writes raw text (no newline added) to stderr, for the progress line.
+pub fn to_stderr_raw(text: &str) {
+    let mut err = io::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
+    let _ = err.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strerror_drops_rust_suffix() {
+        let err = io::Error::from_raw_os_error(2);
+        assert_eq!(strerror(&err), "No such file or directory");
+        assert_eq!(strerror(&io::Error::other("plain")), "plain");
+    }
+
+    #[test]
+    fn sink_file_appends() {
+        let dir = std::env::temp_dir().join(format!("cli-sink-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let path = dir.join("log");
+        for line in [&b"a\n"[..], b"b\n"] {
+            let mut sink = EventSink::file(&path).expect("open");
+            sink.write(line).expect("write");
+            sink.flush().expect("flush");
+        }
+        assert_eq!(std::fs::read(&path).expect("read"), b"a\nb\n");
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+}

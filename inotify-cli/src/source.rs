@@ -1,0 +1,329 @@
+//! The event source of both programs: watches set up through
+//! `inotify-notify`'s `WatchManager` (recursive, auto-add, exclusions) and
+//! a `ThreadedNotifier` whose handler forwards events and errors to a
+//! bounded channel the main loop reads with a timeout. Also maps the
+//! library's normalised paths back to the spelling the user gave, with a
+//! directory's trailing slash, as inotifywait displays them.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use inotify_notify::{
+    Error, ErrorKind, Event, ExcludeFilter, NotifierBuilder, ProcessEvent, ThreadedNotifier,
+    WatchManager, WatchMask, WatchOptions,
+};
+
+use crate::filter::{PathFilter, normalize};
+use crate::output::{strerror, to_stderr, to_stderr_raw};
+
+/// What the notifier thread hands the main loop.
+#[derive(Debug)]
+pub enum Msg {
+    /// An event (kernel or synthetic).
+    Event(Box<Event>),
+    /// A non-fatal error of the notifier loop or of auto-add.
+    Error(String),
+}
+
+/// The handler: forwards everything; a full channel blocks the notifier
+/// thread, so the kernel queue absorbs bursts and overflows visibly.
+struct Forward {
+    tx: Sender<Msg>,
+}
+
+impl ProcessEvent for Forward {
+    fn process_default(&mut self, event: &Event) {
+        // A send fails only when the main loop has ended; nothing to do then.
+        let _ = self.tx.send(Msg::Event(Box::new(event.clone())));
+    }
+
+    fn process_error(&mut self, err: &Error) {
+        let _ = self.tx.send(Msg::Error(err.to_string()));
+    }
+}
+
+/// The watched roots as the user spelled them.
+#[derive(Debug, Default)]
+pub struct Roots {
+    map: HashMap<PathBuf, (Vec<u8>, bool)>,
+}
+
+impl Roots {
+    /// Records `given` (as typed) for the normalised path the library uses.
+    pub fn add(&mut self, given: &Path, is_dir: bool) {
+        let mut display = given.as_os_str().as_bytes().to_vec();
+        if is_dir && !display.ends_with(b"/") {
+            display.push(b'/');
+        }
+        self.map
+            .entry(normalize(given))
+            .or_insert((display, is_dir));
+    }
+
+    /// How inotifywait displays the watch at `path` (`%w`): the root as
+    /// given, subdirectories below it with a trailing slash.
+    pub fn display(&self, path: &Path) -> Vec<u8> {
+        if path.as_os_str().is_empty() {
+            return Vec::new();
+        }
+        if let Some((display, _)) = self.map.get(path) {
+            return display.clone();
+        }
+        for ancestor in path.ancestors().skip(1) {
+            if let Some((display, true)) = self.map.get(ancestor) {
+                let rest = path.strip_prefix(ancestor).unwrap_or(path);
+                let mut out = display.clone();
+                out.extend_from_slice(rest.as_os_str().as_bytes());
+                out.push(b'/');
+                return out;
+            }
+        }
+        let mut out = path.as_os_str().as_bytes().to_vec();
+        out.push(b'/');
+        out
+    }
+
+    /// The displayed form of a full path (a rename's source): its parent's
+    /// display plus the name.
+    pub fn display_full(&self, path: &Path) -> Vec<u8> {
+        match (path.parent(), path.file_name()) {
+            (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
+                let mut out = self.display(parent);
+                out.extend_from_slice(name.as_bytes());
+                out
+            }
+            _ => path.as_os_str().as_bytes().to_vec(),
+        }
+    }
+}
+
+/// How to set the watches up.
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent command-line switches"
+)]
+pub struct SetupOptions {
+    /// The bits asked for (`-e`, or all events).
+    pub events: u32,
+    /// `-r`: recursive, new directories watched.
+    pub recursive: bool,
+    /// `-P`.
+    pub no_dereference: bool,
+    /// `--rescan`.
+    pub rescan: bool,
+    /// The event/directory filter.
+    pub filter: Arc<PathFilter>,
+    /// Show the directory count on stderr while a big tree is set up.
+    pub progress: bool,
+    /// The start of a watch failure message: inotifywait says "Couldn't
+    /// watch", inotifywatch "Failed to watch".
+    pub failed: &'static str,
+}
+
+/// Running watches and their event channel.
+pub struct Source {
+    /// The manager (kept for counts and paths).
+    pub wm: WatchManager,
+    notifier: ThreadedNotifier,
+    /// Events and errors from the notifier thread.
+    pub rx: Receiver<Msg>,
+    /// The roots' display forms.
+    pub roots: Roots,
+}
+
+impl Source {
+    /// Stops the notifier thread.
+    pub fn stop(&mut self) {
+        if let Err(err) = self.notifier.stop() {
+            log::warn!("stopping the notifier: {err}");
+        }
+    }
+}
+
+/// Counts directories met during setup and prints the progress line.
+struct Progress {
+    count: AtomicUsize,
+    active: AtomicBool,
+    start: Instant,
+    last: Mutex<Option<Instant>>,
+    shown: AtomicBool,
+    tty: bool,
+}
+
+impl Progress {
+    /// First shown after this long, then refreshed at most this often.
+    const DELAY: Duration = Duration::from_secs(1);
+    const EVERY: Duration = Duration::from_millis(250);
+
+    fn tick(&self) {
+        let n = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        if !self.active.load(Ordering::Relaxed) {
+            return;
+        }
+        let now = Instant::now();
+        if now.duration_since(self.start) < Self::DELAY {
+            return;
+        }
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.is_some_and(|t| now.duration_since(t) < Self::EVERY) {
+            return;
+        }
+        *last = Some(now);
+        self.shown.store(true, Ordering::Relaxed);
+        if self.tty {
+            to_stderr_raw(&format!("\rSetting up watches: {n} directories so far..."));
+        } else {
+            to_stderr(&format!("Setting up watches: {n} directories so far..."));
+        }
+    }
+
+    fn finish(&self) {
+        self.active.store(false, Ordering::Relaxed);
+        if self.shown.load(Ordering::Relaxed) {
+            let n = self.count.load(Ordering::Relaxed);
+            let lead = if self.tty { "\r" } else { "" };
+            to_stderr(&format!("{lead}Setting up watches: {n} directories, done."));
+        }
+    }
+}
+
+/// The message inotifywait prints when a path cannot be watched.
+fn watch_error(failed: &str, given: &Path, err: &Error) -> String {
+    let shown = given.display();
+    match err.io_error().and_then(std::io::Error::raw_os_error) {
+        Some(28) => format!(
+            "Failed to watch {shown}; upper limit on inotify watches reached! Please increase the amount of inotify watches allowed per user via `/proc/sys/fs/inotify/max_user_watches'."
+        ),
+        _ => match err.io_error() {
+            Some(io) => format!("{failed} {shown}: {}", strerror(io)),
+            None => format!("{failed} {shown}: {err}"),
+        },
+    }
+}
+
+/// Creates the manager, watches `paths` and starts the notifier. Errors
+/// are the one-line messages to print before exiting with 1.
+pub fn setup(paths: &[PathBuf], opts: &SetupOptions) -> Result<Source, String> {
+    let wm = WatchManager::new().map_err(|err| {
+        let detail = err.io_error().map_or_else(|| err.to_string(), strerror);
+        if matches!(err.kind(), ErrorKind::InstanceLimit) {
+            format!(
+                "Couldn't initialize inotify: {detail} Try increasing the value of /proc/sys/fs/inotify/max_user_instances"
+            )
+        } else {
+            format!("Couldn't initialize inotify: {detail}")
+        }
+    })?;
+    let mut mask = WatchMask::from_bits_truncate(
+        opts.events & (WatchMask::ALL_EVENTS | WatchMask::ONESHOT).bits(),
+    );
+    if opts.no_dereference {
+        mask |= WatchMask::DONT_FOLLOW;
+    }
+    let progress = Arc::new(Progress {
+        count: AtomicUsize::new(0),
+        active: AtomicBool::new(opts.progress),
+        start: Instant::now(),
+        last: Mutex::new(None),
+        shown: AtomicBool::new(false),
+        tty: std::io::stderr().is_terminal(),
+    });
+    let filter = Arc::clone(&opts.filter);
+    let counter = Arc::clone(&progress);
+    let options = WatchOptions {
+        rec: opts.recursive,
+        auto_add: opts.recursive,
+        quiet: false,
+        dont_follow: opts.no_dereference,
+        exclude_filter: Some(ExcludeFilter::new(move |p: &Path| {
+            counter.tick();
+            filter.prunes_dir(p)
+        })),
+        ..WatchOptions::default()
+    };
+    let mut roots = Roots::default();
+    for path in paths {
+        let result = wm.add_watch(path, mask, &options);
+        if let Err(err) = result {
+            progress.finish();
+            return Err(watch_error(opts.failed, path, &err));
+        }
+        let meta = if opts.no_dereference {
+            std::fs::symlink_metadata(path)
+        } else {
+            std::fs::metadata(path)
+        };
+        roots.add(path, meta.is_ok_and(|m| m.is_dir()));
+    }
+    progress.finish();
+    let (tx, rx) = crossbeam_channel::bounded(4096);
+    let mut builder = NotifierBuilder::new();
+    builder.rescan_on_overflow(opts.rescan);
+    let mut notifier = builder
+        .build_threaded(&wm, Forward { tx })
+        .map_err(|err| format!("Couldn't start the notifier: {err}"))?;
+    notifier
+        .start()
+        .map_err(|err| format!("Couldn't start the notifier: {err}"))?;
+    Ok(Source {
+        wm,
+        notifier,
+        rx,
+        roots,
+    })
+}
+
+/// Reads `--fromfile` (`-` is stdin). The error is inotifywait's message.
+pub fn read_fromfile(name: &OsString) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    if name.as_bytes() == b"-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut buf)
+            .map_err(|err| format!("Couldn't open -: {}", strerror(&err)))?;
+        return Ok(buf);
+    }
+    std::fs::read(name).map_err(|err| {
+        format!(
+            "Couldn't open {}: {}",
+            Path::new(name).display(),
+            strerror(&err)
+        )
+    })
+}
+
+/// A path from raw bytes.
+pub fn path_from_bytes(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(OsString::from_vec(bytes.to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roots_display_like_inotifywait() {
+        let mut roots = Roots::default();
+        roots.add(Path::new("./w"), true);
+        roots.add(Path::new("f.txt"), false);
+        roots.add(Path::new("/abs/"), true);
+        assert_eq!(roots.display(Path::new("w")), b"./w/");
+        assert_eq!(roots.display(Path::new("w/s/t")), b"./w/s/t/");
+        assert_eq!(roots.display(Path::new("f.txt")), b"f.txt");
+        assert_eq!(roots.display(Path::new("/abs/x")), b"/abs/x/");
+        assert_eq!(roots.display(Path::new("")), b"");
+        assert_eq!(roots.display_full(Path::new("w/s/a")), b"./w/s/a");
+    }
+}

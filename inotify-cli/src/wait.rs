@@ -1,0 +1,294 @@
+//! The `inotifywait` program: option checks, watch setup messages, the
+//! event loop (print, `--exec`, exit after one event unless `-m`), the
+//! inactivity timeout (exit 2), `-d` (re-executes itself in the background
+//! with stdout on the outfile) and `-o`.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::RecvTimeoutError;
+use inotify_notify::EventMask;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
+
+use crate::args::{self, Output, Parsed, WaitArgs};
+use crate::exec::Exec;
+use crate::filter::PathFilter;
+use crate::format::{EventRecord, Format, Style};
+use crate::output::{Diag, EventSink, strerror, to_stderr};
+use crate::source::{self, Msg, SetupOptions};
+
+/// Exit code: an event asked for arrived.
+pub const EXIT_SUCCESS: i32 = 0;
+/// Exit code: an error, or an event not asked for (the watch went away).
+pub const EXIT_FAILURE: i32 = 1;
+/// Exit code: `-t` passed without an event.
+pub const EXIT_TIMEOUT: i32 = 2;
+
+/// Runs inotifywait with `args` (without the program name); returns the
+/// exit code.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let parsed = match args::parse_wait(args) {
+        Ok(Parsed::Run(a)) => a,
+        Ok(Parsed::Help) => {
+            print!("{}", crate::help::wait_help());
+            return EXIT_FAILURE;
+        }
+        Err(err) => {
+            to_stderr(&err.0);
+            return EXIT_FAILURE;
+        }
+    };
+    crate::init_logging(parsed.common.verbose);
+    match run(&parsed) {
+        Ok(code) => code,
+        Err(msg) => {
+            to_stderr(&msg);
+            EXIT_FAILURE
+        }
+    }
+}
+
+/// Builds the filter, reads the path list; shared with inotifywatch.
+pub(crate) fn prepare(common: &args::Common) -> Result<(Arc<PathFilter>, Vec<PathBuf>), String> {
+    for warning in &common.warnings {
+        to_stderr(warning);
+    }
+    let fromfile = match &common.fromfile {
+        Some(name) => Some(source::read_fromfile(name)?),
+        None => None,
+    };
+    let (watch, exclude) = args::path_list(fromfile.as_deref(), &common.operands);
+    let pattern = common
+        .pattern
+        .as_ref()
+        .map(|(p, mode, ci)| (p.as_str(), *mode, *ci));
+    let filter = PathFilter::new(pattern, &exclude).map_err(|bad| {
+        log::info!("{} regex: {}", bad.which, bad.detail);
+        format!("Error in `{}' regular expression.", bad.which)
+    })?;
+    if watch.is_empty() {
+        return Err("No files specified to watch!".into());
+    }
+    Ok((Arc::new(filter), watch))
+}
+
+/// Starts the background copy of ourselves for `-d` and returns at once.
+fn daemonize(outfile: &Path) -> Result<i32, String> {
+    // inotifywait resolves the outfile before leaving; we resolve its
+    // directory, so a log file that does not exist yet is fine.
+    let absolute = match (outfile.parent(), outfile.file_name()) {
+        (Some(dir), Some(name)) => {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            std::fs::canonicalize(dir)
+                .map(|d| d.join(name))
+                .map_err(|err| format!("{}: {}", strerror(&err), outfile.display()))?
+        }
+        _ => outfile.to_path_buf(),
+    };
+    let log = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode_0600()
+        .open(&absolute)
+        .map_err(|_| format!("Failed to open output file {}", absolute.display()))?;
+    let exe = std::env::current_exe().map_err(|err| format!("Failed to daemonize! {err}"))?;
+    let mut cmd = Command::new(exe);
+    cmd.args(std::env::args_os().skip(1))
+        .arg("--daemon-child")
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(Stdio::null())
+        .process_group(0);
+    cmd.spawn()
+        .map_err(|err| format!("Failed to daemonize! {}", strerror(&err)))?;
+    Ok(EXIT_SUCCESS)
+}
+
+/// `OpenOptions::mode(0o600)` through the Unix extension trait.
+trait Mode0600 {
+    fn mode_0600(&mut self) -> &mut Self;
+}
+
+impl Mode0600 for std::fs::OpenOptions {
+    fn mode_0600(&mut self) -> &mut Self {
+        std::os::unix::fs::OpenOptionsExt::mode(self, 0o600)
+    }
+}
+
+fn style(output: &Output) -> Style {
+    match output {
+        Output::Default => Style::Default,
+        Output::Csv => Style::Csv,
+        Output::Json => Style::Json,
+        Output::Format {
+            format,
+            timefmt,
+            no_newline,
+        } => Style::Format(Format::parse(format, !no_newline), timefmt.clone()),
+    }
+}
+
+fn run(a: &WaitArgs) -> Result<i32, String> {
+    let (filter, paths) = prepare(&a.common)?;
+    let exec = match &a.exec {
+        Some(cmd) => Some(Exec::new(cmd, a.exec_shell)?),
+        None => None,
+    };
+    if a.daemon && !a.daemon_child {
+        let outfile = a.outfile.as_deref().map_or(Path::new(""), Path::new);
+        return daemonize(outfile);
+    }
+    let mut sink = match (&a.outfile, a.daemon_child) {
+        (Some(path), false) => EventSink::file(Path::new(path))
+            .map_err(|_| format!("Failed to open output file {}", Path::new(path).display()))?,
+        _ => EventSink::stdout(),
+    };
+    let diag = if a.syslog {
+        Diag::syslog("inotifywait")
+    } else {
+        Diag::stderr()
+    };
+    if a.quiet == 0 {
+        diag.say(if a.common.recursive {
+            "Setting up watches.  Beware: since -r was given, this may take a while!"
+        } else {
+            "Setting up watches."
+        });
+    }
+    let events = a.common.watch_events();
+    let opts = SetupOptions {
+        events,
+        recursive: a.common.recursive,
+        no_dereference: a.common.no_dereference,
+        rescan: a.rescan,
+        filter: Arc::clone(&filter),
+        progress: a.quiet == 0 && a.common.recursive,
+        failed: "Couldn't watch",
+    };
+    let mut src = match source::setup(&paths, &opts) {
+        Ok(src) => src,
+        Err(msg) => {
+            diag.say(&msg);
+            return Ok(EXIT_FAILURE);
+        }
+    };
+    log::info!("{} watches established", src.wm.num_watches());
+    if a.quiet == 0 {
+        diag.say("Watches established.");
+    }
+    let code = event_loop(
+        a,
+        &mut src,
+        &filter,
+        &style(&a.output),
+        exec.as_ref(),
+        &mut sink,
+        &diag,
+    );
+    src.stop();
+    Ok(code)
+}
+
+fn event_loop(
+    a: &WaitArgs,
+    src: &mut source::Source,
+    filter: &PathFilter,
+    style: &Style,
+    exec: Option<&Exec>,
+    sink: &mut EventSink,
+    diag: &Diag,
+) -> i32 {
+    let events = a.common.watch_events();
+    let timeout = a.common.timeout.map(Duration::from_secs);
+    let mut buf = Vec::with_capacity(256);
+    loop {
+        let msg = match timeout {
+            Some(t) => match src.rx.recv_timeout(t) {
+                Ok(msg) => msg,
+                Err(RecvTimeoutError::Timeout) => return EXIT_TIMEOUT,
+                Err(RecvTimeoutError::Disconnected) => return EXIT_FAILURE,
+            },
+            None => match src.rx.recv() {
+                Ok(msg) => msg,
+                Err(_) => return EXIT_FAILURE,
+            },
+        };
+        let event = match msg {
+            Msg::Error(text) => {
+                diag.say(&text);
+                continue;
+            }
+            Msg::Event(event) => event,
+        };
+        let mask = event.mask.bits();
+        if event.mask.contains(EventMask::Q_OVERFLOW) {
+            // Always told, even with -qq: events were lost.
+            to_stderr(if a.rescan {
+                "inotifywait: event queue overflowed, events were lost; rescanning the watched trees"
+            } else {
+                "inotifywait: event queue overflowed, events were lost (use --rescan to recover)"
+            });
+        }
+        let watched = src.roots.display(&event.path);
+        let name = event.name.as_ref().map(|n| n.as_bytes());
+        let src_display = event
+            .src_pathname
+            .as_ref()
+            .map(|p| src.roots.display_full(p));
+        let rec = EventRecord {
+            watched: &watched,
+            name,
+            mask,
+            cookie: event.cookie,
+            dir: event.dir,
+            src: src_display.as_deref(),
+            synthetic: event.synthetic,
+        };
+        if !filter.allows_event(&rec.filter_path()) {
+            continue;
+        }
+        let wanted = mask & events != 0;
+        if a.quiet < 2 && wanted {
+            buf.clear();
+            style.render(&rec, &mut buf);
+            if let Err(err) = sink.write(&buf) {
+                diag.say(&format!("inotifywait: write error: {}", strerror(&err)));
+                return EXIT_FAILURE;
+            }
+        }
+        if let Some(exec) = exec.filter(|_| wanted) {
+            if let Err(err) = sink.flush() {
+                diag.say(&format!("inotifywait: write error: {}", strerror(&err)));
+                return EXIT_FAILURE;
+            }
+            match exec.run(&rec) {
+                Ok(status) if !status.success() => {
+                    log::info!("--exec {} exited with {status}", exec.program());
+                }
+                Ok(_) => {}
+                Err(err) => diag.say(&format!(
+                    "inotifywait: cannot run {}: {}",
+                    exec.program(),
+                    strerror(&err)
+                )),
+            }
+        }
+        if (!a.monitor || src.rx.is_empty())
+            && let Err(err) = sink.flush()
+        {
+            diag.say(&format!("inotifywait: write error: {}", strerror(&err)));
+            return EXIT_FAILURE;
+        }
+        if !a.monitor {
+            return if wanted { EXIT_SUCCESS } else { EXIT_FAILURE };
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! The `inotifywatch` program: watches, counts events per watch until the
+//! timeout or SIGINT/SIGTERM/SIGHUP (SIGUSR1 prints the table so far),
+//! then prints inotify-tools' table.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, after, never, select};
+use inotify_notify::EventMask;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
+use signal_hook::iterator::Signals;
+
+use crate::args::{self, Parsed, WatchArgs};
+use crate::output::{strerror, to_stderr};
+use crate::source::{self, Msg, SetupOptions};
+use crate::stats_table::Stats;
+use crate::wait::{EXIT_FAILURE, EXIT_SUCCESS, prepare};
+
+/// Runs inotifywatch with `args` (without the program name); returns the
+/// exit code.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let parsed = match args::parse_watch(args) {
+        Ok(Parsed::Run(a)) => a,
+        Ok(Parsed::Help) => {
+            print!("{}", crate::help::watch_help());
+            return EXIT_FAILURE;
+        }
+        Err(err) => {
+            to_stderr(&err.0);
+            return EXIT_FAILURE;
+        }
+    };
+    crate::init_logging(parsed.common.verbose.saturating_sub(1));
+    match run(&parsed) {
+        Ok(code) => code,
+        Err(msg) => {
+            to_stderr(&msg);
+            EXIT_FAILURE
+        }
+    }
+}
+
+/// Forwards the signals we stop on (and SIGUSR1) to a channel.
+fn signal_channel() -> Result<Receiver<i32>, String> {
+    let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP, SIGUSR1])
+        .map_err(|err| format!("Couldn't install signal handlers: {}", strerror(&err)))?;
+    let (tx, rx) = crossbeam_channel::unbounded();
+    std::thread::Builder::new()
+        .name("inotifywatch-signals".into())
+        .spawn(move || {
+            for sig in signals.forever() {
+                if tx.send(sig).is_err() {
+                    break;
+                }
+            }
+        })
+        .map_err(|err| format!("Couldn't start the signal thread: {}", strerror(&err)))?;
+    Ok(rx)
+}
+
+fn print_table(stats: &Stats, a: &WatchArgs) -> Result<(), String> {
+    let Some(table) = stats.table(a.common.watch_events(), a.zero, a.sort) else {
+        to_stderr("No events occurred.");
+        return Ok(());
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(table.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|err| format!("inotifywatch: write error: {}", strerror(&err)))
+}
+
+fn run(a: &WatchArgs) -> Result<i32, String> {
+    let (filter, paths) = prepare(&a.common)?;
+    let verbose = a.common.verbose > 0;
+    to_stderr("Establishing watches...");
+    let opts = SetupOptions {
+        events: a.common.watch_events(),
+        recursive: a.common.recursive,
+        no_dereference: a.common.no_dereference,
+        rescan: false,
+        filter: Arc::clone(&filter),
+        progress: a.common.recursive,
+        failed: "Failed to watch",
+    };
+    if a.common.recursive && verbose {
+        for path in &paths {
+            to_stderr(&format!("Setting up watch(es) on {}", path.display()));
+        }
+    }
+    let mut src = source::setup(&paths, &opts)?;
+    if a.common.recursive && verbose {
+        for path in &paths {
+            to_stderr(&format!("OK, {} is now being watched.", path.display()));
+        }
+    }
+    let mut stats = Stats::default();
+    let mut watches = src.wm.watches();
+    watches.sort_by_key(|w| w.wd);
+    for w in &watches {
+        stats.register(&src.roots.display(&w.path));
+    }
+    if verbose {
+        to_stderr(&format!("Total of {} watches.", src.wm.num_watches()));
+    }
+    to_stderr("Finished establishing watches, now collecting statistics.");
+    if let Some(t) = a.common.timeout
+        && verbose
+    {
+        to_stderr(&format!("Will listen for events for {t} seconds."));
+    }
+    let signals = signal_channel()?;
+    let deadline = a
+        .common
+        .timeout
+        .map(|t| Instant::now() + Duration::from_secs(t));
+    loop {
+        let timer = match deadline {
+            Some(d) => after(d.saturating_duration_since(Instant::now())),
+            None => never(),
+        };
+        select! {
+            recv(src.rx) -> msg => match msg {
+                Ok(Msg::Event(event)) => {
+                    if event.mask.contains(EventMask::Q_OVERFLOW) {
+                        to_stderr("inotifywatch: event queue overflowed, events were lost; the counts are low");
+                        continue;
+                    }
+                    let watch_path = src.roots.display(&event.path);
+                    let mut full = watch_path.clone();
+                    if let Some(name) = &event.name {
+                        full.extend_from_slice(name.as_bytes());
+                    }
+                    if filter.allows_event(&full) {
+                        stats.record(&watch_path, event.mask.bits());
+                    }
+                }
+                Ok(Msg::Error(text)) => to_stderr(&text),
+                Err(_) => break,
+            },
+            recv(signals) -> sig => match sig {
+                Ok(SIGUSR1) => {
+                    print_table(&stats, a)?;
+                    println!();
+                }
+                _ => break,
+            },
+            recv(timer) -> _ => break,
+        }
+    }
+    src.stop();
+    print_table(&stats, a)?;
+    Ok(EXIT_SUCCESS)
+}
