@@ -306,7 +306,10 @@ impl EventProcessor {
     ///
     /// Prefer [`EventProcessor::process_ready`]: a walk running in another
     /// thread between the caller's read and this call drains newer events
-    /// that this method then processes after older ones.
+    /// that this method then processes after older ones. And here a
+    /// `MOVED_FROM` left unpaired at the end of `events` is resolved at once
+    /// (no [`MOVE_GRACE`] wait for a pair split across reads): the consumer
+    /// then sees a move out followed by a move in, still consistent.
     pub fn process_batch<'e>(
         &mut self,
         events: impl IntoIterator<Item = inotify_core::Event<'e>>,

@@ -400,7 +400,18 @@ pub(crate) fn rescan(st: &mut Shared, out: Out<'_>) {
             .add_watch(&path, entry.mask() | WatchMask::MASK_ADD)
         {
             Ok(wd) if wd == root => {}
-            _ => continue, // gone or replaced: left unvisited, dropped below
+            Ok(other) => {
+                // Another directory now has the root's name: the watch just
+                // made for it is not ours to keep; the old root is left
+                // unvisited and dropped below.
+                if st.watcher.table().get(other).is_none()
+                    && let Err(err) = st.watcher.inotify().rm_watch(other)
+                {
+                    log::debug!("rescan: {err}");
+                }
+                continue;
+            }
+            Err(_) => continue, // gone: left unvisited, dropped below
         }
         let mut stack = vec![root];
         while let Some(wd) = stack.pop() {
