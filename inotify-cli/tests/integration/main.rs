@@ -1,0 +1,8 @@
+//! Integration tests of the `inotifywait` and `inotifywatch` binaries:
+//! real processes, real file operations, stdout/stderr/exit codes checked;
+//! plus a differential run against Debian's inotify-tools.
+
+mod differential;
+mod support;
+mod wait;
+mod watch;
