@@ -129,8 +129,9 @@ impl Gate {
     }
 }
 
-/// A fill for contenders whose reader runs on its own thread: park it, fill,
-/// and the returned closure-free drain is [`Gate::release_until`].
+/// `iters` rounds for a contender whose reader runs on its own thread: park
+/// the reader at the gate with a primer event, fill the queue, then time
+/// (CPU, all threads) from opening the gate until the sentinel arrives.
 fn gated_drains(
     iters: u64,
     dir: &Path,

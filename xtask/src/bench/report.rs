@@ -62,14 +62,6 @@ fn baseline(estimates: &[Estimate], e: &Estimate) -> Option<f64> {
         .map(|b| b.median)
 }
 
-/// `median / raw median` of `function` at `param` in `group`.
-fn ratio(estimates: &[Estimate], group: &str, function: &str, param: Option<u64>) -> Option<f64> {
-    let e = estimates
-        .iter()
-        .find(|e| e.group == group && e.function == function && e.param == param)?;
-    Some(e.median / baseline(estimates, e)?)
-}
-
 /// Spread columns: the 95% interval of the median as ± percent of it, and
 /// the median absolute deviation as a percent.
 fn spread(e: &Estimate) -> String {
@@ -182,20 +174,108 @@ fn parse_bytes(results: &Path) -> BTreeMap<u64, f64> {
         .collect()
 }
 
+/// A measured value and the range the 95% intervals of its inputs allow.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Range {
+    mid: f64,
+    low: f64,
+    high: f64,
+}
+
+impl Range {
+    /// A value measured without an interval (memory, percentiles).
+    fn exact(v: f64) -> Self {
+        Range {
+            mid: v,
+            low: v,
+            high: v,
+        }
+    }
+
+    /// `self / other`, the range taking the extremes of both.
+    fn over(self, other: Range) -> Self {
+        Range {
+            mid: self.mid / other.mid,
+            low: self.low / other.high,
+            high: self.high / other.low,
+        }
+    }
+}
+
+/// The median of `function` at `param` in `group`, with its interval.
+fn range_of(
+    estimates: &[Estimate],
+    group: &str,
+    function: &str,
+    param: Option<u64>,
+) -> Option<Range> {
+    estimates
+        .iter()
+        .find(|e| e.group == group && e.function == function && e.param == param)
+        .map(|e| Range {
+            mid: e.median,
+            low: e.ci_low,
+            high: e.ci_high,
+        })
+}
+
+/// `function / raw` at `param` in `group`, with the interval's extremes.
+fn ratio_range(
+    estimates: &[Estimate],
+    group: &str,
+    function: &str,
+    param: Option<u64>,
+) -> Option<Range> {
+    Some(
+        range_of(estimates, group, function, param)?
+            .over(range_of(estimates, group, "raw", param)?),
+    )
+}
+
+/// Which side of the goal passes.
+#[derive(Debug, Clone, Copy)]
+enum Goal {
+    AtMost(f64),
+    AtLeast(f64),
+}
+
+/// Met when the whole range passes, missed when none of it does, and
+/// "within noise" when the intervals straddle the goal.
+fn verdict(r: Range, goal: Goal) -> &'static str {
+    let (pass_all, pass_none) = match goal {
+        Goal::AtMost(g) => (r.high <= g, r.low > g),
+        Goal::AtLeast(g) => (r.low >= g, r.high < g),
+    };
+    if pass_all {
+        "met"
+    } else if pass_none {
+        "**missed**"
+    } else {
+        "within noise: the intervals straddle the goal"
+    }
+}
+
 /// One row of the targets table.
 fn target_row(
     out: &mut String,
     what: &str,
-    goal: &str,
-    measured: Option<f64>,
+    goal_text: &str,
+    measured: Option<Range>,
     fmt: &dyn Fn(f64) -> String,
-    met: &dyn Fn(f64) -> bool,
+    goal: Goal,
 ) {
     let (value, verdict) = match measured {
-        Some(v) if v.is_finite() => (fmt(v), if met(v) { "met" } else { "**missed**" }),
+        Some(r) if r.mid.is_finite() && r.low.is_finite() && r.high.is_finite() => {
+            let value = if (r.high - r.low).abs() < f64::EPSILON {
+                fmt(r.mid)
+            } else {
+                format!("{} ({}–{})", fmt(r.mid), fmt(r.low), fmt(r.high))
+            };
+            (value, verdict(r, goal))
+        }
         _ => ("not measured".to_owned(), "—"),
     };
-    let _ = writeln!(out, "| {what} | {goal} | {value} | {verdict} |");
+    let _ = writeln!(out, "| {what} | {goal_text} | {value} | {verdict} |");
 }
 
 fn targets(
@@ -210,69 +290,72 @@ fn targets(
         .filter_map(|e| e.param)
         .max();
     let times = |v: f64| format!("{v:.2}×");
-    let _ = writeln!(out, "| target | goal | measured | verdict |");
+    let _ = writeln!(
+        out,
+        "| target | goal | measured (range from the 95% intervals) | verdict |"
+    );
     let _ = writeln!(out, "|---|---|---:|---|");
     let n = drain_n.map_or(String::new(), |n| format!(" ({n} events)"));
     target_row(
         out,
         &format!("drain: core read + iterate{n}"),
         "≤ 1.10× raw",
-        ratio(estimates, "drain", "core", drain_n),
+        ratio_range(estimates, "drain", "core", drain_n),
         &times,
-        &|v| v <= 1.1,
+        Goal::AtMost(1.1),
     );
     target_row(
         out,
         &format!("drain: Notifier, no-op handler{n}"),
         "≤ 1.50× raw",
-        ratio(estimates, "drain", "notifier", drain_n),
+        ratio_range(estimates, "drain", "notifier", drain_n),
         &times,
-        &|v| v <= 1.5,
+        Goal::AtMost(1.5),
     );
-    let vs_notify = ratio(estimates, "drain", "notify-crate", drain_n)
-        .zip(ratio(estimates, "drain", "notifier", drain_n))
-        .map(|(n, ours)| n / ours);
+    let vs_notify = range_of(estimates, "drain", "notify-crate", drain_n)
+        .zip(range_of(estimates, "drain", "notifier", drain_n))
+        .map(|(theirs, ours)| theirs.over(ours));
     target_row(
         out,
         &format!("drain: notify crate ÷ Notifier{n}"),
         "≥ 2.00×",
         vs_notify,
         &times,
-        &|v| v >= 2.0,
+        Goal::AtLeast(2.0),
     );
     for contender in ["watcher", "watch-manager"] {
         target_row(
             out,
             &format!("setup 10k dirs: {contender}"),
             "≤ 1.20× raw",
-            ratio(estimates, "setup", contender, Some(10_000)),
+            ratio_range(estimates, "setup", contender, Some(10_000)),
             &times,
-            &|v| v <= 1.2,
+            Goal::AtMost(1.2),
         );
     }
     for contender in ["watcher", "watch-manager"] {
         let per = mem
             .get(&(contender.to_owned(), 100_000))
-            .map(|(_, per)| *per);
+            .map(|(_, per)| Range::exact(*per));
         target_row(
             out,
             &format!("memory, 100k watches: {contender}"),
             "≤ 100 B/watch",
             per,
             &|v| format!("{v:.0} B"),
-            &|v| v <= 100.0,
+            Goal::AtMost(100.0),
         );
     }
     for contender in ["core", "notifier"] {
         let lat = latency_of(results, contender);
-        let p = |k: &str| lat.as_ref().and_then(|j| j.num(&[k]));
+        let p = |k: &str| lat.as_ref().and_then(|j| j.num(&[k])).map(Range::exact);
         target_row(
             out,
             &format!("latency p50: {contender}"),
             "≤ 10 µs",
             p("p50_ns"),
             &fmt_ns,
-            &|v| v <= 10_000.0,
+            Goal::AtMost(10_000.0),
         );
         target_row(
             out,
@@ -280,7 +363,7 @@ fn targets(
             "≤ 100 µs",
             p("p99_ns"),
             &fmt_ns,
-            &|v| v <= 100_000.0,
+            Goal::AtMost(100_000.0),
         );
     }
 }
@@ -418,9 +501,14 @@ pub(crate) fn render(root: &Path, estimates: &[Estimate], results: &Path, quick:
     let notes = root.join("benches/PROFILE.md");
     if let Ok(text) = fs::read_to_string(&notes) {
         let _ = writeln!(out, "\n## Profile notes (benches/PROFILE.md)\n");
-        // Demote the notes' own headings one level under this section.
+        // Demote the notes' own headings one level under this section
+        // (outside code blocks, where `#` starts a shell comment).
+        let mut in_code = false;
         for line in text.lines() {
-            if line.starts_with('#') {
+            if line.starts_with("```") {
+                in_code = !in_code;
+            }
+            if line.starts_with('#') && !in_code {
                 let _ = writeln!(out, "##{line}");
             } else {
                 let _ = writeln!(out, "{line}");
@@ -456,9 +544,18 @@ mod tests {
             est("drain", "raw", 20, 300.0),
             est("drain", "core", 20, 330.0),
         ];
-        assert_eq!(ratio(&all, "drain", "core", Some(10)), Some(1.1));
-        assert_eq!(ratio(&all, "drain", "core", Some(20)), Some(1.1));
-        assert_eq!(ratio(&all, "drain", "notifier", Some(10)), None);
+        assert_eq!(
+            ratio_range(&all, "drain", "core", Some(10)).map(|r| r.mid),
+            Some(1.1)
+        );
+        assert_eq!(
+            ratio_range(&all, "drain", "core", Some(20)).map(|r| r.mid),
+            Some(1.1)
+        );
+        assert_eq!(
+            ratio_range(&all, "drain", "notifier", Some(10)).map(|r| r.mid),
+            None
+        );
         let rows = group_rows(&all, "drain");
         assert_eq!(rows[0].function, "raw");
         assert_eq!(rows[1].function, "core");
@@ -480,8 +577,22 @@ mod tests {
         assert!(report.contains("| 10 | core | 105 ns | ±10.0% | 5.0% | 0 ns | **1.05×** |"));
         assert!(
             report
-                .contains("| drain: core read + iterate (10 events) | ≤ 1.10× raw | 1.05× | met |")
+                .contains("| drain: core read + iterate (10 events) | ≤ 1.10× raw | 1.05× (0.86×–1.28×) | within noise")
         );
+    }
+
+    #[test]
+    fn verdicts_need_the_whole_interval_on_one_side() {
+        let r = |low, high| Range {
+            mid: f64::midpoint(low, high),
+            low,
+            high,
+        };
+        assert_eq!(verdict(r(0.9, 1.05), Goal::AtMost(1.1)), "met");
+        assert_eq!(verdict(r(1.2, 1.3), Goal::AtMost(1.1)), "**missed**");
+        assert!(verdict(r(1.0, 1.2), Goal::AtMost(1.1)).starts_with("within noise"));
+        assert_eq!(verdict(r(2.1, 2.5), Goal::AtLeast(2.0)), "met");
+        assert_eq!(verdict(r(1.1, 1.5), Goal::AtLeast(2.0)), "**missed**");
     }
 
     #[test]
