@@ -45,6 +45,8 @@ pub struct AddIter<'w, T> {
     listing: Option<(PathBuf, fs::ReadDir)>,
     filter: Option<DirFilter<'w>>,
     root_failed: bool,
+    /// The directory the last error was about (left unwatched).
+    failed: Option<PathBuf>,
 }
 
 impl<'w, T: Clone> AddIter<'w, T> {
@@ -58,6 +60,7 @@ impl<'w, T: Clone> AddIter<'w, T> {
             listing: None,
             filter: None,
             root_failed: false,
+            failed: None,
         }
     }
 
@@ -74,6 +77,12 @@ impl<'w, T: Clone> AddIter<'w, T> {
         self.root_failed
     }
 
+    /// The directory the last error was about: the one that could not be
+    /// watched (so its subtree is unwatched) or listed.
+    pub fn failed_path(&self) -> Option<&Path> {
+        self.failed.as_deref()
+    }
+
     /// Watches the root; queues it for listing if it is a directory.
     fn add_root(&mut self, root: PathBuf) -> io::Result<(WatchDescriptor, PathBuf)> {
         let wd = self
@@ -81,6 +90,7 @@ impl<'w, T: Clone> AddIter<'w, T> {
             .add_with(&root, self.mask, self.data.clone())
             .inspect_err(|_| {
                 self.root_failed = true;
+                self.failed = Some(root.clone());
             })?;
         // The root may be a symlink to a directory (followed unless the mask
         // says DONT_FOLLOW); below it, nothing is followed.
@@ -99,7 +109,10 @@ impl<'w, T: Clone> AddIter<'w, T> {
     /// Watches one subdirectory found by the listing.
     fn add_subdir(&mut self, dir: PathBuf) -> io::Result<(WatchDescriptor, PathBuf)> {
         let mask = self.mask | WatchMask::ONLYDIR | WatchMask::DONT_FOLLOW;
-        let wd = self.watcher.add_with(&dir, mask, self.data.clone())?;
+        let wd = self
+            .watcher
+            .add_with(&dir, mask, self.data.clone())
+            .inspect_err(|_| self.failed = Some(dir.clone()))?;
         self.stack.push(dir.clone());
         Ok((wd, dir))
     }
@@ -124,6 +137,7 @@ impl<T: Clone> Iterator for AddIter<'_, T> {
                     Err(err) if is_race(&err) => continue,
                     Err(err) => {
                         let msg = format!("cannot list {}: {err}", dir.display());
+                        self.failed = Some(dir.clone());
                         return Some(Err(io::Error::new(err.kind(), msg)));
                     }
                 };
@@ -149,6 +163,7 @@ impl<T: Clone> Iterator for AddIter<'_, T> {
                 Err(err) if is_race(&err) => {}
                 Err(err) => {
                     let msg = format!("cannot list {}: {err}", dir.display());
+                    self.failed = Some(dir);
                     return Some(Err(io::Error::new(err.kind(), msg)));
                 }
             }
