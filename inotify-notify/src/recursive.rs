@@ -71,6 +71,15 @@ pub(crate) fn add_tree(
     {
         data.user_mask |= old.data.user_mask;
     }
+    if !flags.intersects(WatchMask::MASK_ADD | WatchMask::MASK_CREATE)
+        && st.watcher.wd(&path).is_none()
+        && let Err(err) = merge_second_path(st, &path, flags, &mut data)
+    {
+        if !is_race(&err) {
+            st.unwatched.insert(path.clone());
+        }
+        return vec![(path.clone(), Err(Error::io(err, Some(&path))))];
+    }
     let kmask = kernel_mask(&data, st.snapshots) | flags;
     if !options.rec || !data.is_dir {
         let res = st
@@ -95,6 +104,7 @@ pub(crate) fn add_tree(
             scratch,
             walk,
             pending,
+            unwatched,
             ..
         } = &mut *st;
         if let (Some(pwd), Some(name)) = (parent_wd, path.file_name()) {
@@ -131,11 +141,22 @@ pub(crate) fn add_tree(
                     }
                 }
                 Err(err) if iter.is_root_error() => {
+                    if !is_race(&err) {
+                        unwatched.insert(path.clone());
+                    }
                     out.push((path.clone(), Err(Error::io(err, Some(&path)))));
                     break;
                 }
                 Err(err) if is_race(&err) => {}
-                Err(err) => out.push((path.clone(), Err(Error::io(err, None)))),
+                Err(err) => {
+                    // Keyed by the directory left unwatched (with its
+                    // subtree), so a quiet add reports each one.
+                    let failed = iter
+                        .failed_path()
+                        .map_or_else(|| path.clone(), Path::to_path_buf);
+                    unwatched.insert(failed.clone());
+                    out.push((failed.clone(), Err(Error::io(err, Some(&failed)))));
+                }
             }
         }
     }
@@ -152,6 +173,25 @@ pub(crate) fn add_tree(
     }
     finish_walk(st);
     out
+}
+
+/// One object watched through a second path (a symlink, a bind mount)
+/// has the first path's descriptor, and a plain add would replace the mask
+/// that path asked for. So a path the table does not know is first added
+/// with `MASK_ADD` (which keeps the kernel's mask); if the descriptor is
+/// already known, the user masks are merged into `data`.
+fn merge_second_path(
+    st: &Shared,
+    path: &Path,
+    flags: WatchMask,
+    data: &mut WatchData,
+) -> std::io::Result<()> {
+    let probe = kernel_mask(data, st.snapshots) | flags | WatchMask::MASK_ADD;
+    let wd = st.watcher.inotify().add_watch(path, probe)?;
+    if let Some(old) = st.watcher.table().get(wd) {
+        data.user_mask |= old.data.user_mask;
+    }
+    Ok(())
 }
 
 /// The final drain of a walk, then the walk state is cleared.
@@ -320,6 +360,7 @@ pub(crate) fn scan_new_dir(
             Ok(wd) => wd,
             Err(err) if is_race(&err) => continue,
             Err(err) => {
+                st.unwatched.insert(dir.clone());
                 out(Processed::Error(Error::io(err, Some(&dir))));
                 continue;
             }
@@ -515,7 +556,10 @@ fn rescan_dir(
                         visited.extend(scan_new_dir(st, &data, sub, out));
                     }
                     Err(err) if is_race(&err) => {}
-                    Err(err) => out(Processed::Error(Error::io(err, Some(&sub)))),
+                    Err(err) => {
+                        st.unwatched.insert(sub.clone());
+                        out(Processed::Error(Error::io(err, Some(&sub))));
+                    }
                 }
             }
             Some(_) => {}

@@ -5,7 +5,7 @@
 //! The lock is taken once per call here and once per read batch by the
 //! notifier, never per event.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fs;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -52,6 +52,10 @@ pub(crate) struct Shared {
     pub snapshots: bool,
     pub walk: WalkState,
     pub transients: HashMap<PathBuf, Transient>,
+    /// Directories whose watch could not be added (not a race: ENOSPC,
+    /// ENOMEM, EACCES...) by a recursive add, auto-add or rescan; their
+    /// subtrees are unwatched. Pruned of paths watched since.
+    pub unwatched: BTreeSet<PathBuf>,
 }
 
 /// The shared inside of a manager.
@@ -123,6 +127,7 @@ impl WatchManager {
                     snapshots: false,
                     walk: WalkState::default(),
                     transients: HashMap::new(),
+                    unwatched: BTreeSet::new(),
                 }),
                 pending_waker: inotify_core::Waker::new()?,
                 poll_fd,
@@ -339,6 +344,20 @@ impl WatchManager {
             .collect();
         all.sort_by_key(|w| w.wd);
         all
+    }
+
+    /// The directories left unwatched, with everything below them: their
+    /// watch could not be added during a recursive add, an auto-add or a
+    /// rescan (the watch limit, ENOMEM, EACCES — not a directory that
+    /// vanished). `process_error` (or `add_watch`'s result) was told about
+    /// each; a path watched since is no longer listed. Sorted.
+    pub fn unwatched(&self) -> Vec<PathBuf> {
+        let mut st = self.lock();
+        let Shared {
+            watcher, unwatched, ..
+        } = &mut *st;
+        unwatched.retain(|path| watcher.wd(path).is_none());
+        unwatched.iter().cloned().collect()
     }
 
     /// Number of live watches.
