@@ -1,0 +1,15 @@
+//! Reliability tests of the notify layer against the real kernel (issue 7):
+//! injected faults, resource limits in a user namespace, `IN_IGNORED` and
+//! two paths to one directory, symlink loops, shutdown, descriptors above
+//! 1024 and hostile file names. Every test runs under the leak guard
+//! ([`support::leak_checked`]): descriptors, threads and live watches are
+//! the same after it as before.
+
+mod fault;
+mod fds;
+mod ignored;
+mod limits;
+mod names;
+mod shutdown;
+mod support;
+mod symlinks;
