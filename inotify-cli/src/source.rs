@@ -53,19 +53,32 @@ impl ProcessEvent for Forward {
 /// The watched roots as the user spelled them.
 #[derive(Debug, Default)]
 pub struct Roots {
-    map: HashMap<PathBuf, (Vec<u8>, bool)>,
+    /// Normalised path → (display form, is a directory, order given).
+    map: HashMap<PathBuf, (Vec<u8>, bool, usize)>,
+    /// With `-r` a root inside an earlier root's tree is displayed through
+    /// the earlier one, since inotifywait names a watch when first added.
+    recursive: bool,
 }
 
 impl Roots {
+    /// Roots of a recursive (`-r`) or flat run.
+    pub fn new(recursive: bool) -> Self {
+        Roots {
+            map: HashMap::new(),
+            recursive,
+        }
+    }
+
     /// Records `given` (as typed) for the normalised path the library uses.
     pub fn add(&mut self, given: &Path, is_dir: bool) {
         let mut display = given.as_os_str().as_bytes().to_vec();
         if is_dir && !display.ends_with(b"/") {
             display.push(b'/');
         }
+        let order = self.map.len();
         self.map
             .entry(normalize(given))
-            .or_insert((display, is_dir));
+            .or_insert((display, is_dir, order));
     }
 
     /// How inotifywait displays the watch at `path` (`%w`): the root as
@@ -74,20 +87,42 @@ impl Roots {
         if path.as_os_str().is_empty() {
             return Vec::new();
         }
-        if let Some((display, _)) = self.map.get(path) {
-            return display.clone();
-        }
-        for ancestor in path.ancestors().skip(1) {
-            if let Some((display, true)) = self.map.get(ancestor) {
-                let rest = path.strip_prefix(ancestor).unwrap_or(path);
-                let mut out = display.clone();
-                out.extend_from_slice(rest.as_os_str().as_bytes());
-                out.push(b'/');
-                return out;
+        // The covering root: the path itself, or the directory root above
+        // it; with -r the one given first wins.
+        let mut best: Option<(&Path, &Vec<u8>, usize)> = None;
+        for (depth, ancestor) in path.ancestors().enumerate() {
+            // A relative path's last ancestor is "", which the root "."
+            // stands for.
+            let ancestor = if ancestor.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                ancestor
+            };
+            if let Some((display, is_dir, order)) = self.map.get(ancestor)
+                && (depth == 0 || *is_dir)
+                && best.is_none_or(|(_, _, o)| *order < o)
+            {
+                // A watched file is never part of a recursive walk.
+                if depth == 0 && !*is_dir {
+                    return display.clone();
+                }
+                best = Some((ancestor, display, *order));
+                if !self.recursive {
+                    break;
+                }
             }
         }
-        let mut out = path.as_os_str().as_bytes().to_vec();
-        out.push(b'/');
+        let Some((root, display, _)) = best else {
+            let mut out = path.as_os_str().as_bytes().to_vec();
+            out.push(b'/');
+            return out;
+        };
+        let mut out = display.clone();
+        if root != path {
+            let rest = path.strip_prefix(root).unwrap_or(path);
+            out.extend_from_slice(rest.as_os_str().as_bytes());
+            out.push(b'/');
+        }
         out
     }
 
@@ -252,7 +287,7 @@ pub fn setup(paths: &[PathBuf], opts: &SetupOptions) -> Result<Source, String> {
         })),
         ..WatchOptions::default()
     };
-    let mut roots = Roots::default();
+    let mut roots = Roots::new(opts.recursive);
     for path in paths {
         let result = wm.add_watch(path, mask, &options);
         if let Err(err) = result {
@@ -315,7 +350,7 @@ mod tests {
 
     #[test]
     fn roots_display_like_inotifywait() {
-        let mut roots = Roots::default();
+        let mut roots = Roots::new(false);
         roots.add(Path::new("./w"), true);
         roots.add(Path::new("f.txt"), false);
         roots.add(Path::new("/abs/"), true);
@@ -325,5 +360,19 @@ mod tests {
         assert_eq!(roots.display(Path::new("/abs/x")), b"/abs/x/");
         assert_eq!(roots.display(Path::new("")), b"");
         assert_eq!(roots.display_full(Path::new("w/s/a")), b"./w/s/a");
+    }
+
+    #[test]
+    fn recursive_roots_keep_the_first_name() {
+        let mut roots = Roots::new(true);
+        roots.add(Path::new("."), true);
+        roots.add(Path::new("w/f0"), false);
+        roots.add(Path::new("w/"), true);
+        assert_eq!(roots.display(Path::new("w")), b"./w/");
+        assert_eq!(roots.display(Path::new("w/f0")), b"w/f0");
+        let mut flat = Roots::new(false);
+        flat.add(Path::new("."), true);
+        flat.add(Path::new("w/"), true);
+        assert_eq!(flat.display(Path::new("w")), b"w/");
     }
 }
