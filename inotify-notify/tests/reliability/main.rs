@@ -1,5 +1,5 @@
 //! Reliability tests of the notify layer against the real kernel (issue 7):
-//! injected faults, resource limits in a user namespace, `IN_IGNORED` and
+//! injected faults, resource limits in a user namespace, queue overflow, `IN_IGNORED` and
 //! two paths to one directory, symlink loops, shutdown, descriptors above
 //! 1024 and hostile file names. Every test runs under the leak guard
 //! ([`support::leak_checked`]): descriptors, threads and live watches are
@@ -10,6 +10,7 @@ mod fds;
 mod ignored;
 mod limits;
 mod names;
+mod overflow;
 mod shutdown;
 mod support;
 mod symlinks;
