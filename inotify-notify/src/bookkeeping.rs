@@ -23,7 +23,7 @@ use crate::handler::SharedHandler;
 use crate::recursive::{self, add_transient, detach, finish_walk, scan_new_dir};
 use crate::walk::{RawEvent, already_scanned};
 use crate::watch::WatchData;
-use crate::watch_manager::{Shared, WatchManager, always_delivered};
+use crate::watch_manager::{Shared, WatchManager};
 
 /// How long a `MOVED_FROM` of a watched directory waits, at the end of a
 /// batch, for its `MOVED_TO` to be queued (the kernel queues the two halves
@@ -89,13 +89,14 @@ impl Target {
     }
 }
 
-/// Whether a watch with `user_mask` delivers events of `mask`'s kind.
+/// Whether a watch with `user_mask` delivers events of `mask`'s kind: a
+/// record carries one event bit, so a bit test is enough (this runs for
+/// every event).
 fn wanted(user_mask: WatchMask, mask: EventMask) -> bool {
-    let kind = mask.kind();
-    always_delivered(kind)
-        || kind
-            .bit()
-            .is_some_and(|bit| user_mask.intersects(WatchMask::from_bits_retain(bit)))
+    const ALWAYS: EventMask = EventMask::IGNORED
+        .union(EventMask::Q_OVERFLOW)
+        .union(EventMask::UNMOUNT);
+    mask.bits() & user_mask.bits() & WatchMask::ALL_EVENTS.bits() != 0 || mask.intersects(ALWAYS)
 }
 
 /// Builds and sends the event, if the watch's user mask asks for it.
@@ -455,13 +456,14 @@ fn handle(
         handle_detached(st, wd, mask, cookie, name, out);
         return;
     };
-    let kind = mask.kind();
     let data = &entry.data;
     let snapshots = st.snapshots && data.snapshot.is_some();
-    let bookkeeping = matches!(
-        kind,
-        EventKind::Ignored | EventKind::MovedFrom | EventKind::MovedTo | EventKind::MoveSelf
-    ) || (kind == EventKind::Create && mask.is_dir() && data.auto_add)
+    let tracked = EventMask::IGNORED
+        .union(EventMask::MOVED_FROM)
+        .union(EventMask::MOVED_TO)
+        .union(EventMask::MOVE_SELF);
+    let bookkeeping = mask.intersects(tracked)
+        || (mask.contains(EventMask::CREATE | EventMask::ISDIR) && data.auto_add)
         || snapshots
         || !st.transients.is_empty();
     if !bookkeeping {
@@ -480,6 +482,7 @@ fn handle(
         }
         return;
     }
+    let kind = mask.kind();
     let target = Target::new(wd, entry.path(), data);
     let auto_add = data.auto_add;
     let template = (auto_add && mask.is_dir()).then(|| data.clone());

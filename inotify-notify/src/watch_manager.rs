@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use inotify_core::{
-    EventBuffer, EventKind, InitOptions, Inotify, WatchDescriptor, WatchMask, Watcher, normalize,
+    EventBuffer, InitOptions, Inotify, WatchDescriptor, WatchMask, Watcher, normalize,
 };
 
 use crate::error::{Error, ErrorKind, Result};
@@ -476,14 +476,6 @@ pub(crate) fn not_watched_wd(wd: WatchDescriptor) -> Error {
         ErrorKind::NotWatched,
         None,
         format!("watch descriptor {wd} is not watched by this manager"),
-    )
-}
-
-/// Whether `kind` is one the manager delivers whatever the mask.
-pub(crate) fn always_delivered(kind: EventKind) -> bool {
-    matches!(
-        kind,
-        EventKind::Ignored | EventKind::QOverflow | EventKind::Unmount
     )
 }
 

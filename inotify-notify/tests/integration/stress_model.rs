@@ -228,6 +228,13 @@ pub fn run(wm: &WatchManager, root: &Path, outside: &Path, run: &Run) -> Arc<Mut
             truth.entries.insert(marker.clone(), false);
             let deadline = Instant::now() + Duration::from_secs(20);
             while !model.lock().unwrap().entries.contains_key(&marker) {
+                let overflows = model.lock().unwrap().overflows;
+                assert!(
+                    run.rescan || overflows == 0,
+                    "seed {}: the queue overflowed (was max_queued_events lowered by a \
+                     concurrent test when the instance was made?)",
+                    run.seed
+                );
                 assert!(
                     Instant::now() < deadline,
                     "seed {}: marker {batch} never seen",
