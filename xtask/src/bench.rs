@@ -9,7 +9,8 @@
 //! `--quick` gives each benchmark about a second (criterion's
 //! `--warm-up-time 1 --measurement-time 2`, and `BENCH_QUICK=1`, which the
 //! groups whose rounds cost far more than what they time shorten further).
-//! `--report-only` skips running and rebuilds the report from the results
+//! The drain group also runs its paired rounds (`BENCH_PAIRED=1`), whose
+//! per-round ratios the targets table uses. `--report-only` skips running and rebuilds the report from the results
 //! already on disk.
 
 mod json;
@@ -110,6 +111,7 @@ fn cargo(root: &Path, args: &[&str], results: &Path, quick: bool) -> Result<(), 
         .args(args)
         .env("BENCH_RESULTS_DIR", results)
         .env("BENCH_QUICK", if quick { "1" } else { "0" })
+        .env("BENCH_PAIRED", "1")
         .current_dir(root)
         .status()
         .map_err(|e| format!("cannot run {program}: {e}"))?;
