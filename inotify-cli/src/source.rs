@@ -198,23 +198,40 @@ impl Progress {
     const DELAY: Duration = Duration::from_secs(1);
     const EVERY: Duration = Duration::from_millis(250);
 
-    fn tick(&self) {
-        let n = self.count.fetch_add(1, Ordering::Relaxed) + 1;
-        if !self.active.load(Ordering::Relaxed) {
-            return;
+    fn new(active: bool, start: Instant) -> Self {
+        Progress {
+            count: AtomicUsize::new(0),
+            active: AtomicBool::new(active),
+            start,
+            last: Mutex::new(None),
+            shown: AtomicBool::new(false),
+            tty: std::io::stderr().is_terminal(),
         }
-        let now = Instant::now();
-        if now.duration_since(self.start) < Self::DELAY {
-            return;
+    }
+
+    /// Whether a line is due at `now`: setup has run for [`Self::DELAY`]
+    /// and the last line is [`Self::EVERY`] old. Records `now` if so.
+    fn due(&self, now: Instant) -> bool {
+        if !self.active.load(Ordering::Relaxed) || now.duration_since(self.start) < Self::DELAY {
+            return false;
         }
         let mut last = self
             .last
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if last.is_some_and(|t| now.duration_since(t) < Self::EVERY) {
-            return;
+            return false;
         }
         *last = Some(now);
+        true
+    }
+
+    /// Counts one directory and prints the line when due.
+    fn tick(&self) {
+        let n = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        if !self.due(Instant::now()) {
+            return;
+        }
         self.shown.store(true, Ordering::Relaxed);
         if self.tty {
             to_stderr_raw(&format!("\rSetting up watches: {n} directories so far..."));
@@ -266,14 +283,7 @@ pub fn setup(paths: &[PathBuf], opts: &SetupOptions) -> Result<Source, String> {
     if opts.no_dereference {
         mask |= WatchMask::DONT_FOLLOW;
     }
-    let progress = Arc::new(Progress {
-        count: AtomicUsize::new(0),
-        active: AtomicBool::new(opts.progress),
-        start: Instant::now(),
-        last: Mutex::new(None),
-        shown: AtomicBool::new(false),
-        tty: std::io::stderr().is_terminal(),
-    });
+    let progress = Arc::new(Progress::new(opts.progress, Instant::now()));
     let filter = Arc::clone(&opts.filter);
     let counter = Arc::clone(&progress);
     let options = WatchOptions {
@@ -360,6 +370,18 @@ mod tests {
         assert_eq!(roots.display(Path::new("/abs/x")), b"/abs/x/");
         assert_eq!(roots.display(Path::new("")), b"");
         assert_eq!(roots.display_full(Path::new("w/s/a")), b"./w/s/a");
+    }
+
+    #[test]
+    fn progress_waits_a_second_then_throttles() {
+        let now = Instant::now();
+        let fresh = Progress::new(true, now);
+        assert!(!fresh.due(now + Duration::from_millis(500)));
+        assert!(fresh.due(now + Duration::from_millis(1100)));
+        assert!(!fresh.due(now + Duration::from_millis(1200)));
+        assert!(fresh.due(now + Duration::from_millis(1400)));
+        let quiet = Progress::new(false, now);
+        assert!(!quiet.due(now + Duration::from_secs(5)));
     }
 
     #[test]
