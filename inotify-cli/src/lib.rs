@@ -6,7 +6,7 @@
 //!
 //! - [`args`]: command lines with inotifywait's syntax and messages.
 //! - [`events`]: event names (`-e` lists, `CLOSE_WRITE,CLOSE`).
-//! - [`format`]: the default line, `--csv`, `--format`, `--json`.
+//! - [`format`](mod@format): the default line, `--csv`, `--format`, `--json`.
 //! - [`timefmt`]: `--timefmt` (strftime) and JSON time stamps.
 //! - [`filter`]: `--exclude/--include` regexes and `@path`.
 //! - [`source`]: watches and the notifier thread (the library).
