@@ -54,6 +54,10 @@ fn mkdir_p_burst_is_reported_in_full_500_times() {
         );
         let mut counts: BTreeMap<PathBuf, usize> = BTreeMap::new();
         for e in events.lock().unwrap().drain(..) {
+            // Late IGNOREDs of the previous round's removed tree may land here.
+            if e.kind() == inotify_notify::EventKind::Ignored {
+                continue;
+            }
             assert_eq!(e.kind(), inotify_notify::EventKind::Create, "{e}");
             *counts.entry(e.pathname).or_default() += 1;
         }
