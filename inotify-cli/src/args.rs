@@ -220,8 +220,9 @@ fn watch_command() -> Command {
         .arg(value("descending", Some('d'), "descending"))
 }
 
-/// Turns a clap error into getopt's one-line message.
-fn clap_error(prog: &str, err: &clap::Error) -> UsageError {
+/// Turns a clap error into getopt's one-line message. `last` is the last
+/// command-line word, to tell `-t` from `--timeout` when a value is missing.
+fn clap_error(prog: &str, err: &clap::Error, cmd: &Command, last: Option<&OsString>) -> UsageError {
     let invalid = match err.get(ContextKind::InvalidArg) {
         Some(ContextValue::String(s)) => Some(s.clone()),
         _ => None,
@@ -240,13 +241,19 @@ fn clap_error(prog: &str, err: &clap::Error) -> UsageError {
         }
         (ErrorKind::InvalidValue | ErrorKind::NoEquals | ErrorKind::TooFewValues, Some(arg)) => {
             let arg = option_name(&arg);
-            if arg.starts_with("--") {
-                format!("{prog}: option '{arg}' requires an argument")
-            } else {
-                format!(
-                    "{prog}: option requires an argument -- '{}'",
-                    arg.trim_start_matches('-').chars().next().unwrap_or('?')
-                )
+            let long = arg.trim_start_matches('-');
+            let short = cmd
+                .get_arguments()
+                .find(|a| a.get_long() == Some(long))
+                .and_then(Arg::get_short);
+            let typed_short = last
+                .and_then(|w| w.to_str())
+                .is_some_and(|w| w.starts_with('-') && !w.starts_with("--"));
+            match short {
+                Some(c) if typed_short => {
+                    format!("{prog}: option requires an argument -- '{c}'")
+                }
+                _ => format!("{prog}: option '{arg}' requires an argument"),
             }
         }
         _ => {
@@ -355,10 +362,14 @@ fn parse_common(m: &ArgMatches) -> Result<Common, UsageError> {
 pub fn parse_wait<I: IntoIterator<Item = OsString>>(
     args: I,
 ) -> Result<Parsed<WaitArgs>, UsageError> {
-    let command_line = std::iter::once(OsString::from("inotifywait")).chain(args);
-    let m = wait_command()
-        .try_get_matches_from(command_line)
-        .map_err(|e| clap_error("inotifywait", &e))?;
+    let command_line: Vec<OsString> = std::iter::once(OsString::from("inotifywait"))
+        .chain(args)
+        .collect();
+    let cmd = wait_command();
+    let m = cmd
+        .clone()
+        .try_get_matches_from(&command_line)
+        .map_err(|e| clap_error("inotifywait", &e, &cmd, command_line.last()))?;
     if m.get_flag("help") {
         return Ok(Parsed::Help);
     }
@@ -459,10 +470,14 @@ fn parse_sort(key: &str, ascending: bool) -> Result<Sort, UsageError> {
 pub fn parse_watch<I: IntoIterator<Item = OsString>>(
     args: I,
 ) -> Result<Parsed<WatchArgs>, UsageError> {
-    let command_line = std::iter::once(OsString::from("inotifywatch")).chain(args);
-    let m = watch_command()
-        .try_get_matches_from(command_line)
-        .map_err(|e| clap_error("inotifywatch", &e))?;
+    let command_line: Vec<OsString> = std::iter::once(OsString::from("inotifywatch"))
+        .chain(args)
+        .collect();
+    let cmd = watch_command();
+    let m = cmd
+        .clone()
+        .try_get_matches_from(&command_line)
+        .map_err(|e| clap_error("inotifywatch", &e, &cmd, command_line.last()))?;
     if m.get_flag("help") {
         return Ok(Parsed::Help);
     }

@@ -175,8 +175,11 @@ pub struct Source {
 }
 
 impl Source {
-    /// Stops the notifier thread.
+    /// Stops the notifier thread. The receiver is dropped first, so a
+    /// handler blocked on a full channel fails its send and returns instead
+    /// of keeping the thread from stopping.
     pub fn stop(&mut self) {
+        drop(std::mem::replace(&mut self.rx, crossbeam_channel::never()));
         if let Err(err) = self.notifier.stop() {
             log::warn!("stopping the notifier: {err}");
         }

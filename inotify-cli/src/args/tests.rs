@@ -80,6 +80,14 @@ fn bad_arguments_give_inotifywait_messages() {
     );
     assert_eq!(
         err(wait(&["w", "-t"])),
+        "inotifywait: option requires an argument -- 't'"
+    );
+    assert_eq!(
+        err(wait(&["w", "-mt"])),
+        "inotifywait: option requires an argument -- 't'"
+    );
+    assert_eq!(
+        err(wait(&["w", "--timeout"])),
         "inotifywait: option '--timeout' requires an argument"
     );
     assert_eq!(
