@@ -3,11 +3,13 @@
 //!
 //! Aliased in `.cargo/config.toml`, so `cargo xtask <task>` works from
 //! anywhere in the checkout. Tasks: `ci`, `check-abi`, `tidy`,
-//! `bench-report`.
+//! `bench-report`, `soak`, `fuzz`.
 
 mod abi;
 mod bench;
 mod ci;
+mod fuzz;
+mod soak;
 mod tidy;
 
 use std::path::PathBuf;
@@ -21,7 +23,11 @@ tasks:
   tidy          source conventions: //! headers, unsafe confinement, SAFETY
                 comments, no dbg!/println! in libraries, file length, no todo!
   bench-report  run the benches ([--quick], [--report-only]) and write
-                target/bench-report.md";
+                target/bench-report.md
+  soak          load test: generator vs recursive notifier for --minutes N
+                (default 1), reports events/s, overflows, RSS over time
+  fuzz          parser fuzzing for --minutes N: cargo +nightly fuzz when
+                available, else the property tests ([--property] forces it)";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -35,6 +41,8 @@ fn main() -> ExitCode {
         "check-abi" => abi::run(),
         "tidy" => tidy::run(&workspace_root()),
         "bench-report" => bench::run(&workspace_root(), &rest),
+        "soak" => soak::run(&workspace_root(), &rest),
+        "fuzz" => fuzz::run(&workspace_root(), &rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

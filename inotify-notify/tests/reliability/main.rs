@@ -1,7 +1,7 @@
 //! Reliability tests of the notify layer against the real kernel (issue 7):
 //! injected faults, resource limits in a user namespace, queue overflow, `IN_IGNORED` and
 //! two paths to one directory, symlink loops, shutdown, descriptors above
-//! 1024 and hostile file names. Every test runs under the leak guard
+//! 1024, hostile file names, and a load soak (`cargo xtask soak`). Every test runs under the leak guard
 //! ([`support::leak_checked`]): descriptors, threads and live watches are
 //! the same after it as before.
 
@@ -12,5 +12,6 @@ mod limits;
 mod names;
 mod overflow;
 mod shutdown;
+mod soak;
 mod support;
 mod symlinks;
