@@ -41,7 +41,16 @@ fn monitor(program: &Path, name: &str, args: &[&str], ops: fn(&Path)) -> Finishe
     ops(dir.path());
     write(&dir.join("w/zz-end"), b"");
     r.wait_stdout(b"zz-end");
-    r.signal("TERM")
+    let mut out = r.signal("TERM");
+    // The sentinel's later events (its CLOSE_WRITE) may or may not be out
+    // when the program is stopped; its lines are dropped.
+    let kept: Vec<&[u8]> = out
+        .stdout
+        .split_inclusive(|&b| b == b'\n')
+        .filter(|l| !l.windows(6).any(|w| w == b"zz-end"))
+        .collect();
+    out.stdout = kept.concat();
+    out
 }
 
 fn both(name: &str, args: &[&str], ops: fn(&Path)) -> Option<(Finished, Finished)> {
@@ -68,6 +77,7 @@ fn file_ops(d: &Path) {
 
 #[test]
 fn default_output_matches_all_events() {
+    let _serial = crate::support::serial();
     let Some((a, b)) = both("diff-default", &["-m", "w"], file_ops) else {
         return;
     };
@@ -77,6 +87,7 @@ fn default_output_matches_all_events() {
 
 #[test]
 fn recursive_existing_tree_matches() {
+    let _serial = crate::support::serial();
     let args = [
         "-m",
         "-r",
@@ -93,6 +104,7 @@ fn recursive_existing_tree_matches() {
 
 #[test]
 fn csv_and_odd_names_match() {
+    let _serial = crate::support::serial();
     fn ops(d: &Path) {
         for n in ["a,b", "q\"q", " lead", "trail ", "new\nline", "sp ace"] {
             write(&d.join("w").join(n), b"");
@@ -107,6 +119,7 @@ fn csv_and_odd_names_match() {
 
 #[test]
 fn format_matches() {
+    let _serial = crate::support::serial();
     let args = [
         "-m",
         "-e",
@@ -124,6 +137,7 @@ fn format_matches() {
 
 #[test]
 fn exclude_under_recursive_matches() {
+    let _serial = crate::support::serial();
     fn ops(d: &Path) {
         write(&d.join("w/keep.c"), b"");
         write(&d.join("w/drop.swp"), b"");
@@ -139,6 +153,7 @@ fn exclude_under_recursive_matches() {
 
 #[test]
 fn new_directory_contents_are_a_deliberate_superset() {
+    let _serial = crate::support::serial();
     // Deliberately better: inotifywait misses entries created in a new
     // directory before its watch lands; ours reports them (synthetic
     // creates). Every line of theirs must be in ours.
@@ -164,6 +179,7 @@ fn new_directory_contents_are_a_deliberate_superset() {
 
 #[test]
 fn include_under_recursive_is_a_deliberate_superset() {
+    let _serial = crate::support::serial();
     // Deliberately newer behaviour: Debian's 3.22 does not watch new
     // directories whose names fail --include; ours (like current
     // inotify-tools) does, so y.c inside is reported.
@@ -210,6 +226,7 @@ fn both_run(name: &str, prog: &str, args: &[&str]) -> Option<(Finished, Finished
 
 #[test]
 fn errors_and_exit_codes_match() {
+    let _serial = crate::support::serial();
     let cases: [&[&str]; 8] = [
         &["missing"],
         &["-e", "bogus", "w"],
@@ -232,6 +249,7 @@ fn errors_and_exit_codes_match() {
 
 #[test]
 fn single_event_and_deleted_watch_exit_codes_match() {
+    let _serial = crate::support::serial();
     let Some(theirs) = theirs("inotifywait") else {
         return;
     };
@@ -262,6 +280,7 @@ fn single_event_and_deleted_watch_exit_codes_match() {
 
 #[test]
 fn inotifywatch_tables_match() {
+    let _serial = crate::support::serial();
     let Some(theirs) = theirs("inotifywatch") else {
         return;
     };
@@ -286,6 +305,7 @@ fn inotifywatch_tables_match() {
 
 #[test]
 fn overlapping_roots_keep_inotifywait_names() {
+    let _serial = crate::support::serial();
     fn ops(d: &Path) {
         write(&d.join("w/f0"), b"more");
         write(&d.join("a1"), b"");
@@ -299,17 +319,16 @@ fn overlapping_roots_keep_inotifywait_names() {
 
 #[test]
 fn renamed_directories_keep_tracking() {
-    // One deliberate difference: a directory moved out of the tree stops
-    // being watched at once in ours, while inotifywait still prints the
-    // MOVE_SELF of its stale watch ("w/s2/ MOVE_SELF ") before dropping it.
+    let _serial = crate::support::serial();
+    // Only the deterministic part: inotifywait itself races on directories
+    // created and then moved at once (its watch lands late, output varies
+    // run to run), and after a directory leaves the tree it may print
+    // events of the stale watch with an empty path; ours drops that watch.
     fn ops(d: &Path) {
         fs::rename(d.join("w/s"), d.join("w/s2")).expect("mv");
         write(&d.join("w/s2/x"), b"");
-        fs::create_dir(d.join("w/n")).expect("mkdir");
-        fs::rename(d.join("w/n"), d.join("w/s2/n")).expect("mv");
-        write(&d.join("w/s2/n/y"), b"");
-        fs::rename(d.join("w/s2"), d.join("outside")).expect("mv");
-        write(&d.join("outside/z"), b"");
+        fs::rename(d.join("w/f0"), d.join("w/s2/f1")).expect("mv");
+        write(&d.join("w/s2/f1"), b"again");
     }
     let args = [
         "-m",
@@ -321,10 +340,5 @@ fn renamed_directories_keep_tracking() {
     let Some((a, b)) = both("diff-rename", &args, ops) else {
         return;
     };
-    let mut theirs = a.lines();
-    let stale = theirs.iter().rposition(|l| l == "w/s2/ MOVE_SELF ");
-    if let Some(i) = stale {
-        theirs.remove(i);
-    }
-    assert_eq!(theirs, b.lines());
+    assert_eq!(a.lines(), b.lines());
 }

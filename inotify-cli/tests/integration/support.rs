@@ -15,6 +15,19 @@ pub const DEADLINE: Duration = Duration::from_secs(10);
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Runs tests of this binary one at a time. Tests spawn processes, and a
+/// fork in one thread briefly holds every open file of the others: a file
+/// written by another test is then closed late, in the child, and its
+/// CLOSE_WRITE arrives after later events under a newer name. Ordered
+/// output comparisons need no such interference.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A directory removed on drop.
 pub struct TempDir(PathBuf);
 

@@ -35,6 +35,7 @@ fn tree(name: &str) -> TempDir {
 
 #[test]
 fn default_output_matches_inotifywait_lines() {
+    let _serial = crate::support::serial();
     let dir = tree("default");
     let out = monitor(
         &dir,
@@ -68,6 +69,7 @@ fn default_output_matches_inotifywait_lines() {
 
 #[test]
 fn single_event_exits_zero_and_prints_it() {
+    let _serial = crate::support::serial();
     let dir = tree("single");
     let r = start(&dir, &["-e", "create", "w"]);
     write(&dir.join("w/f"), b"");
@@ -78,6 +80,7 @@ fn single_event_exits_zero_and_prints_it() {
 
 #[test]
 fn timeout_exits_two() {
+    let _serial = crate::support::serial();
     let dir = tree("timeout");
     let out = run(&wait_bin(), &["-t", "1", "w"], dir.path());
     assert_eq!(out.code(), Some(2));
@@ -86,6 +89,7 @@ fn timeout_exits_two() {
 
 #[test]
 fn watched_file_deleted_exits_one() {
+    let _serial = crate::support::serial();
     let dir = tree("delself");
     write(&dir.join("w/f"), b"");
     let r = start(&dir, &["-e", "modify", "w/f"]);
@@ -97,6 +101,7 @@ fn watched_file_deleted_exits_one() {
 
 #[test]
 fn delete_self_asked_for_exits_zero() {
+    let _serial = crate::support::serial();
     let dir = tree("delself-asked");
     write(&dir.join("w/f"), b"");
     let r = start(&dir, &["-e", "delete_self", "w/f"]);
@@ -108,6 +113,7 @@ fn delete_self_asked_for_exits_zero() {
 
 #[test]
 fn bad_arguments_one_line_exit_one() {
+    let _serial = crate::support::serial();
     let dir = tree("badargs");
     let cases: [(&[&str], &str); 9] = [
         (
@@ -151,6 +157,7 @@ fn bad_arguments_one_line_exit_one() {
 
 #[test]
 fn help_goes_to_stdout_and_exits_one() {
+    let _serial = crate::support::serial();
     let dir = tree("help");
     let out = run(&wait_bin(), &["--help"], dir.path());
     assert_eq!(out.code(), Some(1));
@@ -161,6 +168,7 @@ fn help_goes_to_stdout_and_exits_one() {
 
 #[test]
 fn quiet_once_hides_messages_twice_hides_events() {
+    let _serial = crate::support::serial();
     let dir = tree("quiet");
     let r = spawn(&wait_bin(), &["-q", "-e", "create", "w"], dir.path());
     r.wait_watches(1);
@@ -178,6 +186,7 @@ fn quiet_once_hides_messages_twice_hides_events() {
 
 #[test]
 fn csv_quotes_names() {
+    let _serial = crate::support::serial();
     let dir = tree("csv");
     let out = monitor(&dir, &["-m", "-c", "-e", "create", "w"], || {
         write(&dir.join("w/a,b"), b"");
@@ -198,6 +207,7 @@ fn csv_quotes_names() {
 
 #[test]
 fn format_timefmt_and_no_newline() {
+    let _serial = crate::support::serial();
     let dir = tree("format");
     let args = [
         "-m",
@@ -229,6 +239,7 @@ fn format_timefmt_and_no_newline() {
 
 #[test]
 fn exclude_include_and_case_insensitive() {
+    let _serial = crate::support::serial();
     let dir = tree("filters");
     let ops = || {
         for n in ["a.c", "b.h", "C.SWP", "d.swp"] {
@@ -274,6 +285,7 @@ fn exclude_include_and_case_insensitive() {
 
 #[test]
 fn include_under_recursive_still_descends_into_new_dirs() {
+    let _serial = crate::support::serial();
     // Deliberately newer inotify-tools behaviour: directories whose names
     // do not match --include are still watched, so x.c inside is reported.
     let dir = tree("include-rec");
@@ -300,6 +312,7 @@ fn include_under_recursive_still_descends_into_new_dirs() {
 
 #[test]
 fn at_path_excludes_subtree_under_recursive() {
+    let _serial = crate::support::serial();
     let dir = tree("at-path");
     fs::create_dir_all(dir.join("w/skip/inner")).expect("mkdir");
     fs::create_dir_all(dir.join("w/keep")).expect("mkdir");
@@ -313,6 +326,7 @@ fn at_path_excludes_subtree_under_recursive() {
 
 #[test]
 fn recursive_reports_contents_of_new_directories() {
+    let _serial = crate::support::serial();
     // Beyond inotifywait: entries created before the new directory's watch
     // landed are reported (synthetic creates of the library).
     let dir = tree("newdirs");
@@ -334,6 +348,7 @@ fn recursive_reports_contents_of_new_directories() {
 
 #[test]
 fn fromfile_and_stdin_with_thousands_of_paths() {
+    let _serial = crate::support::serial();
     let dir = tree("fromfile");
     let mut list = Vec::new();
     for i in 0..2000 {
@@ -396,6 +411,7 @@ impl FromModeCompat for fs::Permissions {
 
 #[test]
 fn outfile_appends_events() {
+    let _serial = crate::support::serial();
     let dir = tree("outfile");
     write(&dir.join("log"), b"old\n");
     let r = start(&dir, &["-e", "create", "-o", "log", "w"]);
@@ -411,6 +427,7 @@ fn outfile_appends_events() {
 
 #[test]
 fn daemon_runs_in_background_writing_outfile() {
+    let _serial = crate::support::serial();
     let dir = tree("daemon");
     let out = run(
         &wait_bin(),
@@ -447,6 +464,7 @@ fn daemon_runs_in_background_writing_outfile() {
 
 #[test]
 fn syslog_option_still_prints_events() {
+    let _serial = crate::support::serial();
     let dir = tree("syslog");
     let r = spawn(&wait_bin(), &["-s", "-e", "create", "w"], dir.path());
     r.wait_watches(1);
@@ -463,6 +481,7 @@ fn syslog_option_still_prints_events() {
 
 #[test]
 fn odd_names_pass_byte_exact_and_json_escapes_them() {
+    let _serial = crate::support::serial();
     use std::os::unix::ffi::OsStrExt as _;
     let dir = tree("names");
     let raw: &[u8] = b"bad\xff\nname with space";
@@ -499,6 +518,7 @@ fn odd_names_pass_byte_exact_and_json_escapes_them() {
 
 #[test]
 fn json_pairs_renames_with_src() {
+    let _serial = crate::support::serial();
     let dir = tree("json-move");
     let out = monitor(&dir, &["-m", "-e", "move,create", "--json", "w"], || {
         write(&dir.join("w/a"), b"");
@@ -515,6 +535,7 @@ fn json_pairs_renames_with_src() {
 
 #[test]
 fn exec_runs_command_with_event_environment() {
+    let _serial = crate::support::serial();
     let dir = tree("exec");
     let script = r#"sh -c 'printf "%s|%s|%s|%s\n" "$INOTIFY_EVENTS" "$INOTIFY_WATCHED" "$INOTIFY_FILENAME" "$INOTIFY_PATH" >> exec.log'"#;
     let out = monitor(&dir, &["-m", "-e", "create", "--exec", script, "w"], || {
@@ -547,6 +568,7 @@ fn exec_runs_command_with_event_environment() {
 
 #[test]
 fn closed_stdout_ends_promptly_with_error() {
+    let _serial = crate::support::serial();
     let dir = tree("epipe");
     let mut child = std::process::Command::new(wait_bin())
         .args(["-m", "-e", "create", "w"])
@@ -579,6 +601,7 @@ fn closed_stdout_ends_promptly_with_error() {
 
 #[test]
 fn no_dereference_watches_the_link_itself() {
+    let _serial = crate::support::serial();
     let dir = tree("nodereference");
     std::os::unix::fs::symlink("w", dir.join("link")).expect("symlink");
     // Following the link, the directory's events arrive through it...
@@ -597,6 +620,7 @@ fn no_dereference_watches_the_link_itself() {
 
 #[test]
 fn rescan_option_is_accepted_and_monitors() {
+    let _serial = crate::support::serial();
     let dir = tree("rescan");
     let out = monitor(&dir, &["-m", "--rescan", "-e", "create", "w"], || {
         write(&dir.join("w/a"), b"");

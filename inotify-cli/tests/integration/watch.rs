@@ -46,6 +46,7 @@ fn tree(name: &str) -> TempDir {
 
 #[test]
 fn table_after_sigint_counts_per_watch() {
+    let _serial = crate::support::serial();
     let dir = tree("table");
     let r = start(&dir, &["-r", "-e", "create,modify,delete", "w"]);
     write(&dir.join("w/a"), b"1");
@@ -70,6 +71,7 @@ fn table_after_sigint_counts_per_watch() {
 
 #[test]
 fn zero_and_ascending_sort() {
+    let _serial = crate::support::serial();
     let dir = tree("zero");
     let r = start(
         &dir,
@@ -91,6 +93,7 @@ fn zero_and_ascending_sort() {
 
 #[test]
 fn timeout_without_events_says_so() {
+    let _serial = crate::support::serial();
     let dir = tree("noevents");
     let out = run(&ours("inotifywatch"), &["-t", "1", "w"], dir.path());
     assert_eq!(out.code(), Some(0));
@@ -100,6 +103,7 @@ fn timeout_without_events_says_so() {
 
 #[test]
 fn verbose_reports_watch_count_and_bad_sort_is_an_error() {
+    let _serial = crate::support::serial();
     let dir = tree("verbose");
     let out = run(
         &ours("inotifywatch"),
