@@ -104,13 +104,13 @@ fn recursive_existing_tree_matches() {
 
 #[test]
 fn csv_and_odd_names_match() {
-    let _serial = crate::support::serial();
     fn ops(d: &Path) {
         for n in ["a,b", "q\"q", " lead", "trail ", "new\nline", "sp ace"] {
             write(&d.join("w").join(n), b"");
         }
         fs::create_dir(d.join("w/c,d")).expect("mkdir");
     }
+    let _serial = crate::support::serial();
     let Some((a, b)) = both("diff-csv", &["-m", "-c", "-e", "create,delete", "w"], ops) else {
         return;
     };
@@ -137,13 +137,13 @@ fn format_matches() {
 
 #[test]
 fn exclude_under_recursive_matches() {
-    let _serial = crate::support::serial();
     fn ops(d: &Path) {
         write(&d.join("w/keep.c"), b"");
         write(&d.join("w/drop.swp"), b"");
         write(&d.join("w/s/x.swp"), b"");
         write(&d.join("w/s/y.c"), b"");
     }
+    let _serial = crate::support::serial();
     let args = ["-m", "-r", "-e", "create", "--exclude", r"\.swp$", "w"];
     let Some((a, b)) = both("diff-exclude", &args, ops) else {
         return;
@@ -153,7 +153,6 @@ fn exclude_under_recursive_matches() {
 
 #[test]
 fn new_directory_contents_are_a_deliberate_superset() {
-    let _serial = crate::support::serial();
     // Deliberately better: inotifywait misses entries created in a new
     // directory before its watch lands; ours reports them (synthetic
     // creates). Every line of theirs must be in ours.
@@ -161,6 +160,7 @@ fn new_directory_contents_are_a_deliberate_superset() {
         fs::create_dir_all(d.join("w/n1/n2/n3")).expect("mkdir");
         write(&d.join("w/n1/n2/n3/f"), b"");
     }
+    let _serial = crate::support::serial();
     let Some((a, b)) = both("diff-newdirs", &["-m", "-r", "-e", "create", "w"], ops) else {
         return;
     };
@@ -179,7 +179,6 @@ fn new_directory_contents_are_a_deliberate_superset() {
 
 #[test]
 fn include_under_recursive_is_a_deliberate_superset() {
-    let _serial = crate::support::serial();
     // Deliberately newer behaviour: Debian's 3.22 does not watch new
     // directories whose names fail --include; ours (like current
     // inotify-tools) does, so y.c inside is reported.
@@ -188,6 +187,7 @@ fn include_under_recursive_is_a_deliberate_superset() {
         fs::create_dir(d.join("w/newdir")).expect("mkdir");
         write(&d.join("w/newdir/y.c"), b"");
     }
+    let _serial = crate::support::serial();
     let args = [
         "-m",
         "-r",
@@ -305,11 +305,11 @@ fn inotifywatch_tables_match() {
 
 #[test]
 fn overlapping_roots_keep_inotifywait_names() {
-    let _serial = crate::support::serial();
     fn ops(d: &Path) {
         write(&d.join("w/f0"), b"more");
         write(&d.join("a1"), b"");
     }
+    let _serial = crate::support::serial();
     let args = ["-m", "-r", "-e", "modify,create", ".", "w/f0", "w/"];
     let Some((a, b)) = both("diff-overlap", &args, ops) else {
         return;
@@ -319,7 +319,6 @@ fn overlapping_roots_keep_inotifywait_names() {
 
 #[test]
 fn renamed_directories_keep_tracking() {
-    let _serial = crate::support::serial();
     // Only the deterministic part: inotifywait itself races on directories
     // created and then moved at once (its watch lands late, output varies
     // run to run), and after a directory leaves the tree it may print
@@ -330,6 +329,7 @@ fn renamed_directories_keep_tracking() {
         fs::rename(d.join("w/f0"), d.join("w/s2/f1")).expect("mv");
         write(&d.join("w/s2/f1"), b"again");
     }
+    let _serial = crate::support::serial();
     let args = [
         "-m",
         "-r",

@@ -20,7 +20,7 @@ static SERIAL: Mutex<()> = Mutex::new(());
 /// Runs tests of this binary one at a time. Tests spawn processes, and a
 /// fork in one thread briefly holds every open file of the others: a file
 /// written by another test is then closed late, in the child, and its
-/// CLOSE_WRITE arrives after later events under a newer name. Ordered
+/// `CLOSE_WRITE` arrives after later events under a newer name. Ordered
 /// output comparisons need no such interference.
 pub fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL

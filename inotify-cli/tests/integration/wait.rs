@@ -482,7 +482,6 @@ fn syslog_option_still_prints_events() {
 #[test]
 fn odd_names_pass_byte_exact_and_json_escapes_them() {
     let _serial = crate::support::serial();
-    use std::os::unix::ffi::OsStrExt as _;
     let dir = tree("names");
     let raw: &[u8] = b"bad\xff\nname with space";
     let name = std::ffi::OsStr::from_bytes(raw);
