@@ -33,6 +33,10 @@ fn overflow_reaches_the_handler_once_and_rescan_restores_the_picture() {
         // The queue limit of this instance was read when it was created;
         // one more distinct event than that overflows it.
         let limit = usize::try_from(Limit::MaxQueuedEvents.read().unwrap()).unwrap();
+        if limit > 200_000 {
+            eprintln!("skipped: max_queued_events is {limit}; overflowing it takes too long");
+            return;
+        }
         let files = limit + limit / 4 + 1;
         for n in 0..files {
             fs::write(dir.join(format!("f{n:06}")), b"").unwrap();
