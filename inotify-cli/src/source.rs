@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 use inotify_notify::{
-    Error, ErrorKind, Event, ExcludeFilter, NotifierBuilder, ProcessEvent, ThreadedNotifier,
-    WatchManager, WatchMask, WatchOptions,
+    Error, ErrorKind, Event, EventMask, ExcludeFilter, NotifierBuilder, ProcessEvent,
+    ThreadedNotifier, WatchManager, WatchMask, WatchOptions,
 };
 
 use crate::filter::{PathFilter, normalize};
@@ -280,9 +280,11 @@ pub fn setup(paths: &[PathBuf], opts: &SetupOptions) -> Result<Source, String> {
             format!("Couldn't initialize inotify: {detail}")
         }
     })?;
-    let mut mask = WatchMask::from_bits_truncate(
-        opts.events & (WatchMask::ALL_EVENTS | WatchMask::ONESHOT).bits(),
-    );
+    // UNMOUNT has no WatchMask constant (the kernel reports it anyway) but
+    // is kept, as inotifywait passes it on, so a watch for `-e unmount`
+    // alone is not empty and its event is dispatched.
+    let wanted = (WatchMask::ALL_EVENTS | WatchMask::ONESHOT).bits() | EventMask::UNMOUNT.bits();
+    let mut mask = WatchMask::from_bits_retain(opts.events & wanted);
     if opts.no_dereference {
         mask |= WatchMask::DONT_FOLLOW;
     }

@@ -342,3 +342,48 @@ fn renamed_directories_keep_tracking() {
     };
     assert_eq!(a.lines(), b.lines());
 }
+
+/// Mounts a tmpfs on `dir` (root only); `false` with a printed reason
+/// when that is not possible here.
+fn mount_tmpfs(dir: &Path) -> bool {
+    let ok = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "none"])
+        .arg(dir)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipped: cannot mount a tmpfs (needs root)");
+    }
+    ok
+}
+
+#[test]
+fn unmount_exit_codes_match() {
+    let Some(theirs) = theirs("inotifywait") else {
+        return;
+    };
+    let _serial = crate::support::serial();
+    // Without `-e unmount` the forced removal exits 1 silently; with it the
+    // UNMOUNT line is printed and the exit is 0.
+    for args in [&["m"][..], &["-e", "unmount", "m"][..]] {
+        let mut results = Vec::new();
+        for (i, program) in [theirs.clone(), ours("inotifywait")].iter().enumerate() {
+            let dir = TempDir::new(&format!("diff-unmount-{i}"));
+            fs::create_dir(dir.join("m")).expect("mkdir");
+            if !mount_tmpfs(&dir.join("m")) {
+                return;
+            }
+            let r = spawn(program, args, dir.path());
+            r.wait_stderr("Watches established.");
+            let umounted = std::process::Command::new("umount")
+                .arg(dir.join("m"))
+                .status()
+                .expect("umount");
+            assert!(umounted.success());
+            let out = r.wait_exit();
+            results.push((out.code(), out.stdout));
+        }
+        assert_eq!(results[0], results[1], "{args:?}");
+    }
+}

@@ -125,3 +125,43 @@ fn verbose_reports_watch_count_and_bad_sort_is_an_error() {
         "Establishing watches...\nFailed to watch missing: No such file or directory\n"
     );
 }
+
+#[test]
+fn filters_fromfile_and_descending_sort() {
+    let _serial = crate::support::serial();
+    let dir = tree("filters");
+    fs::create_dir_all(dir.join("w/skip")).expect("mkdir");
+    write(&dir.join("list"), b"w\n@w/skip\n");
+    let args = [
+        "-r",
+        "-d",
+        "modify",
+        "-e",
+        "create,modify",
+        "--exclude",
+        r"\.tmp$",
+        "--fromfile",
+        "list",
+    ];
+    let r = start(&dir, &args);
+    // w/ gets more events in total, w/s/ more modifications: -d modify
+    // puts w/s/ first, where the default order (total) would not.
+    write(&dir.join("w/s/a"), b"1");
+    for n in ["b", "c", "e"] {
+        write(&dir.join("w").join(n), b"");
+    }
+    write(&dir.join("w/c.tmp"), b"1");
+    write(&dir.join("w/skip/d"), b"1");
+    // A last create: once counted, the excluded events before it were seen.
+    write(&dir.join("w/zz"), b"");
+    settle(&r, "4      0       4       w/");
+    let out = r.signal("INT");
+    assert_eq!(
+        final_table(&out),
+        [
+            "total  modify  create  filename",
+            "2      1       1       w/s/",
+            "4      0       4       w/",
+        ]
+    );
+}
