@@ -159,6 +159,15 @@ impl Diag {
     }
 }
 
+/// Writes `text` to stdout and flushes it (help texts, tables); a failure
+/// is reported on stderr.
+pub fn print_stdout(text: &str) {
+    let mut out = io::stdout().lock();
+    if let Err(err) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        to_stderr(&format!("write error: {}", strerror(&err)));
+    }
+}
+
 /// Writes a line to stderr. If stderr itself is gone there is nowhere left
 /// to report that, so the error is dropped deliberately.
 pub fn to_stderr(msg: &str) {

@@ -34,7 +34,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     let parsed = match args::parse_wait(args) {
         Ok(Parsed::Run(a)) => a,
         Ok(Parsed::Help) => {
-            print!("{}", crate::help::wait_help());
+            crate::output::print_stdout(&crate::help::wait_help());
             return EXIT_FAILURE;
         }
         Err(err) => {

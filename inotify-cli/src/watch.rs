@@ -25,7 +25,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     let parsed = match args::parse_watch(args) {
         Ok(Parsed::Run(a)) => a,
         Ok(Parsed::Help) => {
-            print!("{}", crate::help::watch_help());
+            crate::output::print_stdout(&crate::help::watch_help());
             return EXIT_FAILURE;
         }
         Err(err) => {
@@ -143,7 +143,7 @@ fn run(a: &WatchArgs) -> Result<i32, String> {
             recv(signals) -> sig => match sig {
                 Ok(SIGUSR1) => {
                     print_table(&stats, a)?;
-                    println!();
+                    crate::output::print_stdout("\n");
                 }
                 _ => break,
             },
