@@ -533,7 +533,7 @@ fn drain(c: &mut Criterion) {
         if pairing {
             paired(
                 LARGE,
-                if quick() { 5 } else { 10 },
+                if quick() { 8 } else { 12 },
                 &mut all,
                 &mut paired_out,
             );
