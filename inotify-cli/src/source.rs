@@ -267,9 +267,15 @@ fn watch_error(failed: &str, given: &Path, err: &Error) -> String {
     }
 }
 
-/// Creates the manager, watches `paths` and starts the notifier. Errors
-/// are the one-line messages to print before exiting with 1.
-pub fn setup(paths: &[PathBuf], opts: &SetupOptions) -> Result<Source, String> {
+/// Creates the manager, calls `announce` (inotifywait's "Setting up
+/// watches.", printed once inotify is initialised, as it does), watches
+/// `paths` and starts the notifier. Errors are the one-line messages to
+/// print before exiting with 1.
+pub fn setup(
+    paths: &[PathBuf],
+    opts: &SetupOptions,
+    announce: impl FnOnce(),
+) -> Result<Source, String> {
     let wm = WatchManager::new().map_err(|err| {
         let detail = err.io_error().map_or_else(|| err.to_string(), strerror);
         if matches!(err.kind(), ErrorKind::InstanceLimit) {
@@ -280,6 +286,7 @@ pub fn setup(paths: &[PathBuf], opts: &SetupOptions) -> Result<Source, String> {
             format!("Couldn't initialize inotify: {detail}")
         }
     })?;
+    announce();
     // UNMOUNT has no WatchMask constant (the kernel reports it anyway) but
     // is kept, as inotifywait passes it on, so a watch for `-e unmount`
     // alone is not empty and its event is dispatched.

@@ -156,13 +156,6 @@ fn run(a: &WaitArgs) -> Result<i32, String> {
     } else {
         Diag::stderr()
     };
-    if a.quiet == 0 {
-        diag.say(if a.common.recursive {
-            "Setting up watches.  Beware: since -r was given, this may take a while!"
-        } else {
-            "Setting up watches."
-        });
-    }
     let events = a.common.watch_events();
     let opts = SetupOptions {
         events,
@@ -173,7 +166,16 @@ fn run(a: &WaitArgs) -> Result<i32, String> {
         progress: a.quiet == 0 && a.common.recursive,
         failed: "Couldn't watch",
     };
-    let mut src = match source::setup(&paths, &opts) {
+    let announce = || {
+        if a.quiet == 0 {
+            diag.say(if a.common.recursive {
+                "Setting up watches.  Beware: since -r was given, this may take a while!"
+            } else {
+                "Setting up watches."
+            });
+        }
+    };
+    let mut src = match source::setup(&paths, &opts, announce) {
         Ok(src) => src,
         Err(msg) => {
             diag.say(&msg);

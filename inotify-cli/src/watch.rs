@@ -75,7 +75,6 @@ fn print_table(stats: &Stats, a: &WatchArgs) -> Result<(), String> {
 fn run(a: &WatchArgs) -> Result<i32, String> {
     let (filter, paths) = prepare(&a.common)?;
     let verbose = a.common.verbose > 0;
-    to_stderr("Establishing watches...");
     let opts = SetupOptions {
         events: a.common.watch_events(),
         recursive: a.common.recursive,
@@ -85,12 +84,15 @@ fn run(a: &WatchArgs) -> Result<i32, String> {
         progress: a.common.recursive,
         failed: "Failed to watch",
     };
-    if a.common.recursive && verbose {
-        for path in &paths {
-            to_stderr(&format!("Setting up watch(es) on {}", path.display()));
+    let announce = || {
+        to_stderr("Establishing watches...");
+        if a.common.recursive && verbose {
+            for path in &paths {
+                to_stderr(&format!("Setting up watch(es) on {}", path.display()));
+            }
         }
-    }
-    let mut src = source::setup(&paths, &opts)?;
+    };
+    let mut src = source::setup(&paths, &opts, announce)?;
     if a.common.recursive && verbose {
         for path in &paths {
             to_stderr(&format!("OK, {} is now being watched.", path.display()));

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 
 use crate::support::{Finished, Running, TempDir, ours, poll_until, run, spawn, write};
+use std::path::Path;
 
 fn wait_bin() -> std::path::PathBuf {
     ours("inotifywait")
@@ -625,4 +626,57 @@ fn rescan_option_is_accepted_and_monitors() {
         write(&dir.join("w/a"), b"");
     });
     assert_eq!(out.lines()[0], "w/ CREATE a");
+}
+
+/// Runs `script` as root of a new user namespace (`unshare -Ur`), where
+/// the inotify limits can be lowered without touching the host's. `None`
+/// with a printed reason when user namespaces are unavailable.
+fn in_user_namespace(dir: &TempDir, script: &str) -> Option<Finished> {
+    let probe = std::process::Command::new("unshare")
+        .args(["-Ur", "true"])
+        .status();
+    if !probe.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: unshare -Ur is not available here");
+        return None;
+    }
+    let bin = wait_bin();
+    let r = spawn(
+        Path::new("unshare"),
+        &[
+            "-Ur",
+            "sh",
+            "-c",
+            script,
+            "sh",
+            bin.to_str().expect("utf-8 path"),
+        ],
+        dir.path(),
+    );
+    Some(r.wait_exit())
+}
+
+#[test]
+fn limits_name_the_proc_value_to_raise() {
+    let _serial = crate::support::serial();
+    let dir = tree("limits");
+    fs::create_dir_all(dir.join("w/a/b/c")).expect("mkdir");
+    let script = "echo 2 > /proc/sys/user/max_inotify_watches && exec \"$1\" -r w";
+    let Some(out) = in_user_namespace(&dir, script) else {
+        return;
+    };
+    assert_eq!(out.code(), Some(1));
+    assert_eq!(
+        out.stderr,
+        "Setting up watches.  Beware: since -r was given, this may take a while!\n\
+         Failed to watch w; upper limit on inotify watches reached! Please increase the amount of inotify watches allowed per user via `/proc/sys/fs/inotify/max_user_watches'.\n"
+    );
+    let script = "echo 0 > /proc/sys/user/max_inotify_instances && exec \"$1\" w";
+    let Some(out) = in_user_namespace(&dir, script) else {
+        return;
+    };
+    assert_eq!(out.code(), Some(1));
+    assert_eq!(
+        out.stderr,
+        "Couldn't initialize inotify: Too many open files Try increasing the value of /proc/sys/fs/inotify/max_user_instances\n"
+    );
 }
