@@ -2,18 +2,21 @@
 //! timeout or SIGINT/SIGTERM/SIGHUP (SIGUSR1 prints the table so far),
 //! then prints inotify-tools' table.
 
+use std::collections::HashSet;
 use std::ffi::OsString;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, after, never, select};
-use inotify_notify::EventMask;
+use inotify_notify::{EventMask, WatchManager};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 use signal_hook::iterator::Signals;
 
 use crate::args::{self, Parsed, WatchArgs};
+use crate::filter::normalize;
 use crate::output::{strerror, to_stderr};
 use crate::source::{self, Msg, SetupOptions};
 use crate::stats_table::Stats;
@@ -61,6 +64,52 @@ fn signal_channel() -> Result<Receiver<i32>, String> {
     Ok(rx)
 }
 
+/// The watches in the order inotify-tools creates them, which is its tie
+/// order in the table: roots as given, and under `-r` each tree in
+/// post-order (children first, in directory order, then the directory).
+fn setup_order(roots: &[PathBuf], wm: &WatchManager, recursive: bool) -> Vec<PathBuf> {
+    fn walk(
+        dir: &Path,
+        watched: &HashSet<PathBuf>,
+        seen: &mut HashSet<PathBuf>,
+        out: &mut Vec<PathBuf>,
+    ) {
+        if !seen.insert(dir.to_path_buf()) {
+            return;
+        }
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                let child = normalize(&dir.join(entry.file_name()));
+                if watched.contains(&child) {
+                    walk(&child, watched, seen, out);
+                }
+            }
+        }
+        out.push(dir.to_path_buf());
+    }
+    let mut watches = wm.watches();
+    watches.sort_by_key(|w| w.wd);
+    let watched: HashSet<PathBuf> = watches.iter().map(|w| w.path.clone()).collect();
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for root in roots {
+        let root = normalize(root);
+        if recursive {
+            walk(&root, &watched, &mut seen, &mut out);
+        } else if watched.contains(&root) && seen.insert(root.clone()) {
+            out.push(root);
+        }
+    }
+    // Anything the walk did not meet (a directory renamed meanwhile) comes
+    // last, in descriptor order.
+    for w in watches {
+        if seen.insert(w.path.clone()) {
+            out.push(w.path);
+        }
+    }
+    out
+}
+
 fn print_table(stats: &Stats, a: &WatchArgs) -> Result<(), String> {
     let Some(table) = stats.table(a.common.watch_events(), a.zero, a.sort) else {
         to_stderr("No events occurred.");
@@ -99,10 +148,8 @@ fn run(a: &WatchArgs) -> Result<i32, String> {
         }
     }
     let mut stats = Stats::default();
-    let mut watches = src.wm.watches();
-    watches.sort_by_key(|w| w.wd);
-    for w in &watches {
-        stats.register(&src.roots.display(&w.path));
+    for path in setup_order(&paths, &src.wm, a.common.recursive) {
+        stats.register(&src.roots.display(&path));
     }
     if verbose {
         to_stderr(&format!("Total of {} watches.", src.wm.num_watches()));

@@ -280,27 +280,40 @@ fn single_event_and_deleted_watch_exit_codes_match() {
 
 #[test]
 fn inotifywatch_tables_match() {
-    let _serial = crate::support::serial();
     let Some(theirs) = theirs("inotifywatch") else {
         return;
     };
-    let mut tables = Vec::new();
-    for (i, program) in [theirs, ours("inotifywatch")].iter().enumerate() {
-        let dir = tree(&format!("diff-watch-{i}"));
-        // Both stop on their own timeout; the operations finish long before.
-        let r = spawn(
-            program,
-            &["-t", "2", "-e", "create,modify,delete,attrib", "w", "w/s"],
-            dir.path(),
-        );
-        r.wait_stderr("Finished establishing watches");
-        write(&dir.join("w/a"), b"1");
-        write(&dir.join("w/s/b"), b"2");
-        fs::remove_file(dir.join("w/a")).expect("rm");
-        let out = r.wait_exit();
-        tables.push((out.code(), out.lines(), out.stderr));
+    let _serial = crate::support::serial();
+    let cases: [&[&str]; 3] = [
+        &["-t", "2", "-e", "create,modify,delete,attrib", "w", "w/s"],
+        &["-t", "2", "-r", "-z", "-e", "create,modify,delete", "w"],
+        &[
+            "-t",
+            "2",
+            "-r",
+            "-a",
+            "create",
+            "-e",
+            "create,modify,delete",
+            "w",
+        ],
+    ];
+    for args in cases {
+        let mut tables = Vec::new();
+        for (i, program) in [theirs.clone(), ours("inotifywatch")].iter().enumerate() {
+            let dir = tree(&format!("diff-watch-{i}"));
+            // Both stop on their own timeout; the operations finish long
+            // before it.
+            let r = spawn(program, args, dir.path());
+            r.wait_stderr("Finished establishing watches");
+            write(&dir.join("w/a"), b"1");
+            write(&dir.join("w/s/b"), b"2");
+            fs::remove_file(dir.join("w/a")).expect("rm");
+            let out = r.wait_exit();
+            tables.push((out.code(), out.lines(), out.stderr));
+        }
+        assert_eq!(tables[0], tables[1], "{args:?}");
     }
-    assert_eq!(tables[0], tables[1]);
 }
 
 #[test]
