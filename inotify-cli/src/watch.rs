@@ -87,9 +87,9 @@ fn setup_order(roots: &[PathBuf], wm: &WatchManager, recursive: bool) -> Vec<Pat
         }
         out.push(dir.to_path_buf());
     }
-    let mut watches = wm.watches();
-    watches.sort_by_key(|w| w.wd);
-    let watched: HashSet<PathBuf> = watches.iter().map(|w| w.path.clone()).collect();
+    let mut by_wd = wm.watches();
+    by_wd.sort_by_key(|w| w.wd);
+    let watched: HashSet<PathBuf> = by_wd.iter().map(|w| w.path.clone()).collect();
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for root in roots {
@@ -102,7 +102,7 @@ fn setup_order(roots: &[PathBuf], wm: &WatchManager, recursive: bool) -> Vec<Pat
     }
     // Anything the walk did not meet (a directory renamed meanwhile) comes
     // last, in descriptor order.
-    for w in watches {
+    for w in by_wd {
         if seen.insert(w.path.clone()) {
             out.push(w.path);
         }
