@@ -316,10 +316,13 @@ pub fn setup(
             progress.finish();
             return Err(watch_error(opts.failed, path, &err));
         }
-        let meta = if opts.no_dereference {
-            std::fs::symlink_metadata(path)
-        } else {
+        // inotifywait adds the slash to a root that lstat() says is a
+        // directory, so a symlink to a directory is shown without it; a
+        // recursive walk follows a symlinked root (unless -P) and shows it.
+        let meta = if opts.recursive && !opts.no_dereference {
             std::fs::metadata(path)
+        } else {
+            std::fs::symlink_metadata(path)
         };
         roots.add(path, meta.is_ok_and(|m| m.is_dir()));
     }
