@@ -18,6 +18,34 @@
 //! new directories reported under `-r` (synthetic events of the library),
 //! paired renames (`src` in JSON, `INOTIFY_SRC`), queue overflows always
 //! reported on stderr, and a progress line while big trees are set up.
+//!
+//! # `--json`
+//! One object per line:
+//! `{"time":"2026-11-22T22:16:23.123456+00:00","watched":"w/","name":"b",
+//! "path":"w/b","events":["MOVED_TO"],"cookie":7,"dir":false,"src":"w/a"}`
+//! (`name` is `null` for events on the watch itself; `src` only on a
+//! paired rename; `"synthetic":true` on events the library generated).
+//! Names are bytes: each byte of an invalid UTF-8 sequence is written as
+//! `\udcXX`, Python's `surrogateescape`, so `os.fsencode(json.loads(line)
+//! ["name"])` gives the exact bytes back; no valid name produces it.
+//!
+//! # `--exec CMD`
+//! Runs `CMD` (split into words, no shell; `--exec-shell` uses
+//! `/bin/sh -c`) once per reported event, in order, with `INOTIFY_WATCHED`,
+//! `INOTIFY_FILENAME`, `INOTIFY_PATH`, `INOTIFY_EVENTS` (`CREATE,ISDIR`),
+//! `INOTIFY_COOKIE`, `INOTIFY_DIR` (`1`/`0`) and, for a paired rename,
+//! `INOTIFY_SRC` in its environment.
+//!
+//! # Deliberate differences from inotify-tools 3.22
+//! - `--include` under `-r` still watches and descends into directories
+//!   whose names do not match (current inotify-tools behaviour).
+//! - With `-r -P` a symlinked root is not followed.
+//! - Errors are one line (`'abc' is not a valid timeout value. Please
+//!   specify a long int value.`); an unreadable `--fromfile` is fatal.
+//! - `-d` keeps the working directory (inotifywait changes to `/`, which
+//!   breaks relative paths) and accepts an outfile that does not exist yet.
+//! - A closed stdout ends the program with `write error: Broken pipe` and
+//!   exit code 1 (inotifywait dies of SIGPIPE).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
