@@ -59,11 +59,7 @@ fn overflow_reaches_the_handler_once_and_rescan_restores_the_picture() {
                 continue;
             };
             match event.kind() {
-                EventKind::Create => {
-                    if !picture.insert(name.clone()) {
-                        twice.push(name);
-                    }
-                }
+                EventKind::Create if !picture.insert(name.clone()) => twice.push(name),
                 EventKind::Delete => {
                     picture.remove(&name);
                 }

@@ -181,10 +181,28 @@ fn soak_generator_against_a_recursive_notifier() {
     leak_checked(|| soak(Duration::from_secs(seconds)));
 }
 
+/// Prints events/s, overflows and the RSS samples.
 #[expect(
     clippy::cast_precision_loss,
-    reason = "rates and ratios for a human-readable report"
+    reason = "a rate for a human-readable report"
 )]
+fn report(picture: &Picture, settled: Duration, samples: &[(Duration, u64, u64)]) {
+    let secs = settled.as_secs_f64();
+    eprintln!(
+        "soak: {} events in {secs:.1} s = {:.0} events/s, {} overflows, {} entries at the end",
+        picture.events,
+        picture.events as f64 / secs,
+        picture.overflows,
+        picture.entries.len(),
+    );
+    for (at, events, rss) in samples {
+        eprintln!(
+            "soak:   t={:6.1}s events={events:>10} rss={rss:>7} KiB",
+            at.as_secs_f64()
+        );
+    }
+}
+
 fn soak(duration: Duration) {
     let dir = TempDir::new("soak");
     let root = dir.path().to_path_buf();
@@ -252,22 +270,11 @@ fn soak(duration: Duration) {
     let picture = picture.lock().unwrap();
     assert!(picture.marker_seen, "the notifier never caught up");
 
-    let secs = settled.as_secs_f64();
     eprintln!(
-        "soak: seed {seed:#x}, {ops} ops in {:.1} s, {} events in {secs:.1} s = {:.0} events/s, \
-         {} overflows, {} entries at the end",
-        generated.as_secs_f64(),
-        picture.events,
-        picture.events as f64 / secs,
-        picture.overflows,
-        picture.entries.len(),
+        "soak: seed {seed:#x}, {ops} ops in {:.1} s",
+        generated.as_secs_f64()
     );
-    for (at, events, rss) in &samples {
-        eprintln!(
-            "soak:   t={:6.1}s events={events:>10} rss={rss:>7} KiB",
-            at.as_secs_f64()
-        );
-    }
+    report(&picture, settled, &samples);
     let tree = walk(&root);
     let missing: Vec<_> = tree
         .keys()
