@@ -18,7 +18,6 @@
     reason = "criterion_group! generates an undocumented public function"
 )]
 
-use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
@@ -26,7 +25,7 @@ use std::time::Duration;
 
 use benches::{
     DRAIN_MASK, EVENTS_PER_FILE, LimitGuard, QueueFiller, RawDrain, SENTINEL_EVENTS, TempDir,
-    cpu_time, is_root, write_result,
+    cpu_time, is_root, paired_lines, paired_rounds, write_result,
 };
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
@@ -463,39 +462,11 @@ fn paired(
     let files = files_for(events);
     let queued =
         f64::from(u32::try_from(files * EVENTS_PER_FILE + SENTINEL_EVENTS).unwrap_or(u32::MAX));
-    let n = all.len();
-    let mut times = vec![Vec::with_capacity(rounds); n];
-    for round in 0..rounds {
-        for k in 0..n {
-            let i = (round + k) % n;
-            times[i].push(all[i].1.round(files).as_secs_f64());
-        }
-    }
-    for (i, (name, _)) in all.iter().enumerate() {
-        let mut ratios: Vec<f64> = times[i]
-            .iter()
-            .zip(&times[0])
-            .map(|(t, raw)| t / raw)
-            .collect();
-        let mut own = times[i].clone();
-        ratios.sort_by(f64::total_cmp);
-        own.sort_by(f64::total_cmp);
-        let q = |v: &[f64], p: usize| v[(v.len() - 1) * p / 4];
-        let _ = writeln!(
-            out,
-            "{events} {name} {:.4} {:.4} {:.4} {rounds} {:.1}",
-            q(&ratios, 2),
-            q(&ratios, 1),
-            q(&ratios, 3),
-            q(&own, 2) / queued * 1e9
-        );
-        eprintln!(
-            "drain paired {events} {name}: {:.2}× raw (quartiles {:.2}–{:.2}) over {rounds} rounds",
-            q(&ratios, 2),
-            q(&ratios, 1),
-            q(&ratios, 3)
-        );
-    }
+    let times = paired_rounds(rounds, all.len(), |i| all[i].1.round(files).as_secs_f64());
+    let names: Vec<&str> = all.iter().map(|(name, _)| *name).collect();
+    let lines = paired_lines(events, &names, &times, queued);
+    eprint!("drain paired (size name ratio q1 q3 rounds ns/event):\n{lines}");
+    out.push_str(&lines);
 }
 
 fn drain(c: &mut Criterion) {

@@ -11,6 +11,7 @@
 
 mod clock;
 mod limits;
+mod paired;
 mod queue;
 mod raw;
 mod records;
@@ -18,6 +19,7 @@ mod tree;
 
 pub use clock::{Percentiles, cpu_time, is_root, write_result};
 pub use limits::LimitGuard;
+pub use paired::{paired_lines, paired_rounds};
 pub use queue::{DRAIN_MASK, EVENTS_PER_FILE, QueueFiller, SENTINEL_EVENTS};
 pub use raw::{RawDrain, raw_add_tree};
 pub use records::{RawWalk, raw_walk, synthetic_records};

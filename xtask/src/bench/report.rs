@@ -174,29 +174,30 @@ fn parse_bytes(results: &Path) -> BTreeMap<u64, f64> {
         .collect()
 }
 
-/// One contender's figures from the drain group's paired rounds.
+/// One contender's figures from a group's paired rounds.
 #[derive(Debug, Clone, PartialEq)]
 struct Paired {
-    events: u64,
+    /// Events (drain) or directories (setup).
+    size: u64,
     contender: String,
     /// Median, first and third quartile of the per-round ratio to raw.
     ratio: Range,
     rounds: u64,
-    /// Median CPU nanoseconds per event.
-    ns_per_event: f64,
+    /// Median nanoseconds per event (drain: CPU) or per watch (setup: wall).
+    ns_per_unit: f64,
 }
 
-/// The paired rounds of `drain-paired.txt`.
-fn paired(results: &Path) -> Vec<Paired> {
-    let text = fs::read_to_string(results.join("drain-paired.txt")).unwrap_or_default();
+/// The paired rounds of `<group>-paired.txt`.
+fn paired(results: &Path, group: &str) -> Vec<Paired> {
+    let text = fs::read_to_string(results.join(format!("{group}-paired.txt"))).unwrap_or_default();
     text.lines()
         .filter_map(|line| {
             let f: Vec<&str> = line.split_whitespace().collect();
-            let [events, contender, mid, low, high, rounds, ns] = f.as_slice() else {
+            let [size, contender, mid, low, high, rounds, ns] = f.as_slice() else {
                 return None;
             };
             Some(Paired {
-                events: events.parse().ok()?,
+                size: size.parse().ok()?,
                 contender: (*contender).to_owned(),
                 ratio: Range {
                     mid: mid.parse().ok()?,
@@ -204,27 +205,28 @@ fn paired(results: &Path) -> Vec<Paired> {
                     high: high.parse().ok()?,
                 },
                 rounds: rounds.parse().ok()?,
-                ns_per_event: ns.parse().ok()?,
+                ns_per_unit: ns.parse().ok()?,
             })
         })
         .collect()
 }
 
-fn paired_table(out: &mut String, rows: &[Paired]) {
+/// `size` and `per` name the columns: ("events", "CPU per event").
+fn paired_table(out: &mut String, rows: &[Paired], size: &str, per: &str) {
     let _ = writeln!(
         out,
-        "| events | contender | CPU per event (median) | ratio to raw (median of rounds) | quartiles | rounds |"
+        "| {size} | contender | {per} (median) | ratio to raw (median of rounds) | quartiles | rounds |"
     );
     let _ = writeln!(out, "|---:|---|---:|---:|---:|---:|");
     let mut rows: Vec<&Paired> = rows.iter().collect();
-    rows.sort_by_key(|p| (p.events, rank(&p.contender)));
+    rows.sort_by_key(|p| (p.size, rank(&p.contender)));
     for p in rows {
         let _ = writeln!(
             out,
             "| {} | {} | {} | **{:.2}×** | {:.2}×–{:.2}× | {} |",
-            p.events,
+            p.size,
             p.contender,
-            fmt_ns(p.ns_per_event),
+            fmt_ns(p.ns_per_unit),
             p.ratio.mid,
             p.ratio.low,
             p.ratio.high,
@@ -233,19 +235,20 @@ fn paired_table(out: &mut String, rows: &[Paired]) {
     }
 }
 
-/// A drain ratio to raw: from the paired rounds (median, quartiles) when
-/// there are any, else from criterion's medians and intervals.
-fn drain_ratio(
+/// A ratio to raw in `group`: from the paired rounds (median, quartiles)
+/// when there are any, else from criterion's medians and intervals.
+fn group_ratio(
     estimates: &[Estimate],
     pairs: &[Paired],
+    group: &str,
     function: &str,
-    events: Option<u64>,
+    size: Option<u64>,
 ) -> Option<Range> {
     pairs
         .iter()
-        .find(|p| Some(p.events) == events && p.contender == function)
+        .find(|p| Some(p.size) == size && p.contender == function)
         .map(|p| p.ratio)
-        .or_else(|| ratio_range(estimates, "drain", function, events))
+        .or_else(|| ratio_range(estimates, group, function, size))
 }
 
 /// A measured value and the range the 95% intervals of its inputs allow.
@@ -358,12 +361,13 @@ fn targets(
     results: &Path,
     mem: &BTreeMap<(String, u64), (f64, f64)>,
 ) {
-    let pairs = paired(results);
+    let pairs = paired(results, "drain");
+    let setup_pairs = paired(results, "setup");
     let mut drain_sizes: Vec<u64> = estimates
         .iter()
         .filter(|e| e.group == "drain")
         .filter_map(|e| e.param)
-        .chain(pairs.iter().map(|p| p.events))
+        .chain(pairs.iter().map(|p| p.size))
         .collect();
     drain_sizes.sort_unstable();
     drain_sizes.dedup();
@@ -376,7 +380,7 @@ fn targets(
             out,
             &format!("drain {size} events: core read + iterate"),
             "≤ 1.10× raw",
-            drain_ratio(estimates, &pairs, "core", n),
+            group_ratio(estimates, &pairs, "drain", "core", n),
             &times,
             Goal::AtMost(1.1),
         );
@@ -384,12 +388,12 @@ fn targets(
             out,
             &format!("drain {size} events: Notifier, no-op handler"),
             "≤ 1.50× raw",
-            drain_ratio(estimates, &pairs, "notifier", n),
+            group_ratio(estimates, &pairs, "drain", "notifier", n),
             &times,
             Goal::AtMost(1.5),
         );
-        let vs_notify = drain_ratio(estimates, &pairs, "notify-crate", n)
-            .zip(drain_ratio(estimates, &pairs, "notifier", n))
+        let vs_notify = group_ratio(estimates, &pairs, "drain", "notify-crate", n)
+            .zip(group_ratio(estimates, &pairs, "drain", "notifier", n))
             .map(|(theirs, ours)| theirs.over(ours));
         target_row(
             out,
@@ -405,7 +409,7 @@ fn targets(
             out,
             &format!("setup 10k dirs: {contender}"),
             "≤ 1.20× raw",
-            ratio_range(estimates, "setup", contender, Some(10_000)),
+            group_ratio(estimates, &setup_pairs, "setup", contender, Some(10_000)),
             &times,
             Goal::AtMost(1.2),
         );
@@ -505,6 +509,54 @@ fn machine(out: &mut String) {
     );
 }
 
+/// The parse group: its timed table and the bytes-per-second table.
+fn parse_section(out: &mut String, estimates: &[Estimate], results: &Path) {
+    let _ = writeln!(out, "\n## parse\n");
+    let _ = writeln!(
+        out,
+        "Synthetic buffers of 1–4,096 records (names of 0–255 bytes), each contender's read of the same bytes from a pipe, then the walk/parse alone timed. `raw` only steps over headers (no name scan).\n"
+    );
+    timed_table(out, estimates, "parse", "records", "record");
+    let bytes = parse_bytes(results);
+    if !bytes.is_empty() {
+        let _ = writeln!(out, "\nThroughput (bytes per second):\n");
+        let _ = writeln!(out, "| records | buffer bytes | contender | MB/s |");
+        let _ = writeln!(out, "|---:|---:|---|---:|");
+        for e in group_rows(estimates, "parse") {
+            if let Some(b) = e.param.and_then(|p| bytes.get(&p)) {
+                let _ = writeln!(
+                    out,
+                    "| {} | {b:.0} | {} | {:.0} |",
+                    e.param.unwrap_or(0),
+                    e.function,
+                    b / e.median * 1e3
+                );
+            }
+        }
+    }
+}
+
+/// `benches/PROFILE.md`, its headings demoted under this section.
+fn profile_notes(out: &mut String, root: &Path) {
+    let notes = root.join("benches/PROFILE.md");
+    if let Ok(text) = fs::read_to_string(&notes) {
+        let _ = writeln!(out, "\n## Profile notes (benches/PROFILE.md)\n");
+        // Demote the notes' own headings one level under this section
+        // (outside code blocks, where `#` starts a shell comment).
+        let mut in_code = false;
+        for line in text.lines() {
+            if line.starts_with("```") {
+                in_code = !in_code;
+            }
+            if line.starts_with('#') && !in_code {
+                let _ = writeln!(out, "##{line}");
+            } else {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+    }
+}
+
 /// The whole Markdown report.
 pub(crate) fn render(root: &Path, estimates: &[Estimate], results: &Path, quick: bool) -> String {
     let mut out = String::new();
@@ -529,45 +581,23 @@ pub(crate) fn render(root: &Path, estimates: &[Estimate], results: &Path, quick:
     targets(&mut out, estimates, results, &mem);
     let _ = writeln!(
         out,
-        "\nRanges: drain rows give the median and quartiles of the per-round ratios of the paired rounds (criterion's medians and the extremes of their 95% intervals when there are none); setup rows criterion's medians and the extremes of their intervals. A verdict is \"met\" or \"missed\" only when the whole range is on one side of the goal."
+        "\nRanges: drain rows give the median and quartiles of the per-round ratios of the paired rounds (criterion's medians and the extremes of their 95% intervals when there are none); setup rows likewise from their paired rounds. A verdict is \"met\" or \"missed\" only when the whole range is on one side of the goal."
     );
 
-    let _ = writeln!(out, "\n## parse\n");
-    let _ = writeln!(
-        out,
-        "Synthetic buffers of 1–4,096 records (names of 0–255 bytes), each contender's read of the same bytes from a pipe, then the walk/parse alone timed. `raw` only steps over headers (no name scan).\n"
-    );
-    timed_table(&mut out, estimates, "parse", "records", "record");
-    let bytes = parse_bytes(results);
-    if !bytes.is_empty() {
-        let _ = writeln!(out, "\nThroughput (bytes per second):\n");
-        let _ = writeln!(out, "| records | buffer bytes | contender | MB/s |");
-        let _ = writeln!(out, "|---:|---:|---|---:|");
-        for e in group_rows(estimates, "parse") {
-            if let Some(b) = e.param.and_then(|p| bytes.get(&p)) {
-                let _ = writeln!(
-                    out,
-                    "| {} | {b:.0} | {} | {:.0} |",
-                    e.param.unwrap_or(0),
-                    e.function,
-                    b / e.median * 1e3
-                );
-            }
-        }
-    }
+    parse_section(&mut out, estimates, results);
     let _ = writeln!(out, "\n## drain\n");
     let _ = writeln!(
         out,
         "The kernel queue pre-filled with N events (create, write, close, chmod, delete per file), then drained; figures are the process CPU time of the drain (all threads), filling excluded.\n"
     );
     timed_table(&mut out, estimates, "drain", "events", "event");
-    let pairs = paired(results);
+    let pairs = paired(results, "drain");
     if !pairs.is_empty() {
         let _ = writeln!(
             out,
             "\nPaired rounds: each round fills and drains once per contender, in rotating order, so that load from elsewhere hits all of them alike; each contender's ratio is taken against the raw drain of the same round. These ratios are the ones the targets use.\n"
         );
-        paired_table(&mut out, &pairs);
+        paired_table(&mut out, &pairs, "events", "CPU per event");
     }
     let _ = writeln!(out, "\n## setup\n");
     let _ = writeln!(
@@ -575,6 +605,14 @@ pub(crate) fn render(root: &Path, estimates: &[Estimate], results: &Path, quick:
         "Recursive watch of a generated tree (10 subdirectories per directory, one file each); wall time of the add.\n"
     );
     timed_table(&mut out, estimates, "setup", "directories", "watch");
+    let setup_pairs = paired(results, "setup");
+    if !setup_pairs.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nPaired rounds on the largest tree, as for drain (wall time of the add; the targets use these ratios):\n"
+        );
+        paired_table(&mut out, &setup_pairs, "directories", "time per watch");
+    }
     let _ = writeln!(out, "\n## latency\n");
     let _ = writeln!(
         out,
@@ -587,23 +625,7 @@ pub(crate) fn render(root: &Path, estimates: &[Estimate], results: &Path, quick:
         "`VmRSS` growth over a recursive add, each contender in a fresh process (`cargo run --release -p benches --example memory`). Kernel memory for the watches is not included.\n"
     );
     memory_table(&mut out, &mem);
-    let notes = root.join("benches/PROFILE.md");
-    if let Ok(text) = fs::read_to_string(&notes) {
-        let _ = writeln!(out, "\n## Profile notes (benches/PROFILE.md)\n");
-        // Demote the notes' own headings one level under this section
-        // (outside code blocks, where `#` starts a shell comment).
-        let mut in_code = false;
-        for line in text.lines() {
-            if line.starts_with("```") {
-                in_code = !in_code;
-            }
-            if line.starts_with('#') && !in_code {
-                let _ = writeln!(out, "##{line}");
-            } else {
-                let _ = writeln!(out, "{line}");
-            }
-        }
-    }
+    profile_notes(&mut out, root);
     out
 }
 
