@@ -71,6 +71,9 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
         }
         fs::create_dir_all(&results)
             .map_err(|e| format!("cannot create {}: {e}", results.display()))?;
+        let mode = if quick { "quick" } else { "full" };
+        fs::write(results.join("mode.txt"), mode)
+            .map_err(|e| format!("cannot write {}: {e}", results.display()))?;
         run_benches(root, &results, quick)?;
     }
     // Criterion keeps results of benchmarks that no longer exist: only the
@@ -80,6 +83,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     if estimates.is_empty() {
         return Err("no criterion results found: run without --report-only".into());
     }
+    // With --report-only, the mode is the one the results were made in.
+    let quick = fs::read_to_string(results.join("mode.txt")).map_or(quick, |m| m.trim() == "quick");
     let report = render(root, &estimates, &results, quick);
     let out = target.join("bench-report.md");
     fs::write(&out, report).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
