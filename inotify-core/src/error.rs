@@ -62,15 +62,27 @@ pub(crate) fn with_context(message: String, source: io::Error) -> io::Error {
 }
 
 /// The hint for a limit: `(max_user_watches = 8192); raise /proc/...`.
+///
+/// In a user namespace whose own limit is lower than the global one, the
+/// namespace's value is the one that was hit, so the hint names that file.
 fn limit_hint(limit: Limit) -> String {
-    let current = limit
-        .read()
-        .map_or_else(|_| "unknown".to_owned(), |v| v.to_string());
-    format!(
-        "({} = {current}); raise {}",
-        limit.name(),
-        limit.path().display()
-    )
+    let global = limit.read().ok();
+    let show = |v: Option<u64>| v.map_or_else(|| "unknown".to_owned(), |v| v.to_string());
+    match (limit.read_namespace(), limit.namespace_path()) {
+        (Some(ns), Some(ns_path)) if global.is_none_or(|g| ns < g) => format!(
+            "(this user namespace's {} = {ns}, below {} = {}); raise {}",
+            ns_path.file_name().unwrap_or_default().display(),
+            limit.name(),
+            show(global),
+            ns_path.display()
+        ),
+        _ => format!(
+            "({} = {}); raise {}",
+            limit.name(),
+            show(global),
+            limit.path().display()
+        ),
+    }
 }
 
 /// Context for a failed `inotify_add_watch` on `path`.

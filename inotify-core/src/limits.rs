@@ -38,6 +38,26 @@ impl Limit {
         })
     }
 
+    /// The same limit as set for the current user namespace
+    /// (`/proc/sys/user/max_inotify_*`); `None` for `max_queued_events`,
+    /// which is global. Inside a container it can be lower than the value
+    /// under `/proc/sys/fs/inotify`, and it is then the one that bites.
+    pub fn namespace_path(self) -> Option<&'static Path> {
+        match self {
+            Limit::MaxUserWatches => Some(Path::new(inotify_sys::PROC_USER_MAX_INOTIFY_WATCHES)),
+            Limit::MaxUserInstances => {
+                Some(Path::new(inotify_sys::PROC_USER_MAX_INOTIFY_INSTANCES))
+            }
+            Limit::MaxQueuedEvents => None,
+        }
+    }
+
+    /// Reads the current user namespace's value, if the kernel has one.
+    pub fn read_namespace(self) -> Option<u64> {
+        let text = fs::read_to_string(self.namespace_path()?).ok()?;
+        text.trim().parse().ok()
+    }
+
     /// Reads the current value.
     pub fn read(self) -> io::Result<u64> {
         let text = fs::read_to_string(self.path())?;

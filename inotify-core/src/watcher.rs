@@ -373,7 +373,21 @@ impl<T: Clone> AutoWatcher<T> {
     /// As [`Inotify::read_events`]; failed automatic adds are kept for
     /// [`AutoWatcher::take_errors`].
     pub fn read(&mut self) -> io::Result<WatcherEvents<'_, T>> {
-        let len = self.watcher.fill(true)?;
+        self.read_and_add(true)
+    }
+
+    /// As [`AutoWatcher::read`], but returns at once (possibly with no
+    /// events) when nothing is queued.
+    ///
+    /// # Errors
+    /// As [`Inotify::try_read_events`].
+    pub fn try_read(&mut self) -> io::Result<WatcherEvents<'_, T>> {
+        self.read_and_add(false)
+    }
+
+    /// One read (waiting or not), then the automatic adds.
+    fn read_and_add(&mut self, wait: bool) -> io::Result<WatcherEvents<'_, T>> {
+        let len = self.watcher.fill(wait)?;
         let mut new_dirs = Vec::new();
         for event in Events::new(self.watcher.buffer.filled(len)) {
             let appeared = event

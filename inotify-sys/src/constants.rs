@@ -89,3 +89,8 @@ pub const PROC_MAX_USER_WATCHES: &str = "/proc/sys/fs/inotify/max_user_watches";
 pub const PROC_MAX_USER_INSTANCES: &str = "/proc/sys/fs/inotify/max_user_instances";
 /// Limit on events queued per instance before `IN_Q_OVERFLOW`.
 pub const PROC_MAX_QUEUED_EVENTS: &str = "/proc/sys/fs/inotify/max_queued_events";
+/// The watch limit of the current user namespace (Linux 5.11); equal to
+/// `max_user_watches` outside a child namespace.
+pub const PROC_USER_MAX_INOTIFY_WATCHES: &str = "/proc/sys/user/max_inotify_watches";
+/// The instance limit of the current user namespace.
+pub const PROC_USER_MAX_INOTIFY_INSTANCES: &str = "/proc/sys/user/max_inotify_instances";

@@ -54,6 +54,12 @@ fn watch_limit_in_user_namespace_is_enospc_naming_max_user_watches() {
     let text = err.to_string();
     assert!(text.contains("max_user_watches"), "{text}");
     assert!(text.contains("watch limit reached"), "{text}");
+    // The namespace's own limit (3) is the one hit, so the hint names it.
+    assert!(
+        text.contains("max_inotify_watches = 3")
+            && text.contains("/proc/sys/user/max_inotify_watches"),
+        "{text}"
+    );
     assert!(text.contains(&*dir.join("d").to_string_lossy()), "{text}");
     // Modifying an existing watch needs no new one.
     inotify.add_watch(dir.join("a"), WatchMask::DELETE).unwrap();

@@ -293,3 +293,25 @@ fn auto_watcher_watches_dirs_moved_in() {
         TIMEOUT,
     );
 }
+
+#[test]
+fn auto_watcher_try_read_returns_at_once_and_still_auto_adds() {
+    let dir = TempDir::new("auto-try");
+    let mut auto: AutoWatcher = AutoWatcher::new(None).unwrap();
+    auto.watcher()
+        .add_all(dir.path(), WatchMask::CREATE, (), Err)
+        .unwrap();
+    assert_eq!(auto.try_read().unwrap().count(), 0, "nothing queued yet");
+    fs::create_dir(dir.join("sub")).unwrap();
+    assert!(
+        auto.watcher().inotify().wait(Some(TIMEOUT)).unwrap(),
+        "the create arrives"
+    );
+    let names: Vec<_> = auto
+        .try_read()
+        .unwrap()
+        .filter_map(|e| e.event.to_owned_name())
+        .collect();
+    assert_eq!(names, ["sub"]);
+    assert!(auto.watcher().wd(dir.join("sub")).is_some(), "auto-added");
+}
