@@ -1,12 +1,14 @@
 //! pyinotify's `loop.py`: `Notifier::run` (pyinotify's `loop`, a keyword
 //! in Rust) with a callback called after each round, and a `StopHandle`
-//! that stops it from another thread.
+//! that stops it from another thread. With the `signals` feature, Ctrl-C
+//! (SIGINT) or SIGTERM stops it too.
 //!
-//! `cargo run -p inotify-notify --example loop [-- DIR]`
+//! `cargo run -p inotify-notify --example loop [--features signals] [-- DIR]`
 
 #[path = "support/demo_dir.rs"]
 mod demo_dir;
 
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use inotify_notify::{NotifierBuilder, PrintAllEvents, WatchManager, WatchMask, WatchOptions};
@@ -15,18 +17,24 @@ fn main() -> Result<(), inotify_notify::Error> {
     let (dir, demo) = demo_dir::dir_from_args("loop")?;
     let wm = WatchManager::new()?;
     wm.add_watch(&dir, WatchMask::ALL_EVENTS, &WatchOptions::default())?;
-    let mut notifier = NotifierBuilder::new()
-        .timeout(Some(Duration::from_secs(1)))
-        .build(&wm, PrintAllEvents::stdout())?;
+    let mut builder = NotifierBuilder::new();
+    builder.timeout(Some(Duration::from_secs(1)));
+    #[cfg(feature = "signals")]
+    builder.stop_on_signals(true);
+    let mut notifier = builder.build(&wm, PrintAllEvents::stdout())?;
     let stop = notifier.stop_handle();
     let run_for = if demo {
         Duration::from_millis(200)
     } else {
         Duration::from_secs(10)
     };
+    // The stopper waits `run_for`, or less if `run` ended first (by a
+    // signal) and dropped `done`.
+    let (done, finished) = mpsc::channel::<()>();
     let stopper = std::thread::spawn(move || {
-        std::thread::sleep(run_for);
-        stop.stop(); // wakes the blocked wait at once
+        if let Err(RecvTimeoutError::Timeout) = finished.recv_timeout(run_for) {
+            stop.stop(); // wakes the blocked wait at once
+        }
     });
     if demo {
         std::fs::write(dir.join("x"), b"")?;
@@ -36,7 +44,12 @@ fn main() -> Result<(), inotify_notify::Error> {
         rounds += 1;
         false
     })?;
+    drop(done);
     println!("stopped after {rounds} rounds");
+    #[cfg(feature = "signals")]
+    if let Some(signal) = notifier.stop_handle().signal() {
+        println!("stopped by signal {signal}");
+    }
     if stopper.join().is_err() {
         eprintln!("the stopper thread panicked");
     }

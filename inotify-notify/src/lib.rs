@@ -57,6 +57,37 @@
 //!   and the kernel then reports `IN_Q_OVERFLOW`: events are never lost
 //!   silently.
 //!
+//! # Signals
+//! With the cargo feature `signals` (off by default: signal dispositions
+//! are process-wide, so a library touches them only when the program
+//! asks), `NotifierBuilder::stop_on_signals` makes `SIGINT` and `SIGTERM`
+//! stop the notifier instead of the process — pyinotify's loop ending on
+//! `KeyboardInterrupt`, for `SIGTERM` too:
+//! - Handlers are registered in `build` (through `signal-hook`, without
+//!   unsafe code here) and removed when the notifier drops. A signal sets
+//!   the notifier's [`StopHandle`] and writes to a socket polled beside
+//!   the inotify descriptor, so a blocked [`Notifier::run`] wakes at once
+//!   and returns `Ok(())`; `stop_handle().signal()` says which signal came.
+//!   A signal that arrives before `run` makes `run` return at once. The
+//!   same holds for a [`ThreadedNotifier`] (its thread ends; a channel-mode
+//!   consumer sees the channel disconnect) — watch its `stop_handle()` or
+//!   `is_alive()` to learn of it.
+//! - One signal stops every notifier that handles signals.
+//! - A signal stops the loop for good (a [`StopHandle`] does not reset);
+//!   to carry on, build a new notifier.
+//! - After the last such notifier drops, the signal terminates the process
+//!   again — provided it was at its default disposition when the first one
+//!   registered. signal-hook cannot reinstall the previous disposition, so
+//!   the crate installs, once per signal, an action that runs the default
+//!   while no notifier listens. Caveat: that action runs before any
+//!   signal-hook (or tokio) handler the program registers for the same
+//!   signal *later*; a program with its own handling should register it
+//!   before building the notifier (it is then left alone) or not use
+//!   `stop_on_signals`.
+//! - Only the blocking loops wait on the signal socket ([`Notifier::run`],
+//!   [`Notifier::check_events`], [`ThreadedNotifier`]); a mio or tokio loop
+//!   should watch the signals itself.
+//!
 //! # What the bookkeeping guarantees
 //! A consumer that applies the events it receives to its own picture of
 //! the tree ends with the tree as it is:
@@ -127,6 +158,7 @@
 //! | `Notifier(wm, default_proc_fun, read_freq, threshold, timeout)` | [`NotifierBuilder`] … [`NotifierBuilder::build`] |
 //! | `notifier.check_events()` / `read_events()` / `process_events()` | [`Notifier::check_events`] / [`Notifier::read_events`] / [`Notifier::process_events`] |
 //! | `notifier.loop(callback)` | [`Notifier::run`] |
+//! | `except KeyboardInterrupt` around `loop` | `NotifierBuilder::stop_on_signals` (feature `signals`) |
 //! | `notifier.coalesce_events()` | [`NotifierBuilder::coalesce_events`] |
 //! | `ThreadedNotifier(wm, ...)`, `.start()`, `.stop()` | [`ThreadedNotifier`] |
 //! | `ProcessEvent`, `process_IN_CREATE`, `process_default` | [`ProcessEvent`], `process_in_create`, `process_default` |
@@ -148,6 +180,8 @@ mod mio_notifier;
 mod notifier;
 mod processors;
 mod recursive;
+#[cfg(feature = "signals")]
+mod signals;
 mod threaded;
 mod walk;
 mod watch;
@@ -162,6 +196,8 @@ pub use handler::{ProcessEvent, SharedHandler, dispatch, shared};
 pub use inotify_core::{EventKind, EventMask, WatchDescriptor, WatchMask};
 pub use notifier::{Notifier, NotifierBuilder, StopHandle};
 pub use processors::{ChainIfTrue, ChainLink, PrintAllEvents, Stats};
+#[cfg(feature = "signals")]
+pub use signals::{SIGINT, SIGTERM};
 pub use threaded::ThreadedNotifier;
 pub use watch::{ExcludeFilter, Watch, WatchOptions};
 pub use watch_manager::{AddResult, WatchManager};

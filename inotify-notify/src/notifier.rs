@@ -6,8 +6,11 @@
 //! the stop waker) → one read, processed by the [`EventProcessor`] under
 //! one lock → dispatch to handlers outside the lock (so handlers may add
 //! and remove watches).
+//!
+//! With the `signals` feature, `NotifierBuilder::stop_on_signals` adds a
+//! fourth descriptor to that wait: the self-pipe of `signals.rs`.
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -29,8 +32,13 @@ pub struct StopHandle {
 
 #[derive(Debug)]
 struct StopInner {
-    stopped: AtomicBool,
+    /// Shared (`Arc`) so a signal-hook action can set it directly.
+    stopped: Arc<AtomicBool>,
     waker: Waker,
+    /// The signal that stopped the loop (0: none), set by a signal-hook
+    /// action before `stopped`.
+    #[cfg(feature = "signals")]
+    signal: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl StopHandle {
@@ -38,8 +46,10 @@ impl StopHandle {
     pub(crate) fn new() -> Result<Self> {
         Ok(StopHandle {
             inner: Arc::new(StopInner {
-                stopped: AtomicBool::new(false),
+                stopped: Arc::new(AtomicBool::new(false)),
                 waker: Waker::new()?,
+                #[cfg(feature = "signals")]
+                signal: Arc::default(),
             }),
         })
     }
@@ -61,6 +71,29 @@ impl StopHandle {
     pub(crate) fn waker(&self) -> &Waker {
         &self.inner.waker
     }
+
+    /// The signal (`SIGINT` or `SIGTERM`) that stopped the loop, if one
+    /// did (see [`NotifierBuilder::stop_on_signals`]); the last one if
+    /// several arrived.
+    #[cfg(feature = "signals")]
+    pub fn signal(&self) -> Option<i32> {
+        match self.inner.signal.load(Ordering::SeqCst) {
+            0 => None,
+            signal => i32::try_from(signal).ok(),
+        }
+    }
+
+    /// The stopped flag, for a signal-hook action.
+    #[cfg(feature = "signals")]
+    pub(crate) fn stopped_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.inner.stopped)
+    }
+
+    /// The signal number's cell, for a signal-hook action.
+    #[cfg(feature = "signals")]
+    pub(crate) fn signal_flag(&self) -> Arc<std::sync::atomic::AtomicUsize> {
+        Arc::clone(&self.inner.signal)
+    }
 }
 
 /// Builds a [`Notifier`] (or a [`ThreadedNotifier`]) with pyinotify's
@@ -73,6 +106,8 @@ pub struct NotifierBuilder {
     processor: ProcessorOptions,
     stop_when_empty: bool,
     buffer_size: Option<usize>,
+    #[cfg(feature = "signals")]
+    stop_on_signals: bool,
 }
 
 impl NotifierBuilder {
@@ -131,38 +166,66 @@ impl NotifierBuilder {
         self
     }
 
+    /// Stop on `SIGINT` or `SIGTERM` (cargo feature `signals`): from
+    /// `build` until the notifier is dropped, these signals no longer end
+    /// the process but stop the notifier's loop — [`Notifier::run`] (or a
+    /// [`ThreadedNotifier`]'s thread) wakes at once and returns `Ok`, and
+    /// [`StopHandle::signal`] tells which signal came. See the crate docs'
+    /// "Signals" section for what dropping the notifier restores.
+    #[cfg(feature = "signals")]
+    pub fn stop_on_signals(&mut self, on: bool) -> &mut Self {
+        self.stop_on_signals = on;
+        self
+    }
+
     /// A notifier on `wm` sending events without a per-watch handler to
     /// `default_handler`.
     ///
     /// # Errors
-    /// Failure to create the stop waker (eventfd).
+    /// Failure to create the stop waker (eventfd), or, with
+    /// `stop_on_signals`, the signal socket or handlers.
     pub fn build<H: ProcessEvent + Send + 'static>(
         &self,
         wm: &WatchManager,
         default_handler: H,
     ) -> Result<Notifier> {
-        Ok(self.build_with_stop(wm, default_handler, StopHandle::new()?))
+        self.build_with_stop(wm, default_handler, StopHandle::new()?)
     }
 
     /// [`NotifierBuilder::build`] with a given stop handle.
+    #[cfg_attr(
+        not(feature = "signals"),
+        expect(
+            clippy::unnecessary_wraps,
+            reason = "fallible with the `signals` feature (handler registration)"
+        )
+    )]
     pub(crate) fn build_with_stop<H: ProcessEvent + Send + 'static>(
         &self,
         wm: &WatchManager,
         default_handler: H,
         stop: StopHandle,
-    ) -> Notifier {
+    ) -> Result<Notifier> {
+        #[cfg(feature = "signals")]
+        let signals = if self.stop_on_signals {
+            Some(crate::signals::SignalStop::register(&stop)?)
+        } else {
+            None
+        };
         let mut processor = EventProcessor::new(wm, self.processor);
         if let Some(bytes) = self.buffer_size {
             processor.set_buffer_size(bytes);
         }
-        Notifier {
+        Ok(Notifier {
             processor,
             wm: wm.clone(),
             handler: Box::new(default_handler),
             queue: Vec::new(),
             stop,
             options: self.clone(),
-        }
+            #[cfg(feature = "signals")]
+            signals,
+        })
     }
 
     /// A [`ThreadedNotifier`] with these options.
@@ -207,6 +270,9 @@ pub struct Notifier {
     queue: Vec<Processed>,
     stop: StopHandle,
     options: NotifierBuilder,
+    /// With `stop_on_signals`: the registration, removed on drop.
+    #[cfg(feature = "signals")]
+    signals: Option<crate::signals::SignalStop>,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -239,15 +305,40 @@ impl Notifier {
         if self.stop.is_stopped() {
             return Ok(false);
         }
-        let [events, pending, stopped] = wait_readable(
+        let [events, pending, stopped, signalled] = wait_readable(
             [
                 self.wm.as_fd(),
                 self.wm.pending_fd(),
                 self.stop.waker().as_fd(),
+                self.signal_fd(),
             ],
             timeout,
         )?;
-        Ok((events || pending) && !stopped)
+        if signalled {
+            self.on_signal();
+        }
+        Ok((events || pending) && !stopped && !signalled)
+    }
+
+    /// The descriptor a handled signal makes readable; without signal
+    /// handling, the stop waker again (poll(2) accepts a descriptor twice),
+    /// so every wait polls one array shape.
+    fn signal_fd(&self) -> BorrowedFd<'_> {
+        #[cfg(feature = "signals")]
+        if let Some(signals) = &self.signals {
+            return signals.as_fd();
+        }
+        self.stop.waker().as_fd()
+    }
+
+    /// A handled signal (or the stop waker standing in for one) woke the
+    /// wait. The signal's actions already stopped the handle before
+    /// writing the byte that woke us; stopping again is idempotent and
+    /// keeps a readable descriptor from ever spinning the loop.
+    fn on_signal(&self) {
+        if !self.stop.is_stopped() {
+            self.stop.stop();
+        }
     }
 
     /// Reads the queued events (one read) and runs the bookkeeping on them;
@@ -302,7 +393,8 @@ impl Notifier {
     /// pyinotify's `loop`: process, call `callback` (returning `true`
     /// stops), wait `read_freq`, wait for events (at most `timeout`), read;
     /// until the callback or a [`StopHandle`] stops it, or, with
-    /// `stop_when_empty`, no watch is left.
+    /// `stop_when_empty`, no watch is left (or, with `stop_on_signals`,
+    /// `SIGINT`/`SIGTERM` arrives).
     ///
     /// # Errors
     /// A failed wait or read.
@@ -316,7 +408,13 @@ impl Notifier {
                 return Ok(());
             }
             if !self.options.read_freq.is_zero() {
-                wait_readable([self.stop.waker().as_fd()], Some(self.options.read_freq))?;
+                let [_, signalled] = wait_readable(
+                    [self.stop.waker().as_fd(), self.signal_fd()],
+                    Some(self.options.read_freq),
+                )?;
+                if signalled {
+                    self.on_signal();
+                }
                 if self.stop.is_stopped() {
                     return Ok(());
                 }

@@ -139,7 +139,7 @@ impl NotifierBuilder {
             tx,
             stop: stop.clone(),
         };
-        let notifier = self.build_with_stop(wm, sender, stop);
+        let notifier = self.build_with_stop(wm, sender, stop)?;
         Ok((ThreadedNotifier::from_notifier(notifier), rx))
     }
 }
