@@ -72,7 +72,7 @@ fn limit_hint(limit: Limit) -> String {
         (Some(ns), Some(ns_path)) if global.is_none_or(|g| ns < g) => format!(
             "(this user namespace's {} = {ns}, below {} = {}); raise {}",
             ns_path.file_name().unwrap_or_default().display(),
-            limit.name(),
+            limit.path().display(),
             show(global),
             ns_path.display()
         ),
