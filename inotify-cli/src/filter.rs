@@ -16,38 +16,12 @@
 //! 3.22 does not descend).
 
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use regex::bytes::{Regex, RegexBuilder};
 
-/// Lexical normalisation (`os.path.normpath`), the form the library keeps
-/// watch paths in: drops `.`, repeated and trailing slashes, folds `d/..`.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    let mut depth = 0usize;
-    for component in path.components() {
-        match component {
-            Component::Prefix(_) | Component::RootDir => out.push(component.as_os_str()),
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if depth > 0 {
-                    out.pop();
-                    depth -= 1;
-                } else if !out.has_root() {
-                    out.push("..");
-                }
-            }
-            Component::Normal(name) => {
-                out.push(name);
-                depth += 1;
-            }
-        }
-    }
-    if out.as_os_str().is_empty() {
-        out.push(".");
-    }
-    out
-}
+/// Lexical normalisation, the form the library keeps watch paths in.
+pub use inotify_notify::normalize;
 
 /// Whether a regex selects what to drop or what to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -193,7 +193,7 @@ pub use bookkeeping::{EventProcessor, MOVE_GRACE, Processed, ProcessorOptions};
 pub use error::{Error, ErrorKind, Result};
 pub use event::Event;
 pub use handler::{ProcessEvent, SharedHandler, dispatch, shared};
-pub use inotify_core::{EventKind, EventMask, WatchDescriptor, WatchMask};
+pub use inotify_core::{EventKind, EventMask, WatchDescriptor, WatchMask, normalize};
 pub use notifier::{Notifier, NotifierBuilder, StopHandle};
 pub use processors::{ChainIfTrue, ChainLink, PrintAllEvents, Stats};
 #[cfg(feature = "signals")]
