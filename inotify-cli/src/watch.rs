@@ -2,7 +2,7 @@
 //! timeout or SIGINT/SIGTERM/SIGHUP (SIGUSR1 prints the table so far),
 //! then prints inotify-tools' table.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
@@ -67,44 +67,53 @@ fn signal_channel() -> Result<Receiver<i32>, String> {
 /// The watches in the order inotify-tools creates them, which is its tie
 /// order in the table: roots as given, and under `-r` each tree in
 /// post-order (children first, in directory order, then the directory).
+///
+/// The order comes from the watch table alone. Listing the directories
+/// again here would queue `OPEN`, `ACCESS` and `CLOSE_NOWRITE` on watches that are
+/// already counting, and inflate the table with our own reads. The
+/// library's walk adds a directory's subdirectories in directory order, so
+/// among siblings the smaller descriptor is the earlier entry.
 fn setup_order(roots: &[PathBuf], wm: &WatchManager, recursive: bool) -> Vec<PathBuf> {
-    fn walk(
+    fn post_order(
         dir: &Path,
-        watched: &HashSet<PathBuf>,
+        children: &HashMap<&Path, Vec<&Path>>,
         seen: &mut HashSet<PathBuf>,
         out: &mut Vec<PathBuf>,
     ) {
         if !seen.insert(dir.to_path_buf()) {
             return;
         }
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            for entry in entries.flatten() {
-                let child = normalize(&dir.join(entry.file_name()));
-                if watched.contains(&child) {
-                    walk(&child, watched, seen, out);
-                }
-            }
+        for child in children.get(dir).into_iter().flatten() {
+            post_order(child, children, seen, out);
         }
         out.push(dir.to_path_buf());
     }
     let mut by_wd = wm.watches();
     by_wd.sort_by_key(|w| w.wd);
-    let watched: HashSet<PathBuf> = by_wd.iter().map(|w| w.path.clone()).collect();
+    let watched: HashSet<&Path> = by_wd.iter().map(|w| w.path.as_path()).collect();
+    let mut children: HashMap<&Path, Vec<&Path>> = HashMap::new();
+    for w in &by_wd {
+        if let Some(parent) = w.path.parent().filter(|p| watched.contains(p)) {
+            children.entry(parent).or_default().push(&w.path);
+        }
+    }
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for root in roots {
         let root = normalize(root);
         if recursive {
-            walk(&root, &watched, &mut seen, &mut out);
-        } else if watched.contains(&root) && seen.insert(root.clone()) {
+            if watched.contains(root.as_path()) {
+                post_order(&root, &children, &mut seen, &mut out);
+            }
+        } else if watched.contains(root.as_path()) && seen.insert(root.clone()) {
             out.push(root);
         }
     }
-    // Anything the walk did not meet (a directory renamed meanwhile) comes
-    // last, in descriptor order.
-    for w in by_wd {
+    // Anything not below a root (a directory renamed meanwhile) comes last,
+    // in descriptor order.
+    for w in &by_wd {
         if seen.insert(w.path.clone()) {
-            out.push(w.path);
+            out.push(w.path.clone());
         }
     }
     out
