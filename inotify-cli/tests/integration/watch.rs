@@ -102,6 +102,19 @@ fn timeout_without_events_says_so() {
 }
 
 #[test]
+fn recursive_setup_counts_none_of_our_own_reads() {
+    // Ordering the table must not list the watched directories again: that
+    // would queue OPEN/ACCESS/CLOSE_NOWRITE that the table then counts.
+    let _serial = crate::support::serial();
+    let dir = tree("ownreads");
+    fs::create_dir_all(dir.join("w/s/deeper")).expect("mkdir");
+    let out = run(&ours("inotifywatch"), &["-r", "-t", "1", "w"], dir.path());
+    assert_eq!(out.code(), Some(0), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert!(out.stderr.ends_with("No events occurred.\n"), "{out:?}");
+}
+
+#[test]
 fn verbose_reports_watch_count_and_bad_sort_is_an_error() {
     let _serial = crate::support::serial();
     let dir = tree("verbose");
