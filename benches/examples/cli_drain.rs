@@ -1,0 +1,725 @@
+//! Whole-process CLI drain, for issue 6's `inotifywait` target and `cargo
+//! xtask bench-report`: the CPU time an `inotifywait -m -r --format '%w%f
+//! %e' -o FILE DIR` process spends writing N queued events to a file,
+//! beside the raw `read(2)` loop (the drain group's baseline) on the same
+//! N events in the same run.
+//!
+//! Each round, for every binary: start it on a directory of its own, wait
+//! for "Watches established." on its stderr, stop it (`kill -STOP`), queue
+//! N events with the drain group's [`QueueFiller`] (create, write, close,
+//! chmod, delete of many files), read its CPU time, continue it (`kill
+//! -CONT`), wait until the file ends with the sentinel's `DELETE` line, and
+//! read its CPU time again. CPU time is the sum over the process's threads
+//! of the first field of `/proc/PID/task/*/schedstat` (nanoseconds on the
+//! CPU); `utime + stime` of `/proc/PID/stat` (clock ticks, too coarse for
+//! small N) is printed beside it as a cross-check. The raw loop is timed
+//! with this process's CPU clock. Rounds rotate the order of the
+//! contenders (`paired_rounds`), so each ratio is to the raw drain of the
+//! same round.
+//!
+//! Usage: `cli_drain [--events N] [--rounds R] [--bin [NAME=]PATH]...`.
+//! Without `--bin`, it builds this workspace's `inotifywait` (`cargo build
+//! --release -p inotify-cli`) and measures it as `inotify-cli`, then
+//! `/usr/bin/inotifywait` (inotify-tools) when it is installed. As root it
+//! raises `max_queued_events` for N (restored on exit or unwind, not when
+//! killed by a signal); otherwise N is cut to what the limit holds.
+//!
+//! Writes `cli-paired.txt` (ratios to raw, the drain group's paired format)
+//! and `cli-peer-paired.txt` (every binary's ratio to the first one) to the
+//! results directory. Every child is killed and reaped by a guard on every
+//! path out of a round, by its own pid.
+
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use benches::{
+    LimitGuard, QueueFiller, RawDrain, SENTINEL_EVENTS, TempDir, cpu_time, is_root, paired_lines,
+    paired_rounds, write_result,
+};
+use inotify_core::{Limit, WatchMask};
+
+/// Events per round unless `--events` says otherwise.
+const DEFAULT_EVENTS: usize = 200_000;
+/// Measured rounds unless `--rounds` says otherwise (one more is run first,
+/// unmeasured, as a warm-up).
+const DEFAULT_ROUNDS: usize = 5;
+/// Debian's inotifywait (inotify-tools).
+const INOTIFY_TOOLS: &str = "/usr/bin/inotifywait";
+/// Longest wait for "Watches established." (one directory: instant).
+const READY_DEADLINE: Duration = Duration::from_secs(30);
+/// Longest wait for a stop, or for a drain to reach the sentinel.
+const STOP_DEADLINE: Duration = Duration::from_secs(10);
+const DRAIN_DEADLINE: Duration = Duration::from_mins(3);
+/// How often the output file is looked at while a drain runs: this
+/// process's polling runs on another CPU and is not charged to the child.
+const POLL: Duration = Duration::from_millis(2);
+
+/// Command-line options.
+struct Options {
+    events: usize,
+    rounds: usize,
+    /// `(name, path)` of each binary, in report order.
+    bins: Vec<(String, PathBuf)>,
+}
+
+const USAGE: &str = "usage: cli_drain [--events N] [--rounds R] [--bin [NAME=]PATH]...";
+
+fn bad(msg: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, msg.into())
+}
+
+fn parse_args() -> io::Result<Options> {
+    let mut options = Options {
+        events: DEFAULT_EVENTS,
+        rounds: DEFAULT_ROUNDS,
+        bins: Vec::new(),
+    };
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |what: &str| {
+            args.next()
+                .ok_or_else(|| bad(format!("{what} needs a value\n{USAGE}")))
+        };
+        let number = |v: std::ffi::OsString| {
+            v.to_str()
+                .and_then(|s| s.parse::<usize>().ok())
+                .filter(|&n| n > 0)
+                .ok_or_else(|| bad(format!("not a positive number: {}", v.display())))
+        };
+        match arg.to_str() {
+            Some("--events") => options.events = number(value("--events")?)?,
+            Some("--rounds") => options.rounds = number(value("--rounds")?)?,
+            Some("--bin") => {
+                let spec = value("--bin")?;
+                let bin = match spec.to_str().and_then(|s| s.split_once('=')) {
+                    Some((name, path))
+                        if !name.is_empty() && !name.contains(char::is_whitespace) =>
+                    {
+                        (name.to_owned(), PathBuf::from(path))
+                    }
+                    _ => {
+                        let path = PathBuf::from(&spec);
+                        (default_name(&path, options.bins.len()), path)
+                    }
+                };
+                options.bins.push(bin);
+            }
+            Some("-h" | "--help") => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            _ => return Err(bad(format!("unknown argument {}\n{USAGE}", arg.display()))),
+        }
+    }
+    Ok(options)
+}
+
+/// The report name of a binary given without one.
+fn default_name(path: &Path, index: usize) -> String {
+    if path == Path::new(INOTIFY_TOOLS) {
+        "inotify-tools".to_owned()
+    } else if path.starts_with(workspace_root()) || index == 0 {
+        "inotify-cli".to_owned()
+    } else {
+        format!("bin{index}")
+    }
+}
+
+/// The workspace root (the parent of this crate).
+fn workspace_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new("."))
+}
+
+/// Cargo, as `cargo run` names it to the program it runs.
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(workspace_root());
+    cmd
+}
+
+/// Cargo's target directory: `$CARGO_TARGET_DIR`, else `cargo metadata`'s.
+fn target_dir() -> io::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        let dir = PathBuf::from(dir);
+        return Ok(if dir.is_absolute() {
+            dir
+        } else {
+            workspace_root().join(dir)
+        });
+    }
+    let out = cargo()
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .stderr(Stdio::inherit())
+        .output()?;
+    if !out.status.success() {
+        return Err(io::Error::other(format!(
+            "cargo metadata failed ({})",
+            out.status
+        )));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    json_string_field(&text, "target_directory")
+        .map(PathBuf::from)
+        .ok_or_else(|| io::Error::other("cargo metadata: no target_directory"))
+}
+
+/// The string value of `"key":"..."` in compact JSON (escapes `\\`, `\"`
+/// and `\/` decoded; anything fancier is refused).
+fn json_string_field(json: &str, key: &str) -> Option<String> {
+    let start = json.find(&format!("\"{key}\":\""))? + key.len() + 4;
+    let mut value = String::new();
+    let mut chars = json[start..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(value),
+            '\\' => match chars.next()? {
+                c @ ('\\' | '"' | '/') => value.push(c),
+                _ => return None,
+            },
+            c => value.push(c),
+        }
+    }
+    None
+}
+
+/// Builds this workspace's `inotifywait` in release mode; returns its path.
+fn build_ours() -> io::Result<PathBuf> {
+    eprintln!("cli_drain: cargo build --release -p inotify-cli --bin inotifywait");
+    let status = cargo()
+        .args([
+            "build",
+            "--release",
+            "-q",
+            "-p",
+            "inotify-cli",
+            "--bin",
+            "inotifywait",
+        ])
+        .status()?;
+    if !status.success() {
+        return Err(io::Error::other(format!(
+            "building inotify-cli failed ({status})"
+        )));
+    }
+    Ok(target_dir()?.join("release/inotifywait"))
+}
+
+/// A running `inotifywait`, killed (by its pid, through `Child::kill`) and
+/// reaped when dropped, on every path out of a round.
+struct Running {
+    child: Child,
+    /// Lines of its stderr, read by `reader` so the pipe never fills.
+    stderr: Receiver<String>,
+    reader: Option<JoinHandle<()>>,
+    /// Stderr lines received so far, for error messages.
+    said: Vec<String>,
+    name: String,
+}
+
+impl Running {
+    fn spawn(name: &str, bin: &Path, outfile: &Path, dir: &Path) -> io::Result<Self> {
+        let child = Command::new(bin)
+            .args(["-m", "-r", "--format", "%w%f %e", "-o"])
+            .arg(outfile)
+            .arg(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| io::Error::new(e.kind(), format!("{name}: {}: {e}", bin.display())))?;
+        let (tx, stderr) = mpsc::channel();
+        let mut running = Running {
+            child,
+            stderr,
+            reader: None,
+            said: Vec::new(),
+            name: name.to_owned(),
+        };
+        // From here on the guard owns the child: an early return kills it.
+        let pipe = running
+            .child
+            .stderr
+            .take()
+            .ok_or_else(|| io::Error::other("child has no stderr pipe"))?;
+        running.reader = Some(thread::spawn(move || {
+            for line in BufReader::new(pipe).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        }));
+        Ok(running)
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What the child said on stderr so far.
+    fn said(&mut self) -> String {
+        self.said.extend(self.stderr.try_iter());
+        self.said.join(" / ")
+    }
+
+    /// An error naming the child, with its stderr.
+    fn error(&mut self, what: &str) -> io::Error {
+        let said = self.said();
+        io::Error::other(format!("{}: {what} (stderr: {said:?})", self.name))
+    }
+
+    /// Waits for "Watches established." on stderr.
+    fn wait_established(&mut self) -> io::Result<()> {
+        let deadline = Instant::now() + READY_DEADLINE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr.recv_timeout(left) {
+                Ok(line) => {
+                    let done = line.contains("Watches established.");
+                    self.said.push(line);
+                    if done {
+                        return Ok(());
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(self.error("no \"Watches established.\" in time"));
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(self.error("stderr closed before \"Watches established.\""));
+                }
+            }
+        }
+    }
+
+    /// An error when the child has exited.
+    fn check_alive(&mut self) -> io::Result<()> {
+        match self.child.try_wait()? {
+            Some(status) => Err(self.error(&format!("exited ({status})"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Sends `signal` (`STOP`, `CONT`) with `kill(1)`, to this pid only.
+    fn signal(&mut self, signal: &str) -> io::Result<()> {
+        self.check_alive()?;
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.pid().to_string())
+            .status()?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(self.error(&format!("kill -{signal} failed ({status})")))
+        }
+    }
+
+    /// Stops the child and waits until the kernel shows it stopped.
+    fn stop(&mut self) -> io::Result<()> {
+        self.signal("STOP")?;
+        let deadline = Instant::now() + STOP_DEADLINE;
+        while proc_state(self.pid())? != 'T' {
+            if Instant::now() > deadline {
+                return Err(self.error("not stopped in time"));
+            }
+            thread::sleep(Duration::from_millis(1));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // SIGKILL ends a stopped process too. Nothing better can be done
+        // with a failure here than saying so.
+        if matches!(self.child.try_wait(), Ok(None))
+            && let Err(err) = self.child.kill()
+        {
+            eprintln!("warning: cannot kill {} ({}): {err}", self.name, self.pid());
+        }
+        if let Err(err) = self.child.wait() {
+            eprintln!("warning: cannot reap {} ({}): {err}", self.name, self.pid());
+        }
+        if let Some(reader) = self.reader.take()
+            && reader.join().is_err()
+        {
+            eprintln!("warning: the stderr reader of {} panicked", self.name);
+        }
+    }
+}
+
+/// The fields of `/proc/PID/stat` after the command name (which may hold
+/// spaces and parentheses): `[state, ppid, ...]`, so field `n` of
+/// proc(5) is at index `n - 3`.
+fn stat_fields(pid: u32) -> io::Result<Vec<String>> {
+    let text = fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let rest = text
+        .rfind(')')
+        .map(|i| &text[i + 1..])
+        .ok_or_else(|| io::Error::other(format!("/proc/{pid}/stat: no command name")))?;
+    Ok(rest.split_whitespace().map(str::to_owned).collect())
+}
+
+/// The process state letter (`R`, `S`, `T`, ...).
+fn proc_state(pid: u32) -> io::Result<char> {
+    stat_fields(pid)?
+        .first()
+        .and_then(|s| s.chars().next())
+        .ok_or_else(|| io::Error::other(format!("/proc/{pid}/stat: no state")))
+}
+
+/// `utime + stime` of the whole process, in clock ticks.
+fn stat_ticks(pid: u32) -> io::Result<u64> {
+    let fields = stat_fields(pid)?;
+    let field = |n: usize| {
+        fields
+            .get(n - 3)
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or_else(|| io::Error::other(format!("/proc/{pid}/stat: bad field {n}")))
+    };
+    Ok(field(14)? + field(15)?)
+}
+
+/// Nanoseconds on the CPU of every thread of `pid`: the first field of
+/// each `/proc/PID/task/TID/schedstat`.
+fn schedstat_ns(pid: u32) -> io::Result<u64> {
+    let mut total = 0;
+    for task in fs::read_dir(format!("/proc/{pid}/task"))? {
+        let path = task?.path().join("schedstat");
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            // A thread that ended between the listing and the read.
+            Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
+            Err(err) => {
+                return Err(io::Error::new(
+                    err.kind(),
+                    format!("{}: {err}", path.display()),
+                ));
+            }
+        };
+        total += text
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or_else(|| io::Error::other(format!("{}: unexpected {text:?}", path.display())))?;
+    }
+    Ok(total)
+}
+
+/// `getconf CLK_TCK`: the unit of `/proc/PID/stat`'s times.
+fn clock_ticks_per_second() -> io::Result<u64> {
+    let out = Command::new("getconf").arg("CLK_TCK").output()?;
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .map_err(|_| io::Error::other("getconf CLK_TCK: not a number"))
+}
+
+/// Follows a file another process appends lines to.
+#[derive(Default)]
+struct Tail {
+    file: Option<File>,
+    lines: usize,
+    /// The bytes after the last newline read.
+    partial: Vec<u8>,
+    /// The last complete line (without its newline).
+    last: Vec<u8>,
+}
+
+impl Tail {
+    /// Reads what was appended since the last call.
+    fn update(&mut self, path: &Path, buf: &mut [u8]) -> io::Result<()> {
+        if self.file.is_none() {
+            match File::open(path) {
+                Ok(file) => self.file = Some(file),
+                Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
+                Err(err) => return Err(err),
+            }
+        }
+        let Some(file) = self.file.as_mut() else {
+            return Ok(());
+        };
+        loop {
+            let len = match file.read(buf) {
+                Ok(0) => return Ok(()),
+                Ok(len) => len,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(err),
+            };
+            let chunk = &buf[..len];
+            let Some(end) = chunk.iter().rposition(|&b| b == b'\n') else {
+                self.partial.extend_from_slice(chunk);
+                continue;
+            };
+            self.lines += chunk.split(|&b| b == b'\n').count() - 1;
+            if let Some(start) = chunk[..end].iter().rposition(|&b| b == b'\n') {
+                self.last = chunk[start + 1..end].to_vec();
+            } else {
+                self.last = std::mem::take(&mut self.partial);
+                self.last.extend_from_slice(&chunk[..end]);
+            }
+            self.partial.clear();
+            self.partial.extend_from_slice(&chunk[end + 1..]);
+        }
+    }
+}
+
+/// The raw `read(2)` loop of the drain group, on a directory of its own.
+struct Raw {
+    _tmp: TempDir,
+    filler: QueueFiller,
+    drain: RawDrain,
+}
+
+impl Raw {
+    fn new() -> io::Result<Self> {
+        let tmp = TempDir::in_memory("cli-raw")?;
+        // inotifywait's mask when no -e is given; the filler's events are
+        // the same six per file under it as under the drain group's mask.
+        let drain = RawDrain::new(tmp.path(), WatchMask::ALL_EVENTS)?;
+        Ok(Raw {
+            filler: QueueFiller::new(tmp.path()),
+            drain,
+            _tmp: tmp,
+        })
+    }
+
+    fn round(&mut self, files: usize) -> io::Result<Duration> {
+        let queued = self.filler.fill(files)?;
+        let start = cpu_time();
+        let walk = self.drain.drain()?;
+        let spent = cpu_time().saturating_sub(start);
+        if walk.events != queued {
+            return Err(io::Error::other(format!(
+                "raw: read {} of {queued} events (queue overflow?)",
+                walk.events
+            )));
+        }
+        Ok(spent)
+    }
+}
+
+/// One `inotifywait` binary: a fresh process per round on its own
+/// directory, writing to a fresh file.
+struct Cli {
+    name: String,
+    bin: PathBuf,
+    watched: TempDir,
+    outdir: TempDir,
+    filler: QueueFiller,
+    rounds: u64,
+    /// `/proc/PID/stat` CPU of each round (tick precision).
+    stat_cpu: Vec<Duration>,
+    clk_tck: u64,
+}
+
+impl Cli {
+    fn new(name: &str, bin: &Path, clk_tck: u64) -> io::Result<Self> {
+        let watched = TempDir::in_memory(&format!("cli-{name}"))?;
+        // Outside the watched directory, or writing it would queue events.
+        let outdir = TempDir::in_memory(&format!("cli-{name}-out"))?;
+        Ok(Cli {
+            name: name.to_owned(),
+            bin: bin.to_path_buf(),
+            filler: QueueFiller::new(watched.path()),
+            watched,
+            outdir,
+            rounds: 0,
+            stat_cpu: Vec::new(),
+            clk_tck,
+        })
+    }
+
+    fn round(&mut self, files: usize) -> io::Result<Duration> {
+        self.rounds += 1;
+        let outfile = self
+            .outdir
+            .path()
+            .join(format!("round-{}.txt", self.rounds));
+        let mut child = Running::spawn(&self.name, &self.bin, &outfile, self.watched.path())?;
+        child.wait_established()?;
+        child.stop()?;
+        let queued = self.filler.fill(files)?;
+        let last_line = format!(
+            "{}/{} DELETE",
+            self.watched.path().display(),
+            self.filler.sentinel_name()
+        );
+        let pid = child.pid();
+        let (ns_before, ticks_before) = (schedstat_ns(pid)?, stat_ticks(pid)?);
+        child.signal("CONT")?;
+        let mut tail = Tail::default();
+        let mut buf = vec![0u8; 1 << 20];
+        let deadline = Instant::now() + DRAIN_DEADLINE;
+        loop {
+            tail.update(&outfile, &mut buf)?;
+            if tail.last == last_line.as_bytes() {
+                break;
+            }
+            child.check_alive()?;
+            if Instant::now() > deadline {
+                let msg = format!("{} of {queued} lines written in time", tail.lines);
+                return Err(child.error(&msg));
+            }
+            thread::sleep(POLL);
+        }
+        let (ns_after, ticks_after) = (schedstat_ns(pid)?, stat_ticks(pid)?);
+        drop(child);
+        if tail.lines < queued {
+            return Err(io::Error::other(format!(
+                "{}: {} lines for {queued} events (queue overflow?)",
+                self.name, tail.lines
+            )));
+        }
+        fs::remove_file(&outfile)?;
+        let ticks = ticks_after.saturating_sub(ticks_before);
+        self.stat_cpu.push(Duration::from_nanos(
+            ticks * 1_000_000_000 / self.clk_tck.max(1),
+        ));
+        Ok(Duration::from_nanos(ns_after.saturating_sub(ns_before)))
+    }
+}
+
+enum Contender {
+    Raw(Raw),
+    Cli(Cli),
+}
+
+impl Contender {
+    fn name(&self) -> &str {
+        match self {
+            Contender::Raw(_) => "raw",
+            Contender::Cli(cli) => &cli.name,
+        }
+    }
+
+    fn round(&mut self, files: usize) -> io::Result<Duration> {
+        match self {
+            Contender::Raw(raw) => raw.round(files),
+            Contender::Cli(cli) => cli.round(files),
+        }
+    }
+}
+
+/// Median of `v` (non-empty), sorting a copy.
+fn median(v: &[Duration]) -> Duration {
+    let mut v = v.to_vec();
+    v.sort_unstable();
+    v[(v.len() - 1) / 2]
+}
+
+fn main() -> io::Result<()> {
+    let mut options = parse_args()?;
+    if options.bins.is_empty() {
+        options.bins.push(("inotify-cli".to_owned(), build_ours()?));
+        if Path::new(INOTIFY_TOOLS).exists() {
+            options
+                .bins
+                .push(("inotify-tools".to_owned(), PathBuf::from(INOTIFY_TOOLS)));
+        } else {
+            eprintln!(
+                "cli_drain: {INOTIFY_TOOLS} not installed (apt-get install inotify-tools): not measured"
+            );
+        }
+    }
+    for (name, bin) in &options.bins {
+        if !bin.is_file() {
+            return Err(bad(format!("{name}: no such binary {}", bin.display())));
+        }
+    }
+    let files_for = |events: usize| QueueFiller::files_for(events.saturating_sub(SENTINEL_EVENTS));
+    let queued_for = |events: usize| files_for(events) * benches::EVENTS_PER_FILE + SENTINEL_EVENTS;
+
+    // The limit is read when an instance is created: raise it before any
+    // contender starts; the guard restores it when main returns or unwinds.
+    let limit = Limit::MaxQueuedEvents.read()?;
+    let needed = (queued_for(options.events) as u64 + 1024).next_power_of_two();
+    let guard = if is_root() && limit < needed {
+        eprintln!("cli_drain: max_queued_events {limit} raised to {needed} for the run");
+        Some(LimitGuard::at_least(Limit::MaxQueuedEvents, needed)?)
+    } else {
+        None
+    };
+    let mut events = options.events;
+    if guard.is_none() && (queued_for(events) as u64) + 64 > limit {
+        events = usize::try_from(limit.saturating_sub(128)).unwrap_or(usize::MAX);
+        eprintln!(
+            "cli_drain: not root and max_queued_events is {limit}: {} events cut to {events}",
+            options.events
+        );
+    }
+    let files = files_for(events);
+    let queued = queued_for(events);
+
+    let clk_tck = clock_ticks_per_second()?;
+    let mut all = vec![Contender::Raw(Raw::new()?)];
+    for (name, bin) in &options.bins {
+        all.push(Contender::Cli(Cli::new(name, bin, clk_tck)?));
+    }
+    let names: Vec<String> = all.iter().map(|c| c.name().to_owned()).collect();
+    eprintln!(
+        "cli_drain: {queued} events per round ({files} files), {} rounds + 1 warm-up; contenders: {}",
+        options.rounds,
+        names.join(", ")
+    );
+    for contender in &mut all {
+        contender.round(files)?;
+    }
+    for contender in &mut all {
+        if let Contender::Cli(cli) = contender {
+            cli.stat_cpu.clear();
+        }
+    }
+    // paired_rounds takes an infallible closure: the first error stops the
+    // measuring and is returned after it.
+    let mut failure: Option<io::Error> = None;
+    let times = paired_rounds(options.rounds, all.len(), |i| {
+        if failure.is_some() {
+            return f64::NAN;
+        }
+        match all[i].round(files) {
+            Ok(spent) => spent.as_secs_f64(),
+            Err(err) => {
+                failure = Some(err);
+                f64::NAN
+            }
+        }
+    });
+    if let Some(err) = failure {
+        return Err(err);
+    }
+    drop(guard);
+
+    let units = f64::from(u32::try_from(queued).unwrap_or(u32::MAX));
+    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let lines = paired_lines(events, &name_refs, &times, units);
+    // Every binary against the first one, round by round.
+    let peer = paired_lines(events, &name_refs[1..], &times[1..], units);
+    print!("cli drain, {queued} events (size name ratio-to-raw q1 q3 rounds ns/event):\n{lines}");
+    if name_refs.len() > 2 {
+        print!("ratio to {} (same rounds):\n{peer}", name_refs[1]);
+    }
+    for contender in &all {
+        if let Contender::Cli(cli) = contender
+            && !cli.stat_cpu.is_empty()
+        {
+            println!(
+                "{}: /proc/PID/stat utime+stime {:.0} ns/event (median, {clk_tck} ticks/s)",
+                cli.name,
+                median(&cli.stat_cpu).as_secs_f64() * 1e9 / units
+            );
+        }
+    }
+    let path = write_result("cli-paired.txt", &lines)?;
+    if name_refs.len() > 2 {
+        write_result("cli-peer-paired.txt", &peer)?;
+    }
+    println!("written to {}", path.display());
+    Ok(())
+}
