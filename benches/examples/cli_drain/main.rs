@@ -29,12 +29,13 @@
 //! results directory. Every child is killed and reaped by a guard on every
 //! path out of a round, by its own pid.
 
-use std::fs::{self, File};
-use std::io::{self, BufRead, BufReader, Read};
+mod child;
+
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::thread::{self, JoinHandle};
+use std::process::{Command, ExitCode, Stdio};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use benches::{
@@ -43,6 +44,8 @@ use benches::{
 };
 use inotify_core::{Limit, WatchMask};
 
+use child::{Running, Tail, clock_ticks_per_second, schedstat_ns, stat_ticks};
+
 /// Events per round unless `--events` says otherwise.
 const DEFAULT_EVENTS: usize = 200_000;
 /// Measured rounds unless `--rounds` says otherwise (one more is run first,
@@ -50,10 +53,7 @@ const DEFAULT_EVENTS: usize = 200_000;
 const DEFAULT_ROUNDS: usize = 5;
 /// Debian's inotifywait (inotify-tools).
 const INOTIFY_TOOLS: &str = "/usr/bin/inotifywait";
-/// Longest wait for "Watches established." (one directory: instant).
-const READY_DEADLINE: Duration = Duration::from_secs(30);
-/// Longest wait for a stop, or for a drain to reach the sentinel.
-const STOP_DEADLINE: Duration = Duration::from_secs(10);
+/// Longest wait for a drain to reach the sentinel.
 const DRAIN_DEADLINE: Duration = Duration::from_mins(3);
 /// How often the output file is looked at while a drain runs: this
 /// process's polling runs on another CPU and is not charged to the child.
@@ -211,265 +211,6 @@ fn build_ours() -> io::Result<PathBuf> {
     Ok(target_dir()?.join("release/inotifywait"))
 }
 
-/// A running `inotifywait`, killed (by its pid, through `Child::kill`) and
-/// reaped when dropped, on every path out of a round.
-struct Running {
-    child: Child,
-    /// Lines of its stderr, read by `reader` so the pipe never fills.
-    stderr: Receiver<String>,
-    reader: Option<JoinHandle<()>>,
-    /// Stderr lines received so far, for error messages.
-    said: Vec<String>,
-    name: String,
-}
-
-impl Running {
-    fn spawn(name: &str, bin: &Path, outfile: &Path, dir: &Path) -> io::Result<Self> {
-        let child = Command::new(bin)
-            .args(["-m", "-r", "--format", "%w%f %e", "-o"])
-            .arg(outfile)
-            .arg(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| io::Error::new(e.kind(), format!("{name}: {}: {e}", bin.display())))?;
-        let (tx, stderr) = mpsc::channel();
-        let mut running = Running {
-            child,
-            stderr,
-            reader: None,
-            said: Vec::new(),
-            name: name.to_owned(),
-        };
-        // From here on the guard owns the child: an early return kills it.
-        let pipe = running
-            .child
-            .stderr
-            .take()
-            .ok_or_else(|| io::Error::other("child has no stderr pipe"))?;
-        running.reader = Some(thread::spawn(move || {
-            for line in BufReader::new(pipe).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        }));
-        Ok(running)
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// What the child said on stderr so far.
-    fn said(&mut self) -> String {
-        self.said.extend(self.stderr.try_iter());
-        self.said.join(" / ")
-    }
-
-    /// An error naming the child, with its stderr.
-    fn error(&mut self, what: &str) -> io::Error {
-        let said = self.said();
-        io::Error::other(format!("{}: {what} (stderr: {said:?})", self.name))
-    }
-
-    /// Waits for "Watches established." on stderr.
-    fn wait_established(&mut self) -> io::Result<()> {
-        let deadline = Instant::now() + READY_DEADLINE;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.stderr.recv_timeout(left) {
-                Ok(line) => {
-                    let done = line.contains("Watches established.");
-                    self.said.push(line);
-                    if done {
-                        return Ok(());
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) => {
-                    return Err(self.error("no \"Watches established.\" in time"));
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    return Err(self.error("stderr closed before \"Watches established.\""));
-                }
-            }
-        }
-    }
-
-    /// An error when the child has exited.
-    fn check_alive(&mut self) -> io::Result<()> {
-        match self.child.try_wait()? {
-            Some(status) => Err(self.error(&format!("exited ({status})"))),
-            None => Ok(()),
-        }
-    }
-
-    /// Sends `signal` (`STOP`, `CONT`) with `kill(1)`, to this pid only.
-    fn signal(&mut self, signal: &str) -> io::Result<()> {
-        self.check_alive()?;
-        let status = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(self.pid().to_string())
-            .status()?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(self.error(&format!("kill -{signal} failed ({status})")))
-        }
-    }
-
-    /// Stops the child and waits until the kernel shows it stopped.
-    fn stop(&mut self) -> io::Result<()> {
-        self.signal("STOP")?;
-        let deadline = Instant::now() + STOP_DEADLINE;
-        while proc_state(self.pid())? != 'T' {
-            if Instant::now() > deadline {
-                return Err(self.error("not stopped in time"));
-            }
-            thread::sleep(Duration::from_millis(1));
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        // SIGKILL ends a stopped process too. Nothing better can be done
-        // with a failure here than saying so.
-        if matches!(self.child.try_wait(), Ok(None))
-            && let Err(err) = self.child.kill()
-        {
-            eprintln!("warning: cannot kill {} ({}): {err}", self.name, self.pid());
-        }
-        if let Err(err) = self.child.wait() {
-            eprintln!("warning: cannot reap {} ({}): {err}", self.name, self.pid());
-        }
-        if let Some(reader) = self.reader.take()
-            && reader.join().is_err()
-        {
-            eprintln!("warning: the stderr reader of {} panicked", self.name);
-        }
-    }
-}
-
-/// The fields of `/proc/PID/stat` after the command name (which may hold
-/// spaces and parentheses): `[state, ppid, ...]`, so field `n` of
-/// proc(5) is at index `n - 3`.
-fn stat_fields(pid: u32) -> io::Result<Vec<String>> {
-    let text = fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let rest = text
-        .rfind(')')
-        .map(|i| &text[i + 1..])
-        .ok_or_else(|| io::Error::other(format!("/proc/{pid}/stat: no command name")))?;
-    Ok(rest.split_whitespace().map(str::to_owned).collect())
-}
-
-/// The process state letter (`R`, `S`, `T`, ...).
-fn proc_state(pid: u32) -> io::Result<char> {
-    stat_fields(pid)?
-        .first()
-        .and_then(|s| s.chars().next())
-        .ok_or_else(|| io::Error::other(format!("/proc/{pid}/stat: no state")))
-}
-
-/// `utime + stime` of the whole process, in clock ticks.
-fn stat_ticks(pid: u32) -> io::Result<u64> {
-    let fields = stat_fields(pid)?;
-    let field = |n: usize| {
-        fields
-            .get(n - 3)
-            .and_then(|v| v.parse::<u64>().ok())
-            .ok_or_else(|| io::Error::other(format!("/proc/{pid}/stat: bad field {n}")))
-    };
-    Ok(field(14)? + field(15)?)
-}
-
-/// Nanoseconds on the CPU of every thread of `pid`: the first field of
-/// each `/proc/PID/task/TID/schedstat`.
-fn schedstat_ns(pid: u32) -> io::Result<u64> {
-    let mut total = 0;
-    for task in fs::read_dir(format!("/proc/{pid}/task"))? {
-        let path = task?.path().join("schedstat");
-        let text = match fs::read_to_string(&path) {
-            Ok(text) => text,
-            // A thread that ended between the listing and the read.
-            Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
-            Err(err) => {
-                return Err(io::Error::new(
-                    err.kind(),
-                    format!("{}: {err}", path.display()),
-                ));
-            }
-        };
-        total += text
-            .split_whitespace()
-            .next()
-            .and_then(|v| v.parse::<u64>().ok())
-            .ok_or_else(|| io::Error::other(format!("{}: unexpected {text:?}", path.display())))?;
-    }
-    Ok(total)
-}
-
-/// `getconf CLK_TCK`: the unit of `/proc/PID/stat`'s times.
-fn clock_ticks_per_second() -> io::Result<u64> {
-    let out = Command::new("getconf").arg("CLK_TCK").output()?;
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .map_err(|_| io::Error::other("getconf CLK_TCK: not a number"))
-}
-
-/// Follows a file another process appends lines to.
-#[derive(Default)]
-struct Tail {
-    file: Option<File>,
-    lines: usize,
-    /// The bytes after the last newline read.
-    partial: Vec<u8>,
-    /// The last complete line (without its newline).
-    last: Vec<u8>,
-}
-
-impl Tail {
-    /// Reads what was appended since the last call.
-    fn update(&mut self, path: &Path, buf: &mut [u8]) -> io::Result<()> {
-        if self.file.is_none() {
-            match File::open(path) {
-                Ok(file) => self.file = Some(file),
-                Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
-                Err(err) => return Err(err),
-            }
-        }
-        let Some(file) = self.file.as_mut() else {
-            return Ok(());
-        };
-        loop {
-            let len = match file.read(buf) {
-                Ok(0) => return Ok(()),
-                Ok(len) => len,
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(err) => return Err(err),
-            };
-            let chunk = &buf[..len];
-            let Some(end) = chunk.iter().rposition(|&b| b == b'\n') else {
-                self.partial.extend_from_slice(chunk);
-                continue;
-            };
-            self.lines += chunk.split(|&b| b == b'\n').count() - 1;
-            if let Some(start) = chunk[..end].iter().rposition(|&b| b == b'\n') {
-                self.last = chunk[start + 1..end].to_vec();
-            } else {
-                self.last = std::mem::take(&mut self.partial);
-                self.last.extend_from_slice(&chunk[..end]);
-            }
-            self.partial.clear();
-            self.partial.extend_from_slice(&chunk[end + 1..]);
-        }
-    }
-}
-
 /// The raw `read(2)` loop of the drain group, on a directory of its own.
 struct Raw {
     _tmp: TempDir,
@@ -614,7 +355,17 @@ fn median(v: &[Duration]) -> Duration {
     v[(v.len() - 1) / 2]
 }
 
-fn main() -> io::Result<()> {
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("cli_drain: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> io::Result<()> {
     let mut options = parse_args()?;
     if options.bins.is_empty() {
         options.bins.push(("inotify-cli".to_owned(), build_ours()?));
