@@ -1,6 +1,6 @@
 //! `cargo xtask bench-report [--quick] [--report-only]`: runs the `benches`
-//! crate's criterion groups (parse, drain, setup, latency) and its memory
-//! probe, reads criterion's `estimates.json` files back, and writes
+//! crate's criterion groups (parse, drain, setup, latency), its memory
+//! probe and its whole-process `inotifywait` drain (`cli_drain`), reads criterion's `estimates.json` files back, and writes
 //! `target/bench-report.md`: one table per group with the median, its
 //! spread and the ratio to the raw-syscall baseline of the same run, the
 //! memory per watch, the targets of issue 6, the machine, and the profile
@@ -29,6 +29,11 @@ const GROUPS: [&str; 4] = ["parse", "drain", "setup", "latency"];
 
 /// Criterion arguments of `--quick`.
 const QUICK_ARGS: [&str; 4] = ["--warm-up-time", "1", "--measurement-time", "2"];
+
+/// `cli_drain` events and rounds: issue 6's 200k events (as root; the
+/// example cuts N to the queue limit otherwise), fewer with `--quick`.
+const CLI_FULL: [&str; 4] = ["--events", "200000", "--rounds", "7"];
+const CLI_QUICK: [&str; 4] = ["--events", "20000", "--rounds", "5"];
 
 /// One benchmark's figures, in nanoseconds.
 #[derive(Debug, Clone)]
@@ -128,7 +133,8 @@ fn cargo(root: &Path, args: &[&str], results: &Path, quick: bool) -> Result<(), 
 }
 
 /// Builds first (so compile time is not mixed into a loaded machine's
-/// measurements), then runs every group and the memory probe.
+/// measurements), then runs every group, the memory probe and the CLI
+/// drain (which builds the release `inotifywait` it measures first).
 fn run_benches(root: &Path, results: &Path, quick: bool) -> Result<(), String> {
     let mut bench: Vec<&str> = vec!["bench", "-p", "benches"];
     for group in GROUPS {
@@ -155,7 +161,19 @@ fn run_benches(root: &Path, results: &Path, quick: bool) -> Result<(), String> {
         ],
         results,
         quick,
-    )
+    )?;
+    let mut cli = vec![
+        "run",
+        "--release",
+        "-q",
+        "-p",
+        "benches",
+        "--example",
+        "cli_drain",
+        "--",
+    ];
+    cli.extend(if quick { CLI_QUICK } else { CLI_FULL });
+    cargo(root, &cli, results, quick)
 }
 
 /// Every `new/estimates.json` under `dir` (written after `since`, if given).

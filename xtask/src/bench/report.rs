@@ -1,6 +1,7 @@
 //! The Markdown of `cargo xtask bench-report`: tables per group with
-//! ratios to the raw baseline, memory per watch, the targets of issue 6,
-//! the machine, and `benches/PROFILE.md`.
+//! ratios to the raw baseline, the whole-process `inotifywait` drain,
+//! memory per watch, the targets of issue 6, the machine, and
+//! `benches/PROFILE.md`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -355,6 +356,38 @@ fn target_row(
     let _ = writeln!(out, "| {what} | {goal_text} | {value} | {verdict} |");
 }
 
+/// The targets rows of the whole-process `inotifywait` drain.
+fn cli_targets(out: &mut String, results: &Path) {
+    let times = |v: f64| format!("{v:.2}×");
+    let cli = paired(results, "cli");
+    let cli_peers = paired(results, "cli-peer");
+    let mut cli_sizes: Vec<u64> = cli.iter().map(|p| p.size).collect();
+    cli_sizes.dedup();
+    for size in cli_sizes {
+        let find = |rows: &[Paired], name: &str| {
+            rows.iter()
+                .find(|p| p.size == size && p.contender == name)
+                .map(|p| p.ratio)
+        };
+        target_row(
+            out,
+            &format!("inotifywait -m -r --format writing to a file, {size} events"),
+            "≤ 3.00× raw",
+            find(&cli, "inotify-cli"),
+            &times,
+            Goal::AtMost(3.0),
+        );
+        target_row(
+            out,
+            &format!("inotifywait {size} events: inotify-tools ÷ ours"),
+            "≥ 20.00×",
+            find(&cli_peers, "inotify-tools"),
+            &times,
+            Goal::AtLeast(20.0),
+        );
+    }
+}
+
 fn targets(
     out: &mut String,
     estimates: &[Estimate],
@@ -404,6 +437,7 @@ fn targets(
             Goal::AtLeast(2.0),
         );
     }
+    cli_targets(out, results);
     for contender in ["watcher", "watch-manager"] {
         target_row(
             out,
@@ -536,6 +570,31 @@ fn parse_section(out: &mut String, estimates: &[Estimate], results: &Path) {
     }
 }
 
+/// The whole-process `inotifywait` drain of `cli-paired.txt` and
+/// `cli-peer-paired.txt` (the `cli_drain` example).
+fn cli_section(out: &mut String, results: &Path) {
+    let cli = paired(results, "cli");
+    if cli.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n## cli\n");
+    let _ = writeln!(
+        out,
+        "`inotifywait -m -r --format '%w%f %e' -o FILE DIR`, a fresh process per round: stopped (SIGSTOP) while N events are queued, then continued until FILE ends with the last event. CPU per event is the process's CPU time (all threads, `/proc/PID/task/*/schedstat`) from SIGCONT to the last line, writing included; `raw` is the drain group's `read(2)` loop on the same N events in the same rounds (`cargo run --release -p benches --example cli_drain`). `inotify-cli` is ours, `inotify-tools` Debian's `/usr/bin/inotifywait`.\n"
+    );
+    paired_table(out, &cli, "events", "CPU per event");
+    for p in paired(results, "cli-peer")
+        .iter()
+        .filter(|p| p.contender != "inotify-cli")
+    {
+        let _ = writeln!(
+            out,
+            "\n{} ÷ inotify-cli at {} events, per round: **{:.2}×** (quartiles {:.2}×–{:.2}×, {} rounds).",
+            p.contender, p.size, p.ratio.mid, p.ratio.low, p.ratio.high, p.rounds
+        );
+    }
+}
+
 /// `benches/PROFILE.md`, its headings demoted under this section.
 fn profile_notes(out: &mut String, root: &Path) {
     let notes = root.join("benches/PROFILE.md");
@@ -581,7 +640,7 @@ pub(crate) fn render(root: &Path, estimates: &[Estimate], results: &Path, quick:
     targets(&mut out, estimates, results, &mem);
     let _ = writeln!(
         out,
-        "\nRanges: drain rows give the median and quartiles of the per-round ratios of the paired rounds (criterion's medians and the extremes of their 95% intervals when there are none); setup rows likewise from their paired rounds. A verdict is \"met\" or \"missed\" only when the whole range is on one side of the goal."
+        "\nRanges: drain rows give the median and quartiles of the per-round ratios of the paired rounds (criterion's medians and the extremes of their 95% intervals when there are none); setup and inotifywait rows likewise from their paired rounds. A verdict is \"met\" or \"missed\" only when the whole range is on one side of the goal."
     );
 
     parse_section(&mut out, estimates, results);
@@ -599,6 +658,7 @@ pub(crate) fn render(root: &Path, estimates: &[Estimate], results: &Path, quick:
         );
         paired_table(&mut out, &pairs, "events", "CPU per event");
     }
+    cli_section(&mut out, results);
     let _ = writeln!(out, "\n## setup\n");
     let _ = writeln!(
         out,

@@ -87,3 +87,31 @@ fn utc_dates_are_well_formed() {
     assert_eq!(now.len(), "2026-01-01 00:00 UTC".len(), "{now}");
     assert!(now.starts_with("20"));
 }
+
+#[test]
+fn cli_drain_results_make_a_section_and_two_target_rows() {
+    let dir = std::env::temp_dir().join(format!("xtask-cli-report-{}", std::process::id()));
+    fs::create_dir_all(&dir).expect("results dir");
+    fs::write(
+        dir.join("cli-paired.txt"),
+        "200000 raw 1.0000 1.0000 1.0000 3 400.0\n200000 inotify-cli 2.5000 2.0000 2.8000 3 1000.0\n200000 inotify-tools 60.0000 55.0000 65.0000 3 24000.0\n",
+    )
+    .expect("cli results");
+    fs::write(
+        dir.join("cli-peer-paired.txt"),
+        "200000 inotify-cli 1.0000 1.0000 1.0000 3 1000.0\n200000 inotify-tools 24.0000 21.0000 26.0000 3 24000.0\n",
+    )
+    .expect("peer results");
+    let all = [est("drain", "raw", 10, 100.0)];
+    let report = render(Path::new("/nonexistent"), &all, &dir, false);
+    fs::remove_dir_all(&dir).expect("remove results dir");
+    assert!(report.contains("## cli"));
+    assert!(report.contains("| 200000 | inotify-cli | 1.00 µs | **2.50×** | 2.00×–2.80× | 3 |"));
+    assert!(report.contains(
+        "| inotifywait -m -r --format writing to a file, 200000 events | ≤ 3.00× raw | 2.50× (2.00×–2.80×) | met |"
+    ));
+    assert!(report.contains(
+        "| inotifywait 200000 events: inotify-tools ÷ ours | ≥ 20.00× | 24.00× (21.00×–26.00×) | met |"
+    ));
+    assert!(report.contains("inotify-tools ÷ inotify-cli at 200000 events, per round: **24.00×**"));
+}
