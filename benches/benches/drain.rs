@@ -323,8 +323,7 @@ impl Contender for ThreadedChannel {
                 .recv_timeout(DEADLINE)
                 .expect("event before the deadline");
             seen += 1;
-            if event.mask.contains(EventMask::DELETE)
-                && event.name.as_deref() == Some(sentinel.as_os_str())
+            if event.mask.contains(EventMask::DELETE) && event.name() == Some(sentinel.as_os_str())
             {
                 break;
             }

@@ -178,7 +178,7 @@ fn bench_notifier(group: &mut BenchmarkGroup<'_, WallTime>, dir: &Path) {
         .expect("watch");
     let mut notifier = Notifier::new(&wm, move |event: &inotify_notify::Event| {
         let now = Instant::now();
-        let stop = event.name.as_deref() == Some(OsStr::new(STOP));
+        let stop = event.name() == Some(OsStr::new(STOP));
         let _ = tx.send(if stop {
             Seen::Stopped
         } else {
@@ -209,7 +209,7 @@ fn bench_threaded_channel(group: &mut BenchmarkGroup<'_, WallTime>, dir: &Path) 
     let relay = thread::spawn(move || {
         while let Ok(event) = events.recv() {
             let now = Instant::now();
-            let stop = event.name.as_deref() == Some(OsStr::new(STOP));
+            let stop = event.name() == Some(OsStr::new(STOP));
             let _ = tx.send(if stop {
                 Seen::Stopped
             } else {

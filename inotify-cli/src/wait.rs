@@ -239,8 +239,8 @@ fn event_loop(
                 "inotifywait: event queue overflowed, events were lost (use --rescan to recover)"
             });
         }
-        let watched = src.roots.display(&event.path);
-        let name = event.name.as_ref().map(|n| n.as_bytes());
+        let watched = src.roots.display(event.path());
+        let name = event.name().map(OsStrExt::as_bytes);
         let src_display = event
             .src_pathname
             .as_ref()

@@ -186,9 +186,9 @@ fn run(a: &WatchArgs) -> Result<i32, String> {
                         to_stderr("inotifywatch: event queue overflowed, events were lost; the counts are low");
                         continue;
                     }
-                    let watch_path = src.roots.display(&event.path);
+                    let watch_path = src.roots.display(event.path());
                     let mut full = watch_path.clone();
-                    if let Some(name) = &event.name {
+                    if let Some(name) = event.name() {
                         full.extend_from_slice(name.as_bytes());
                     }
                     if filter.allows_event(&full) {

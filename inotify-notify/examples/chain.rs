@@ -19,10 +19,9 @@ fn main() -> Result<(), inotify_notify::Error> {
     // The inner link logs every event and lets only non-hidden names through
     // to the printer.
     let inner = |event: &Event| {
-        println!("inner saw {}", event.pathname.display());
+        println!("inner saw {}", event.pathname().display());
         event
-            .name
-            .as_ref()
+            .name()
             .is_some_and(|n| !n.as_encoded_bytes().starts_with(b"."))
     };
     let mut notifier = Notifier::new(&wm, ChainIfTrue::new(inner, PrintAllEvents::stdout()))?;

@@ -23,7 +23,7 @@ fn main() -> Result<(), inotify_notify::Error> {
         // Let events pile up so one read holds many duplicates.
         .read_freq(Duration::from_millis(50))
         .build(&wm, |event: &Event| {
-            println!("{} {}", event.maskname(), event.pathname.display());
+            println!("{} {}", event.maskname(), event.pathname().display());
         })?;
     if demo {
         std::fs::write(dir.join("f"), b"")?;

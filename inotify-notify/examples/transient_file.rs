@@ -16,7 +16,7 @@ fn main() -> Result<(), inotify_notify::Error> {
     let file = dir.join("app.pid");
     let wm = WatchManager::new()?;
     let handler = shared(|event: &Event| {
-        println!("{} {}", event.maskname(), event.pathname.display());
+        println!("{} {}", event.maskname(), event.pathname().display());
     });
     wm.watch_transient_file(&file, WatchMask::MODIFY | WatchMask::DELETE_SELF, handler)?;
     let mut notifier = Notifier::new(&wm, |_: &Event| {})?;

@@ -38,10 +38,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     out,
                     "{} {} <- {}",
                     event.maskname(),
-                    event.pathname.display(),
+                    event.pathname().display(),
                     src.display()
                 ),
-                None => writeln!(out, "{} {}", event.maskname(), event.pathname.display()),
+                None => writeln!(out, "{} {}", event.maskname(), event.pathname().display()),
             };
             // A closed pipe ends the output; nothing else to do with it.
             if line.and_then(|()| out.flush()).is_err() {

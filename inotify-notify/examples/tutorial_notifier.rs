@@ -16,11 +16,11 @@ struct EventHandler;
 
 impl ProcessEvent for EventHandler {
     fn process_in_create(&mut self, event: &Event) {
-        println!("Creating: {}", event.pathname.display());
+        println!("Creating: {}", event.pathname().display());
     }
 
     fn process_in_delete(&mut self, event: &Event) {
-        println!("Removing: {}", event.pathname.display());
+        println!("Removing: {}", event.pathname().display());
     }
 }
 

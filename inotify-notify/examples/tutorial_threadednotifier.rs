@@ -14,7 +14,7 @@ fn main() -> Result<(), inotify_notify::Error> {
     let (dir, demo) = demo_dir::dir_from_args("threaded")?;
     let wm = WatchManager::new()?;
     let mut notifier = ThreadedNotifier::new(&wm, |event: &Event| {
-        println!("{} {}", event.maskname(), event.pathname.display());
+        println!("{} {}", event.maskname(), event.pathname().display());
     })?;
     notifier.start()?;
     // Watches can be added while the notifier thread runs.

@@ -61,7 +61,7 @@ use crate::watch_manager::WatchManager;
 /// let mut notifier = AsyncNotifier::new(&wm)?;
 /// std::fs::create_dir(dir.join("sub"))?;
 /// let event = notifier.next().await.expect("runs until dropped")?;
-/// assert_eq!(event.pathname, dir.join("sub"));
+/// assert_eq!(event.pathname(), dir.join("sub"));
 /// assert!(event.dir);
 /// # std::fs::remove_dir_all(&dir)?;
 /// # Ok(())

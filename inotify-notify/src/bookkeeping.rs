@@ -132,7 +132,7 @@ struct Via<'a> {
     handler: Option<&'a SharedHandler>,
 }
 
-/// The owned event: the only allocations per event are its paths and name.
+/// The owned event: its one allocation is the `pathname`.
 fn build(
     via: &Via<'_>,
     mask: EventMask,
@@ -141,29 +141,11 @@ fn build(
     src_pathname: Option<PathBuf>,
     synthetic: bool,
 ) -> Event {
-    // One exact-size allocation (`join` would copy, then grow).
-    let pathname = match name {
-        Some(name) => {
-            let base = via.path.as_os_str();
-            let mut joined = std::ffi::OsString::with_capacity(base.len() + 1 + name.len());
-            joined.push(base);
-            let mut pathname = PathBuf::from(joined);
-            pathname.push(name);
-            pathname
-        }
-        None => via.path.to_path_buf(),
-    };
-    Event {
-        wd: via.wd,
-        mask,
-        cookie,
-        name: name.map(OsStr::to_os_string),
-        path: via.path.to_path_buf(),
-        pathname,
-        dir: mask.contains(EventMask::ISDIR) || (name.is_none() && via.is_dir),
-        src_pathname,
-        synthetic,
-    }
+    let mut event = Event::new(via.wd, mask, cookie, via.path, name);
+    event.dir = mask.contains(EventMask::ISDIR) || (name.is_none() && via.is_dir);
+    event.src_pathname = src_pathname;
+    event.synthetic = synthetic;
+    event
 }
 
 /// A `MOVED_FROM` waiting for its `MOVED_TO`.
@@ -199,7 +181,7 @@ type CoalesceSet = HashSet<(WatchDescriptor, EventMask, u32, Option<OsString>)>;
 /// let mut names = Vec::new();
 /// processor.process_ready(&mut |p| {
 ///     if let Processed::Event { event, .. } = p {
-///         names.push(event.pathname);
+///         names.push(event.into_pathname());
 ///     }
 /// })?;
 /// assert_eq!(names, [dir.join("f")]);
@@ -364,9 +346,12 @@ impl<'a> Coalescer<'a> {
     fn send(&mut self, processed: Processed) {
         if self.on
             && let Processed::Event { event, .. } = &processed
-            && !self
-                .seen
-                .insert((event.wd, event.mask, event.cookie, event.name.clone()))
+            && !self.seen.insert((
+                event.wd,
+                event.mask,
+                event.cookie,
+                event.name().map(OsStr::to_os_string),
+            ))
         {
             return;
         }

@@ -1,14 +1,19 @@
 //! The owned [`Event`] handed to handlers: the kernel record plus the paths
 //! the bookkeeping resolved for it.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::path::PathBuf;
+use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
+use std::path::{Path, PathBuf};
 
 use inotify_core::{EventKind, EventMask, WatchDescriptor};
 
 /// One event, owned, with its paths resolved (pyinotify's `Event`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// The paths live in one allocation, the full `pathname`: [`Event::path`]
+/// (the watch's path) and [`Event::name`] (the entry) are slices of it, so
+/// an event costs one allocation, not three.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Event {
     /// The watch the event came through ([`WatchDescriptor::OVERFLOW`] for
     /// `Q_OVERFLOW`).
@@ -17,13 +22,12 @@ pub struct Event {
     pub mask: EventMask,
     /// Pairs `MOVED_FROM` with `MOVED_TO`; zero otherwise.
     pub cookie: u32,
-    /// The entry inside `path`; `None` for events about the watch itself.
-    pub name: Option<OsString>,
-    /// The watch's path (normalised, no trailing slash); empty for
-    /// `Q_OVERFLOW`.
-    pub path: PathBuf,
-    /// The full path: `path` joined with `name`, or `path` alone.
-    pub pathname: PathBuf,
+    /// `path` joined with `name`, or `path` alone.
+    pathname: PathBuf,
+    /// The length of `path` in `pathname`'s bytes.
+    path_len: usize,
+    /// Where `name` starts in `pathname`'s bytes (`None`: no name).
+    name_start: Option<usize>,
     /// Whether the subject is a directory (also for `DELETE_SELF`,
     /// `MOVE_SELF` and `IGNORED` of a directory watch).
     pub dir: bool,
@@ -35,6 +39,87 @@ pub struct Event {
 }
 
 impl Event {
+    /// An event through watch `wd` at `path` about the entry `name` (`None`:
+    /// about the watch itself). `dir` starts as `mask`'s `ISDIR`,
+    /// `src_pathname` as `None`, `synthetic` as `false`; set the fields to
+    /// change them.
+    ///
+    /// ```
+    /// use inotify_notify::{Event, EventMask, WatchDescriptor};
+    /// let event = Event::new(
+    ///     WatchDescriptor::from_raw(1),
+    ///     EventMask::CREATE,
+    ///     0,
+    ///     "/tmp/d".as_ref(),
+    ///     Some("f".as_ref()),
+    /// );
+    /// assert_eq!(event.pathname(), std::path::Path::new("/tmp/d/f"));
+    /// assert_eq!(event.path(), std::path::Path::new("/tmp/d"));
+    /// assert_eq!(event.name(), Some("f".as_ref()));
+    /// ```
+    pub fn new(
+        wd: WatchDescriptor,
+        mask: EventMask,
+        cookie: u32,
+        path: &Path,
+        name: Option<&OsStr>,
+    ) -> Self {
+        let base = path.as_os_str().as_bytes();
+        let (pathname, name_start) = match name {
+            Some(name) => {
+                // One exact-size allocation; a separator unless `path`
+                // already ends with one (`/`) or is empty (as `join`).
+                let sep = !base.is_empty() && !base.ends_with(b"/");
+                let mut bytes = Vec::with_capacity(base.len() + usize::from(sep) + name.len());
+                bytes.extend_from_slice(base);
+                if sep {
+                    bytes.push(b'/');
+                }
+                let start = bytes.len();
+                bytes.extend_from_slice(name.as_bytes());
+                (PathBuf::from(OsString::from_vec(bytes)), Some(start))
+            }
+            None => (path.to_path_buf(), None),
+        };
+        Event {
+            wd,
+            mask,
+            cookie,
+            pathname,
+            path_len: base.len(),
+            name_start,
+            dir: mask.contains(EventMask::ISDIR),
+            src_pathname: None,
+            synthetic: false,
+        }
+    }
+
+    /// The entry inside [`Event::path`]; `None` for events about the watch
+    /// itself.
+    pub fn name(&self) -> Option<&OsStr> {
+        self.name_start
+            .map(|start| OsStr::from_bytes(&self.pathname.as_os_str().as_bytes()[start..]))
+    }
+
+    /// The watch's path (normalised, no trailing slash); empty for
+    /// `Q_OVERFLOW`.
+    pub fn path(&self) -> &Path {
+        Path::new(OsStr::from_bytes(
+            &self.pathname.as_os_str().as_bytes()[..self.path_len],
+        ))
+    }
+
+    /// The full path: [`Event::path`] joined with [`Event::name`], or the
+    /// path alone.
+    pub fn pathname(&self) -> &Path {
+        &self.pathname
+    }
+
+    /// The full path, owned (no copy).
+    pub fn into_pathname(self) -> PathBuf {
+        self.pathname
+    }
+
     /// The mask as kernel names, `IN_CREATE|IN_ISDIR` (pyinotify's
     /// `maskname`).
     pub fn maskname(&self) -> String {
@@ -48,17 +133,33 @@ impl Event {
 
     /// The `Q_OVERFLOW` event: wd −1, empty path.
     pub(crate) fn overflow() -> Self {
-        Event {
-            wd: WatchDescriptor::OVERFLOW,
-            mask: EventMask::Q_OVERFLOW,
-            cookie: 0,
-            name: None,
-            path: PathBuf::new(),
-            pathname: PathBuf::new(),
-            dir: false,
-            src_pathname: None,
-            synthetic: false,
-        }
+        Event::new(
+            WatchDescriptor::OVERFLOW,
+            EventMask::Q_OVERFLOW,
+            0,
+            Path::new(""),
+            None,
+        )
+    }
+}
+
+#[expect(
+    clippy::missing_fields_in_debug,
+    reason = "the offsets are shown as the `path` and `name` they cut out"
+)]
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("wd", &self.wd)
+            .field("mask", &self.mask)
+            .field("cookie", &self.cookie)
+            .field("name", &self.name())
+            .field("path", &self.path())
+            .field("pathname", &self.pathname)
+            .field("dir", &self.dir)
+            .field("src_pathname", &self.src_pathname)
+            .field("synthetic", &self.synthetic)
+            .finish()
     }
 }
 
@@ -76,10 +177,10 @@ impl fmt::Display for Event {
             write!(f, " cookie={}", self.cookie)?;
         }
         write!(f, " dir={} mask={}", self.dir, self.mask)?;
-        if let Some(name) = &self.name {
+        if let Some(name) = self.name() {
             write!(f, " name={name:?}")?;
         }
-        write!(f, " path={:?} pathname={:?}", self.path, self.pathname)?;
+        write!(f, " path={:?} pathname={:?}", self.path(), self.pathname)?;
         if let Some(src) = &self.src_pathname {
             write!(f, " src_pathname={src:?}")?;
         }
@@ -96,22 +197,42 @@ mod tests {
 
     #[test]
     fn maskname_and_display_name_the_bits() {
-        let event = Event {
-            wd: WatchDescriptor::from_raw(1),
-            mask: EventMask::CREATE | EventMask::ISDIR,
-            cookie: 0,
-            name: Some("d".into()),
-            path: "/t".into(),
-            pathname: "/t/d".into(),
-            dir: true,
-            src_pathname: None,
-            synthetic: true,
-        };
+        let mut event = Event::new(
+            WatchDescriptor::from_raw(1),
+            EventMask::CREATE | EventMask::ISDIR,
+            0,
+            Path::new("/t"),
+            Some(OsStr::new("d")),
+        );
+        event.synthetic = true;
+        assert!(event.dir);
         assert_eq!(event.maskname(), "IN_CREATE|IN_ISDIR");
         assert_eq!(event.kind(), EventKind::Create);
         let text = event.to_string();
         assert!(text.contains("mask=IN_CREATE|IN_ISDIR"), "{text}");
         assert!(text.contains("synthetic=true"), "{text}");
         assert_eq!(Event::overflow().wd, WatchDescriptor::OVERFLOW);
+        assert_eq!(Event::overflow().path(), Path::new(""));
+    }
+
+    #[test]
+    fn path_and_name_are_slices_of_pathname() {
+        let wd = WatchDescriptor::from_raw(1);
+        let at_root = Event::new(wd, EventMask::CREATE, 0, "/".as_ref(), Some("x".as_ref()));
+        assert_eq!(at_root.pathname(), Path::new("/x"));
+        assert_eq!(at_root.path(), Path::new("/"));
+        assert_eq!(at_root.name(), Some(OsStr::new("x")));
+        let odd = OsStr::from_bytes(b"a\xffb\n");
+        let nested = Event::new(wd, EventMask::DELETE, 0, "/t/u".as_ref(), Some(odd));
+        assert_eq!(nested.pathname(), Path::new("/t/u").join(odd));
+        assert_eq!(nested.path(), Path::new("/t/u"));
+        assert_eq!(nested.name(), Some(odd));
+        let selfish = Event::new(wd, EventMask::DELETE_SELF, 0, "/t/u".as_ref(), None);
+        assert_eq!(selfish.pathname(), Path::new("/t/u"));
+        assert_eq!(selfish.path(), Path::new("/t/u"));
+        assert_eq!(selfish.name(), None);
+        let relative = Event::new(wd, EventMask::CREATE, 0, "".as_ref(), Some("f".as_ref()));
+        assert_eq!(relative.pathname(), Path::new("f"));
+        assert_eq!(relative.name(), Some(OsStr::new("f")));
     }
 }

@@ -155,17 +155,9 @@ mod tests {
     use inotify_core::{EventMask, WatchDescriptor};
 
     fn event(mask: EventMask) -> Event {
-        Event {
-            wd: WatchDescriptor::from_raw(1),
-            mask,
-            cookie: 0,
-            name: None,
-            path: "/t".into(),
-            pathname: "/t".into(),
-            dir: false,
-            src_pathname: None,
-            synthetic: false,
-        }
+        let mut event = Event::new(WatchDescriptor::from_raw(1), mask, 0, "/t".as_ref(), None);
+        event.dir = false;
+        event
     }
 
     #[derive(Default)]

@@ -18,7 +18,7 @@
 //! let options = WatchOptions { rec: true, auto_add: true, ..WatchOptions::default() };
 //! wm.add_watch(&dir, WatchMask::CREATE | WatchMask::DELETE, &options)?;
 //! let mut notifier = Notifier::new(&wm, |e: &Event| {
-//!     println!("{} {}", e.maskname(), e.pathname.display());
+//!     println!("{} {}", e.maskname(), e.pathname().display());
 //! })?;
 //! // `a/b` may exist before `a`'s watch lands: the scan of `a` reports it.
 //! std::fs::create_dir_all(dir.join("a/b"))?;
@@ -164,7 +164,7 @@
 //! | `ProcessEvent`, `process_IN_CREATE`, `process_default` | [`ProcessEvent`], `process_in_create`, `process_default` |
 //! | `ProcessEvent(pevent=...)`, `ChainIfTrue` | [`ChainIfTrue`] |
 //! | `PrintAllEvents`, `Stats` | [`PrintAllEvents`], [`Stats`] |
-//! | `event.pathname`, `event.src_pathname`, `event.maskname`, `event.dir` | the [`Event`] fields and [`Event::maskname`] |
+//! | `event.pathname`, `event.name`, `event.path`, `event.src_pathname`, `event.maskname`, `event.dir` | [`Event::pathname`], [`Event::name`], [`Event::path`] (slices of one allocation), the `src_pathname` and `dir` fields, [`Event::maskname`] |
 //! | `IN_CREATE`, `IN_ISDIR`, … | [`WatchMask::CREATE`], [`EventMask::ISDIR`], … |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

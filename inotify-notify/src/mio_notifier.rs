@@ -34,7 +34,7 @@ use crate::notifier::Notifier;
 /// let wm = WatchManager::new()?;
 /// wm.add_watch(&dir, WatchMask::CREATE, &WatchOptions::default())?;
 /// let (tx, rx) = std::sync::mpsc::channel();
-/// let mut notifier = Notifier::new(&wm, move |e: &Event| tx.send(e.pathname.clone()).unwrap())?;
+/// let mut notifier = Notifier::new(&wm, move |e: &Event| tx.send(e.pathname().to_path_buf()).unwrap())?;
 /// let mut poll = Poll::new()?;
 /// poll.registry().register(&mut notifier, Token(7), Interest::READABLE)?;
 /// std::fs::write(dir.join("f"), b"")?;

@@ -252,7 +252,7 @@ impl NotifierBuilder {
 /// let wm = WatchManager::new()?;
 /// wm.add_watch(&dir, WatchMask::CREATE, &WatchOptions::default())?;
 /// let (tx, rx) = std::sync::mpsc::channel();
-/// let mut notifier = Notifier::new(&wm, move |e: &Event| tx.send(e.pathname.clone()).unwrap())?;
+/// let mut notifier = Notifier::new(&wm, move |e: &Event| tx.send(e.pathname().to_path_buf()).unwrap())?;
 /// std::fs::write(dir.join("f"), b"")?;
 /// if notifier.check_events(Some(Duration::from_secs(5)))? {
 ///     notifier.read_events()?;

@@ -176,17 +176,15 @@ mod tests {
     use inotify_core::{EventMask, WatchDescriptor};
 
     fn event(mask: EventMask) -> Event {
-        Event {
-            wd: WatchDescriptor::from_raw(1),
+        let mut event = Event::new(
+            WatchDescriptor::from_raw(1),
             mask,
-            cookie: 0,
-            name: Some("f".into()),
-            path: "/t".into(),
-            pathname: "/t/f".into(),
-            dir: false,
-            src_pathname: None,
-            synthetic: false,
-        }
+            0,
+            "/t".as_ref(),
+            Some("f".as_ref()),
+        );
+        event.dir = false;
+        event
     }
 
     #[test]

@@ -90,8 +90,8 @@ async fn expect_created(notifier: &mut AsyncNotifier, want: &BTreeSet<PathBuf>) 
             .expect("the notifier stream ends only after a read failure")
             .expect("no error");
         if event.mask.contains(EventMask::CREATE) {
-            missing.remove(&event.pathname);
-            seen.push(event.pathname);
+            missing.remove(event.pathname());
+            seen.push(event.into_pathname());
         }
     }
     seen
@@ -161,7 +161,7 @@ fn per_watch_handler_gets_its_events_and_stream_the_rest() {
         let sink = Arc::clone(&got);
         let with_handler = WatchOptions {
             proc_fun: Some(shared(move |e: &Event| {
-                sink.lock().expect("lock").push(e.pathname.clone());
+                sink.lock().expect("lock").push(e.pathname().to_path_buf());
             })),
             ..WatchOptions::default()
         };
@@ -198,7 +198,7 @@ fn pending_notifier_wakes_when_event_arrives() {
             .expect("stream goes on")
             .expect("no error");
         writer.join().expect("writer thread").expect("write");
-        assert_eq!(event.pathname, dir.path().join("late"));
+        assert_eq!(event.pathname(), dir.path().join("late"));
     });
 }
 
@@ -230,7 +230,7 @@ fn events_drained_by_a_concurrent_recursive_add_are_delivered() {
             .expect("woken")
             .expect("stream goes on")
             .expect("no error");
-        assert_eq!(event.pathname, watched.join("x"));
+        assert_eq!(event.pathname(), watched.join("x"));
         let count = walker
             .join()
             .expect("walker thread")
@@ -256,7 +256,7 @@ fn run_dispatches_to_the_default_handler_until_cancelled() {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let handler = move |e: &Event| {
             // The receiver outlives the loop; a send cannot fail here.
-            let _ = tx.send((e.maskname(), e.pathname.clone()));
+            let _ = tx.send((e.maskname(), e.pathname().to_path_buf()));
         };
         let mut got = Vec::new();
         let collect = async {
@@ -305,7 +305,7 @@ fn dropped_mid_batch_closes_only_its_own_descriptors() {
             .expect("event")
             .expect("stream goes on")
             .expect("no error");
-        assert_eq!(first.pathname, dir.path().join("f00"));
+        assert_eq!(first.pathname(), dir.path().join("f00"));
         drop(notifier);
         assert_eq!(open_fds(), fds_before);
         // The manager still watches: a blocking notifier takes over.
@@ -313,7 +313,7 @@ fn dropped_mid_batch_closes_only_its_own_descriptors() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&seen);
         let mut sync = Notifier::new(&wm, move |e: &Event| {
-            sink.lock().expect("lock").push(e.pathname.clone());
+            sink.lock().expect("lock").push(e.pathname().to_path_buf());
         })
         .expect("notifier");
         let after = dir.path().join("after");

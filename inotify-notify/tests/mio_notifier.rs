@@ -60,7 +60,7 @@ fn recorder() -> (Seen, impl FnMut(&Event) + Send + 'static) {
     let seen = Seen::default();
     let sink = Arc::clone(&seen);
     (seen, move |e: &Event| {
-        sink.lock().expect("lock").push(e.pathname.clone());
+        sink.lock().expect("lock").push(e.pathname().to_path_buf());
     })
 }
 

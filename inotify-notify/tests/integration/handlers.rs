@@ -104,13 +104,13 @@ fn proc_fun_receives_its_watch_events_instead_of_default() {
         Duration::from_secs(5),
         |e| !e.is_empty()
     ));
-    assert_eq!(own.lock().unwrap()[0].pathname, dir.join("a/x"));
+    assert_eq!(own.lock().unwrap()[0].pathname(), dir.join("a/x"));
     assert!(
         default
             .lock()
             .unwrap()
             .iter()
-            .all(|e| e.pathname == dir.join("b/y"))
+            .all(|e| e.pathname() == dir.join("b/y"))
     );
 }
 
@@ -124,12 +124,12 @@ fn chain_if_true_inner_runs_first_and_can_stop_the_chain() {
     let (o1, o2) = (order.clone(), order.clone());
     let chain = ChainIfTrue::new(
         move |e: &Event| {
-            let name = e.name.clone().unwrap().into_string().unwrap();
+            let name = e.name().unwrap().to_os_string().into_string().unwrap();
             o1.lock().unwrap().push(format!("inner {name}"));
             !name.starts_with("skip")
         },
         move |e: &Event| {
-            let name = e.name.clone().unwrap().into_string().unwrap();
+            let name = e.name().unwrap().to_os_string().into_string().unwrap();
             o2.lock().unwrap().push(format!("outer {name}"));
         },
     );

@@ -192,7 +192,7 @@ fn channel_mode_delivers_events_and_stops_with_a_full_channel() {
         std::fs::write(dir.join(name), b"").unwrap();
     }
     let first = rx.recv_timeout(Duration::from_secs(5)).unwrap();
-    assert_eq!(first.pathname, dir.join("a"));
+    assert_eq!(first.pathname(), dir.join("a"));
     // The channel is full again now; stop must not hang on the blocked send.
     std::thread::sleep(Duration::from_millis(20));
     let start = Instant::now();
@@ -241,7 +241,7 @@ fn event_processor_is_driven_by_the_manager_fd() {
     let read = processor
         .process_ready(&mut |p| {
             if let inotify_notify::Processed::Event { event, .. } = p {
-                got.push(event.pathname);
+                got.push(event.into_pathname());
             }
         })
         .unwrap();

@@ -51,10 +51,10 @@ impl Model {
             self.overflows += 1;
             return;
         }
-        let Ok(rel) = e.pathname.strip_prefix(&self.root) else {
+        let Ok(rel) = e.pathname().strip_prefix(&self.root) else {
             return;
         };
-        if rel.as_os_str().is_empty() || e.name.is_none() {
+        if rel.as_os_str().is_empty() || e.name().is_none() {
             return;
         }
         let rel = rel.to_path_buf();

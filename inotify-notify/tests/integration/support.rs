@@ -100,5 +100,5 @@ pub fn pump_quiet(notifier: &mut Notifier, quiet: Duration, timeout: Duration) {
 pub fn has(events: &[Event], maskname: &str, pathname: &Path) -> bool {
     events
         .iter()
-        .any(|e| e.maskname() == maskname && e.pathname == pathname)
+        .any(|e| e.maskname() == maskname && e.pathname() == pathname)
 }

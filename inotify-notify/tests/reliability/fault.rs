@@ -271,13 +271,13 @@ fn threaded_notifier_retries_eintr_and_reports_enomem_to_process_error() {
         threaded.start().unwrap();
         fs::write(dir.join("a"), b"").unwrap();
         let first = rx.recv_timeout(TIMEOUT).unwrap().unwrap();
-        assert_eq!(first.name.as_deref(), Some("a".as_ref()));
+        assert_eq!(first.name(), Some("a".as_ref()));
         // Next round: two EINTRs retried, one short read delivers "b",
         // then ENOMEM ends the loop and reaches process_error.
         fs::write(dir.join("b"), b"").unwrap();
         fs::write(dir.join("c"), b"").unwrap();
         let second = rx.recv_timeout(TIMEOUT).unwrap().unwrap();
-        assert_eq!(second.name.as_deref(), Some("b".as_ref()));
+        assert_eq!(second.name(), Some("b".as_ref()));
         let error = rx.recv_timeout(TIMEOUT).unwrap().unwrap_err();
         assert_eq!(error, (ErrorKind::Io, Some(ENOMEM)));
         assert!(crate::support::eventually(|| !threaded.is_alive()));

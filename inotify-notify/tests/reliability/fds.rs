@@ -66,7 +66,7 @@ fn descriptors_above_1024_work_in_every_layer() {
         // ThreadedNotifier, stopped while blocked above 1024.
         let (tx, rx) = mpsc::channel();
         let mut threaded = ThreadedNotifier::new(&wm, move |e: &Event| {
-            let _ = tx.send(e.pathname.clone());
+            let _ = tx.send(e.pathname().to_path_buf());
         })
         .unwrap();
         threaded.start().unwrap();

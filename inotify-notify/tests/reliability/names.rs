@@ -81,12 +81,12 @@ fn hostile_names_round_trip_through_notify_events_and_auto_add() {
                 let hits: Vec<_> = seen
                     .events
                     .iter()
-                    .filter(|e| e.name.as_deref() == Some(name.as_os_str()) && e.path == parent)
+                    .filter(|e| e.name() == Some(name.as_os_str()) && e.path() == parent)
                     .collect();
                 assert_eq!(hits.len(), 1, "{name:?} in {parent:?}: {:?}", seen.events);
-                assert_eq!(hits[0].pathname, parent.join(name));
+                assert_eq!(hits[0].pathname(), parent.join(name));
                 assert_eq!(
-                    hits[0].pathname.as_os_str().as_bytes(),
+                    hits[0].pathname().as_os_str().as_bytes(),
                     [parent.as_os_str().as_bytes(), b"/", name.as_bytes()].concat()
                 );
             }

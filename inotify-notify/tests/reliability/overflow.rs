@@ -45,7 +45,7 @@ fn overflow_reaches_the_handler_once_and_rescan_restores_the_picture() {
         let mut twice = Vec::new();
         let done = pump(&mut notifier, &record, |s| {
             s.events.iter().any(|e| e.kind() == EventKind::QOverflow)
-                && s.events.iter().filter(|e| e.name.is_some()).count() >= files
+                && s.events.iter().filter(|e| e.name().is_some()).count() >= files
         })
         .unwrap();
         let seen = lock(&record);
@@ -55,7 +55,7 @@ fn overflow_reaches_the_handler_once_and_rescan_restores_the_picture() {
             .filter(|e| e.kind() == EventKind::QOverflow)
             .count();
         for event in &seen.events {
-            let Some(name) = event.name.clone() else {
+            let Some(name) = event.name().map(std::ffi::OsStr::to_os_string) else {
                 continue;
             };
             match event.kind() {

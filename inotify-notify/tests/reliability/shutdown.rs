@@ -171,7 +171,7 @@ fn dropping_a_channel_notifier_with_a_full_channel_never_hangs() {
         }
         // The channel holds one event; the thread is stuck sending the next.
         let first = rx.recv_timeout(TIMEOUT).unwrap();
-        assert_eq!(first.name.as_deref(), Some("f0".as_ref()));
+        assert_eq!(first.name(), Some("f0".as_ref()));
         assert!(eventually(|| rx.is_full()));
         let took = within(SECOND, move || drop(threaded));
         assert!(took.is_some(), "drop hung with a full channel");

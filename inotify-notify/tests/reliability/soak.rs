@@ -52,10 +52,10 @@ impl Picture {
             self.overflows += 1;
             return;
         }
-        if event.name.is_none() {
+        if event.name().is_none() {
             return;
         }
-        let Ok(rel) = event.pathname.strip_prefix(root) else {
+        let Ok(rel) = event.pathname().strip_prefix(root) else {
             return;
         };
         let rel = rel.to_path_buf();

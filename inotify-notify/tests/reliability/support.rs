@@ -126,7 +126,7 @@ pub fn eventually(mut cond: impl FnMut() -> bool) -> bool {
 pub fn has(events: &[Event], maskname: &str, pathname: &Path) -> bool {
     events
         .iter()
-        .any(|e| e.maskname() == maskname && e.pathname == pathname)
+        .any(|e| e.maskname() == maskname && e.pathname() == pathname)
 }
 
 /// Names (`Event::name`) of the events whose mask name is `maskname`.
@@ -134,7 +134,7 @@ pub fn names(events: &[Event], maskname: &str) -> Vec<OsString> {
     events
         .iter()
         .filter(|e| e.maskname() == maskname)
-        .filter_map(|e| e.name.clone())
+        .filter_map(|e| e.name().map(std::ffi::OsStr::to_os_string))
         .collect()
 }
 
