@@ -9,7 +9,6 @@
 //! a large walk cannot overflow it; and after the walk one final drain
 //! reads everything queued so far, after which the walk state is cleared.
 
-use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -95,7 +94,7 @@ pub(crate) fn add_tree(
         return vec![(path, res)];
     }
     let parent_wd = path.parent().and_then(|p| st.watcher.wd(p));
-    let mut out = Vec::new();
+    let mut out: Vec<(PathBuf, Result<WatchDescriptor>)> = Vec::new();
     let mut added = Vec::new();
     {
         let Shared {
@@ -114,7 +113,14 @@ pub(crate) fn add_tree(
                 .names
                 .insert(name.to_os_string());
         }
-        let mut local: HashMap<PathBuf, WatchDescriptor> = HashMap::new();
+        // Which directory is being listed, without a map of paths: the
+        // walk lists the directory it popped last off its stack, so `open`
+        // mirrors that stack (indices into `out` of the directories
+        // yielded and not listed yet), and a directory whose parent is
+        // not the one being listed starts the listing of the topmost
+        // entry that matches (the ones above it were listed already).
+        let mut open: Vec<usize> = Vec::new();
+        let mut listing: Option<usize> = None;
         let mut iter = watcher.add_iter(&path, kmask, data);
         if let Some(filter) = options.exclude_filter.clone() {
             iter = iter.filter_dirs(move |p| !filter.is_excluded(p));
@@ -123,16 +129,29 @@ pub(crate) fn add_tree(
             match step {
                 Ok((wd, dir)) => {
                     walk.listed.entry(wd).or_default().itself = true;
-                    if let (Some(parent), Some(name)) = (dir.parent(), dir.file_name())
-                        && let Some(pwd) = local.get(parent)
-                    {
-                        walk.listed
-                            .entry(*pwd)
-                            .or_default()
-                            .names
-                            .insert(name.to_os_string());
+                    if let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) {
+                        let is_listing =
+                            |at: Option<usize>| at.is_some_and(|i| out[i].0.as_path() == parent);
+                        if !is_listing(listing) {
+                            listing = None;
+                            while let Some(top) = open.pop() {
+                                if is_listing(Some(top)) {
+                                    listing = Some(top);
+                                    break;
+                                }
+                            }
+                        }
+                        if let Some(at) = listing
+                            && let (_, Ok(pwd)) = &out[at]
+                        {
+                            walk.listed
+                                .entry(*pwd)
+                                .or_default()
+                                .names
+                                .insert(name.to_os_string());
+                        }
                     }
-                    local.insert(dir.clone(), wd);
+                    open.push(out.len());
                     added.push(wd);
                     out.push((dir, Ok(wd)));
                     walk.since_drain += 1;

@@ -181,7 +181,7 @@ impl WatchManager {
         I: IntoIterator<Item = P>,
         P: AsRef<Path>,
     {
-        let mut result = BTreeMap::new();
+        let mut all = Vec::new();
         let mut st = self.lock();
         if st.closed {
             return Err(closed());
@@ -193,26 +193,21 @@ impl WatchManager {
                 vec![pattern.as_ref().to_path_buf()]
             };
             for path in expanded {
-                let added = recursive::add_tree(&mut st, &path, mask, options);
-                for (path, res) in added {
-                    match res {
-                        Err(err) if !options.quiet => {
-                            drop(st);
-                            self.wake_if_pending();
-                            return Err(err);
-                        }
-                        // A walk error is keyed by its root: keep the root's
-                        // own result when it has one.
-                        res => {
-                            result.entry(path).or_insert(res);
-                        }
-                    }
+                let mut added = recursive::add_tree(&mut st, &path, mask, options);
+                if !options.quiet
+                    && let Some(at) = added.iter().position(|(_, res)| res.is_err())
+                    && let (_, Err(err)) = added.swap_remove(at)
+                {
+                    drop(st);
+                    self.wake_if_pending();
+                    return Err(err);
                 }
+                all.append(&mut added);
             }
         }
         drop(st);
         self.wake_if_pending();
-        Ok(result)
+        Ok(into_result(all))
     }
 
     /// Wakes a notifier if a walk drained events it must process.
@@ -487,4 +482,83 @@ pub(crate) fn is_dir(path: &Path, follow: bool) -> bool {
         fs::symlink_metadata(path)
     };
     meta.is_ok_and(|m| m.is_dir())
+}
+
+/// The map of [`WatchManager::add_watches`] from the results in walk
+/// order: a path listed twice keeps its first result (a walk error keyed
+/// by its root keeps the root's own result).
+///
+/// Inserting path by path costs a `Path` comparison per B-tree level, each
+/// parsing components: a third of a 10k-directory add. The paths here are
+/// normalised (`add_tree` normalises the root and joins plain names), for
+/// which comparing bytes with `/` ranked lowest is the component order and
+/// equal paths are equal bytes; so they are sorted that way and built in
+/// bulk (`collect` sorts again by `Path`, one comparison per neighbour on
+/// sorted input, so the map's order never depends on that assumption).
+fn into_result(mut all: Vec<(PathBuf, Result<WatchDescriptor>)>) -> AddResult {
+    all.sort_by(|a, b| normalized_cmp(&a.0, &b.0));
+    // Stable sort: equal paths keep walk order; keep the first.
+    all.dedup_by(|later, earlier| later.0.as_os_str() == earlier.0.as_os_str());
+    all.into_iter().collect()
+}
+
+/// [`Path`]'s order for normalised paths, on bytes: `/` sorts before
+/// every other byte, as a component boundary does.
+fn normalized_cmp(a: &Path, b: &Path) -> std::cmp::Ordering {
+    let (a, b) = (
+        a.as_os_str().as_encoded_bytes(),
+        b.as_os_str().as_encoded_bytes(),
+    );
+    let rank = |byte: u8| if byte == b'/' { 0 } else { u16::from(byte) + 1 };
+    // Skip the common prefix eight bytes at a time (paths of one tree
+    // share long prefixes), then byte by byte.
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + 8 <= n && a[i..i + 8] == b[i..i + 8] {
+        i += 8;
+    }
+    match a[i..n].iter().zip(&b[i..n]).position(|(x, y)| x != y) {
+        Some(at) => rank(a[i + at]).cmp(&rank(b[i + at])),
+        None => a.len().cmp(&b.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalized_cmp_is_path_order() {
+        let paths = [
+            "/", "/a", "/a/b", "/a-c", "/a.b", "/a/b/c", "/ab", "/a\u{e9}", "/b", "a", "a/b", "a-b",
+        ];
+        for x in paths {
+            for y in paths {
+                let (x, y) = (Path::new(x), Path::new(y));
+                assert_eq!(normalized_cmp(x, y), x.cmp(y), "{x:?} vs {y:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn into_result_keeps_the_first_result_per_path() {
+        let wd = WatchDescriptor::from_raw;
+        let all = vec![
+            (PathBuf::from("/t/b"), Ok(wd(2))),
+            (PathBuf::from("/t"), Ok(wd(1))),
+            (PathBuf::from("/t/a-b"), Ok(wd(3))),
+            (PathBuf::from("/t/a/x"), Ok(wd(4))),
+            (PathBuf::from("/t"), Err(closed())),
+        ];
+        let map = into_result(all);
+        let keys: Vec<_> = map.keys().map(PathBuf::as_path).collect();
+        let want: [&Path; 4] = [
+            "/t".as_ref(),
+            "/t/a/x".as_ref(),
+            "/t/a-b".as_ref(),
+            "/t/b".as_ref(),
+        ];
+        assert_eq!(keys, want);
+        assert_eq!(map[Path::new("/t")].as_ref().ok(), Some(&wd(1)));
+    }
 }
