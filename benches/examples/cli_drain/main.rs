@@ -39,8 +39,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use benches::{
-    LimitGuard, QueueFiller, RawDrain, SENTINEL_EVENTS, TempDir, cpu_time, is_root, paired_lines,
-    paired_rounds, write_result,
+    EVENTS_PER_FILE, LimitGuard, QueueFiller, RawDrain, SENTINEL_EVENTS, TempDir, cpu_time,
+    is_root, paired_lines, paired_rounds, write_result,
 };
 use inotify_core::{Limit, WatchMask};
 
@@ -283,8 +283,14 @@ impl Cli {
             .outdir
             .path()
             .join(format!("round-{}.txt", self.rounds));
+        // The child's queue gets the limit in force when it starts: checked
+        // on both sides of its start, since a test elsewhere on the machine
+        // may lower the global value for a while (the queue would overflow).
+        let needed = files * EVENTS_PER_FILE + SENTINEL_EVENTS;
+        check_queue_limit(&self.name, needed)?;
         let mut child = Running::spawn(&self.name, &self.bin, &outfile, self.watched.path())?;
         child.wait_established()?;
+        check_queue_limit(&self.name, needed)?;
         child.stop()?;
         let queued = self.filler.fill(files)?;
         let last_line = format!(
@@ -325,6 +331,18 @@ impl Cli {
         ));
         Ok(Duration::from_nanos(ns_after.saturating_sub(ns_before)))
     }
+}
+
+/// An error when `max_queued_events` is too low for `events` now.
+fn check_queue_limit(name: &str, events: usize) -> io::Result<()> {
+    let limit = Limit::MaxQueuedEvents.read()?;
+    if limit < events as u64 + 64 {
+        return Err(io::Error::other(format!(
+            "{name}: max_queued_events is {limit}, too low for {events} events \
+             (lowered by another process meanwhile?)"
+        )));
+    }
+    Ok(())
 }
 
 enum Contender {
@@ -385,7 +403,7 @@ fn run() -> io::Result<()> {
         }
     }
     let files_for = |events: usize| QueueFiller::files_for(events.saturating_sub(SENTINEL_EVENTS));
-    let queued_for = |events: usize| files_for(events) * benches::EVENTS_PER_FILE + SENTINEL_EVENTS;
+    let queued_for = |events: usize| files_for(events) * EVENTS_PER_FILE + SENTINEL_EVENTS;
 
     // The limit is read when an instance is created: raise it before any
     // contender starts; the guard restores it when main returns or unwinds.
