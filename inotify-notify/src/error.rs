@@ -34,12 +34,29 @@ pub enum ErrorKind {
 }
 
 /// An error of the watch manager or a notifier.
+///
+/// One pointer wide (the details are boxed), so a result per path
+/// ([`crate::AddResult`]) costs little when nothing failed.
+pub struct Error(Box<Inner>);
+
+/// What an [`Error`] holds.
 #[derive(Debug)]
-pub struct Error {
+struct Inner {
     kind: ErrorKind,
     path: Option<PathBuf>,
     message: Option<String>,
     source: Option<io::Error>,
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.0.kind)
+            .field("path", &self.0.path)
+            .field("message", &self.0.message)
+            .field("source", &self.0.source)
+            .finish()
+    }
 }
 
 /// `std::result::Result` with this crate's [`Error`].
@@ -48,17 +65,17 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl Error {
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
-        &self.kind
+        &self.0.kind
     }
 
     /// The path involved, if any.
     pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
+        self.0.path.as_deref()
     }
 
     /// The underlying OS error, if any.
     pub fn io_error(&self) -> Option<&io::Error> {
-        self.source.as_ref()
+        self.0.source.as_ref()
     }
 
     /// Wraps an OS error, classifying the resource limits.
@@ -68,45 +85,45 @@ impl Error {
             Some(EMFILE) => ErrorKind::InstanceLimit,
             _ => ErrorKind::Io,
         };
-        Error {
+        Error(Box::new(Inner {
             kind,
             path: path.map(Path::to_path_buf),
             message: None,
             source: Some(err),
-        }
+        }))
     }
 
     /// An error without an OS cause.
     pub(crate) fn new(kind: ErrorKind, path: Option<&Path>, message: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(Inner {
             kind,
             path: path.map(Path::to_path_buf),
             message: Some(message.into()),
             source: None,
-        }
+        }))
     }
 
     /// Whether this is an ENOENT/ENOTDIR/EPERM race of a recursive add.
     pub(crate) fn is_race(&self) -> bool {
-        self.source.as_ref().is_some_and(inotify_core::is_race)
+        self.0.source.as_ref().is_some_and(inotify_core::is_race)
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(message) = &self.message {
+        if let Some(message) = &self.0.message {
             f.write_str(message)?;
-            if let Some(path) = &self.path {
+            if let Some(path) = &self.0.path {
                 write!(f, ": {}", path.display())?;
             }
             return Ok(());
         }
-        match &self.source {
+        match &self.0.source {
             // Core's messages already name the path and, for ENOSPC/EMFILE,
             // the /proc/sys/fs/inotify value to raise.
             Some(err) => {
                 let text = err.to_string();
-                match &self.path {
+                match &self.0.path {
                     Some(path) if !text.contains(&*path.to_string_lossy()) => {
                         write!(f, "{}: {text}", path.display())
                     }
@@ -120,7 +137,8 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
+        self.0
+            .source
             .as_ref()
             .map(|e| e as &(dyn std::error::Error + 'static))
     }
@@ -134,11 +152,11 @@ impl From<io::Error> for Error {
 
 impl From<Error> for io::Error {
     fn from(err: Error) -> io::Error {
-        let kind = match err.kind {
+        let kind = match err.0.kind {
             ErrorKind::NotWatched => io::ErrorKind::NotFound,
             ErrorKind::InvalidPattern => io::ErrorKind::InvalidInput,
             _ => err
-                .source
+                .0.source
                 .as_ref()
                 .map_or(io::ErrorKind::Other, io::Error::kind),
         };

@@ -9,6 +9,7 @@
 //! a large walk cannot overflow it; and after the walk one final drain
 //! reads everything queued so far, after which the walk state is cleared.
 
+use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -216,7 +217,8 @@ fn merge_second_path(
 /// The final drain of a walk, then the walk state is cleared.
 pub(crate) fn finish_walk(st: &mut Shared) {
     drain(st);
-    st.walk.listed.clear();
+    // Dropped, not cleared: a big walk's table would otherwise stay.
+    st.walk.listed = HashMap::new();
     st.walk.active = false;
     st.walk.since_drain = 0;
 }

@@ -202,7 +202,11 @@ impl WatchManager {
                     self.wake_if_pending();
                     return Err(err);
                 }
-                all.append(&mut added);
+                if all.is_empty() {
+                    all = added;
+                } else {
+                    all.append(&mut added);
+                }
             }
         }
         drop(st);
