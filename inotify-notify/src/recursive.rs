@@ -9,7 +9,6 @@
 //! a large walk cannot overflow it; and after the walk one final drain
 //! reads everything queued so far, after which the walk state is cleared.
 
-use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -19,7 +18,7 @@ use inotify_core::{EventMask, WatchDescriptor, WatchMask, is_race, normalize};
 
 use crate::bookkeeping::{Processed, Target, emit};
 use crate::error::{Error, Result};
-use crate::walk::{drain, drain_parts};
+use crate::walk::{Listed, drain, drain_parts};
 use crate::watch::{EntryMeta, Snapshot, WatchData, WatchOptions, kernel_mask};
 use crate::watch_manager::{Detached, Shared, Transient, is_dir, not_watched_wd};
 
@@ -108,11 +107,7 @@ pub(crate) fn add_tree(
             ..
         } = &mut *st;
         if let (Some(pwd), Some(name)) = (parent_wd, path.file_name()) {
-            walk.listed
-                .entry(pwd)
-                .or_default()
-                .names
-                .insert(name.to_os_string());
+            walk.listed.note_name(pwd, name);
         }
         // Which directory is being listed, without a map of paths: the
         // walk lists the directory it popped last off its stack, so `open`
@@ -129,7 +124,7 @@ pub(crate) fn add_tree(
         while let Some(step) = iter.next() {
             match step {
                 Ok((wd, dir)) => {
-                    walk.listed.entry(wd).or_default().itself = true;
+                    walk.listed.note_dir(wd);
                     if let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) {
                         let is_listing =
                             |at: Option<usize>| at.is_some_and(|i| out[i].0.as_path() == parent);
@@ -145,11 +140,7 @@ pub(crate) fn add_tree(
                         if let Some(at) = listing
                             && let (_, Ok(pwd)) = &out[at]
                         {
-                            walk.listed
-                                .entry(*pwd)
-                                .or_default()
-                                .names
-                                .insert(name.to_os_string());
+                            walk.listed.note_name(*pwd, name);
                         }
                     }
                     open.push(out.len());
@@ -218,7 +209,7 @@ fn merge_second_path(
 pub(crate) fn finish_walk(st: &mut Shared) {
     drain(st);
     // Dropped, not cleared: a big walk's table would otherwise stay.
-    st.walk.listed = HashMap::new();
+    st.walk.listed = Listed::default();
     st.walk.active = false;
     st.walk.since_drain = 0;
 }
@@ -312,16 +303,11 @@ fn snapshot_into(st: &mut Shared, wd: WatchDescriptor) {
 /// Notes that the directory of `wd` at `path` is being listed.
 fn note_listing(st: &mut Shared, wd: WatchDescriptor, path: &Path) {
     st.walk.active = true;
-    st.walk.listed.entry(wd).or_default().itself = true;
+    st.walk.listed.note_dir(wd);
     if let (Some(parent), Some(name)) = (path.parent(), path.file_name())
         && let Some(pwd) = st.watcher.wd(parent)
     {
-        st.walk
-            .listed
-            .entry(pwd)
-            .or_default()
-            .names
-            .insert(name.to_os_string());
+        st.walk.listed.note_name(pwd, name);
     }
 }
 
