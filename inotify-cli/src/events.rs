@@ -96,16 +96,27 @@ pub fn parse_events(list: &str) -> Option<u32> {
 /// The names of `mask`'s bits joined by `sep`, as inotifywait prints them
 /// (`CLOSE_WRITE,CLOSE`, `CREATE,ISDIR`).
 pub fn event_names(mask: u32, sep: char) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    push_event_names(mask, sep, &mut out);
+    // Only ASCII names and the `char` separator's UTF-8 were pushed.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends [`event_names`] to `out` without an intermediate `String` (the
+/// per-event printers write straight into their line buffer).
+pub fn push_event_names(mask: u32, sep: char, out: &mut Vec<u8>) {
+    let mut sep_buf = [0; 4];
+    let sep = sep.encode_utf8(&mut sep_buf).as_bytes();
+    let mut first = true;
     for (name, bits) in PRINT_ORDER {
         if mask & bits != 0 {
-            if !out.is_empty() {
-                out.push(sep);
+            if !first {
+                out.extend_from_slice(sep);
             }
-            out.push_str(name);
+            first = false;
+            out.extend_from_slice(name.as_bytes());
         }
     }
-    out
 }
 
 /// The names of `mask`'s bits as a list (for `--json` and `--exec`).
@@ -140,6 +151,10 @@ mod tests {
         let nowrite_dir = EventMask::CLOSE_NOWRITE.bits() | EventMask::ISDIR.bits();
         assert_eq!(event_names(nowrite_dir, ':'), "CLOSE_NOWRITE:CLOSE:ISDIR");
         assert_eq!(event_names(EventMask::MOVED_FROM.bits(), ','), "MOVED_FROM");
+        assert_eq!(event_names(0, ','), "");
+        let mut line = b"x ".to_vec();
+        push_event_names(close_write, '\u{e9}', &mut line);
+        assert_eq!(line, "x CLOSE_WRITE\u{e9}CLOSE".as_bytes());
         assert_eq!(
             event_name_list(EventMask::CREATE.bits() | EventMask::ISDIR.bits()),
             ["CREATE", "ISDIR"]

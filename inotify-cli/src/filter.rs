@@ -79,6 +79,13 @@ impl PathFilter {
         })
     }
 
+    /// Whether [`Self::allows_event`] can refuse anything (a `--include`
+    /// or `--exclude` regex was given); without one the caller skips
+    /// building the path.
+    pub fn filters_events(&self) -> bool {
+        self.regex.is_some()
+    }
+
     /// Whether an event whose full path is `path` is reported.
     pub fn allows_event(&self, path: &[u8]) -> bool {
         match &self.regex {

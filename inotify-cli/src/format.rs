@@ -3,7 +3,7 @@
 //! %0 %n %%`, and our `--json`. Names are bytes and are written unchanged
 //! (only `--json` escapes, losslessly; see [`json_string`]).
 
-use crate::events::{event_name_list, event_names};
+use crate::events::{event_name_list, push_event_names};
 use crate::timefmt;
 
 /// One event as the printers see it: the watched path as inotifywait
@@ -154,7 +154,7 @@ impl Format {
                 Piece::Literal(bytes) => out.extend_from_slice(bytes),
                 Piece::Watched => out.extend_from_slice(rec.watched),
                 Piece::File => out.extend_from_slice(rec.name.unwrap_or_default()),
-                Piece::Events(sep) => out.extend_from_slice(event_names(rec.mask, *sep).as_bytes()),
+                Piece::Events(sep) => push_event_names(rec.mask, *sep, out),
                 Piece::Cookie => out.extend_from_slice(format!("{:x}", rec.cookie).as_bytes()),
                 Piece::Time => out.extend_from_slice(time.as_bytes()),
             }
@@ -182,7 +182,7 @@ impl Style {
             Style::Default => {
                 out.extend_from_slice(rec.watched);
                 out.push(b' ');
-                out.extend_from_slice(event_names(rec.mask, ',').as_bytes());
+                push_event_names(rec.mask, ',', out);
                 out.push(b' ');
                 out.extend_from_slice(rec.name.unwrap_or_default());
                 out.push(b'\n');
@@ -228,7 +228,7 @@ fn render_csv(rec: &EventRecord<'_>, out: &mut Vec<u8>) {
         csv_field(rec.watched, out);
         out.push(b',');
     }
-    csv_field(event_names(rec.mask, ',').as_bytes(), out);
+    csv_field(crate::events::event_names(rec.mask, ',').as_bytes(), out);
     out.push(b',');
     if let Some(name) = rec.name {
         csv_field(name, out);

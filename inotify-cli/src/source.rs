@@ -27,8 +27,9 @@ use crate::output::{strerror, to_stderr, to_stderr_raw};
 /// What the notifier thread hands the main loop.
 #[derive(Debug)]
 pub enum Msg {
-    /// An event (kernel or synthetic).
-    Event(Box<Event>),
+    /// An event (kernel or synthetic), unboxed: one allocation (its paths)
+    /// per event crosses the channel, not two.
+    Event(Event),
     /// A non-fatal error of the notifier loop or of auto-add.
     Error(String),
 }
@@ -42,7 +43,7 @@ struct Forward {
 impl ProcessEvent for Forward {
     fn process_default(&mut self, event: &Event) {
         // A send fails only when the main loop has ended; nothing to do then.
-        let _ = self.tx.send(Msg::Event(Box::new(event.clone())));
+        let _ = self.tx.send(Msg::Event(event.clone()));
     }
 
     fn process_error(&mut self, err: &Error) {
@@ -137,6 +138,50 @@ impl Roots {
             }
             _ => path.as_os_str().as_bytes().to_vec(),
         }
+    }
+}
+
+/// [`Roots::display`] memoised by the path's bytes: events come in runs
+/// through the same few watches, and the ancestor walk (hashing each
+/// ancestor `Path`) would otherwise run for every one. The roots do not
+/// change after setup, so an entry never goes stale; the map is bounded
+/// (cleared when full) so a huge tree does not grow it without end.
+#[derive(Debug, Default)]
+pub struct DisplayCache {
+    /// The last path looked up and its display (buffers reused).
+    last_path: Vec<u8>,
+    last_display: Vec<u8>,
+    /// Whether `last_*` hold an entry.
+    primed: bool,
+    /// Earlier paths and their displays.
+    map: HashMap<Box<[u8]>, Box<[u8]>>,
+}
+
+impl DisplayCache {
+    /// Entries kept before the map is cleared.
+    const LIMIT: usize = 4096;
+
+    /// `roots.display(path)`, computed once per distinct path.
+    pub fn display(&mut self, roots: &Roots, path: &Path) -> &[u8] {
+        let key = path.as_os_str().as_bytes();
+        if self.primed && self.last_path == key {
+            return &self.last_display;
+        }
+        self.last_path.clear();
+        self.last_path.extend_from_slice(key);
+        self.last_display.clear();
+        if let Some(display) = self.map.get(key) {
+            self.last_display.extend_from_slice(display);
+        } else {
+            let display = roots.display(path);
+            if self.map.len() >= Self::LIMIT {
+                self.map.clear();
+            }
+            self.map.insert(key.into(), display.as_slice().into());
+            self.last_display = display;
+        }
+        self.primed = true;
+        &self.last_display
     }
 }
 
@@ -407,6 +452,11 @@ mod tests {
         roots.add(Path::new("w/"), true);
         assert_eq!(roots.display(Path::new("w")), b"./w/");
         assert_eq!(roots.display(Path::new("w/f0")), b"w/f0");
+        let mut cache = DisplayCache::default();
+        for path in ["w", "w/f0", "w", "w/f0", "w/sub", "w"] {
+            let expected = roots.display(Path::new(path));
+            assert_eq!(cache.display(&roots, Path::new(path)), expected, "{path}");
+        }
         let mut flat = Roots::new(false);
         flat.add(Path::new("."), true);
         flat.add(Path::new("w/"), true);

@@ -19,7 +19,7 @@ use crate::exec::Exec;
 use crate::filter::PathFilter;
 use crate::format::{EventRecord, Format, Style};
 use crate::output::{Diag, EventSink, strerror, to_stderr};
-use crate::source::{self, Msg, SetupOptions};
+use crate::source::{self, DisplayCache, Msg, SetupOptions};
 
 /// Exit code: an event asked for arrived.
 pub const EXIT_SUCCESS: i32 = 0;
@@ -211,6 +211,7 @@ fn event_loop(
     let events = a.common.watch_events();
     let timeout = a.common.timeout.map(Duration::from_secs);
     let mut buf = Vec::with_capacity(256);
+    let mut display = DisplayCache::default();
     loop {
         let msg = match timeout {
             Some(t) => match src.rx.recv_timeout(t) {
@@ -239,14 +240,14 @@ fn event_loop(
                 "inotifywait: event queue overflowed, events were lost (use --rescan to recover)"
             });
         }
-        let watched = src.roots.display(event.path());
+        let watched = display.display(&src.roots, event.path());
         let name = event.name().map(OsStrExt::as_bytes);
         let src_display = event
             .src_pathname
             .as_ref()
             .map(|p| src.roots.display_full(p));
         let rec = EventRecord {
-            watched: &watched,
+            watched,
             name,
             mask,
             cookie: event.cookie,
@@ -254,7 +255,7 @@ fn event_loop(
             src: src_display.as_deref(),
             synthetic: event.synthetic,
         };
-        if !filter.allows_event(&rec.filter_path()) {
+        if filter.filters_events() && !filter.allows_event(&rec.filter_path()) {
             continue;
         }
         let wanted = mask & events != 0;

@@ -18,7 +18,7 @@ use signal_hook::iterator::Signals;
 use crate::args::{self, Parsed, WatchArgs};
 use crate::filter::normalize;
 use crate::output::{strerror, to_stderr};
-use crate::source::{self, Msg, SetupOptions};
+use crate::source::{self, DisplayCache, Msg, SetupOptions};
 use crate::stats_table::Stats;
 use crate::wait::{EXIT_FAILURE, EXIT_SUCCESS, prepare};
 
@@ -170,6 +170,7 @@ fn run(a: &WatchArgs) -> Result<i32, String> {
         to_stderr(&format!("Will listen for events for {t} seconds."));
     }
     let signals = signal_channel()?;
+    let mut display = DisplayCache::default();
     let deadline = a
         .common
         .timeout
@@ -186,13 +187,16 @@ fn run(a: &WatchArgs) -> Result<i32, String> {
                         to_stderr("inotifywatch: event queue overflowed, events were lost; the counts are low");
                         continue;
                     }
-                    let watch_path = src.roots.display(event.path());
-                    let mut full = watch_path.clone();
-                    if let Some(name) = event.name() {
-                        full.extend_from_slice(name.as_bytes());
-                    }
-                    if filter.allows_event(&full) {
-                        stats.record(&watch_path, event.mask.bits());
+                    let watch_path = display.display(&src.roots, event.path());
+                    let allowed = !filter.filters_events() || {
+                        let mut full = watch_path.to_vec();
+                        if let Some(name) = event.name() {
+                            full.extend_from_slice(name.as_bytes());
+                        }
+                        filter.allows_event(&full)
+                    };
+                    if allowed {
+                        stats.record(watch_path, event.mask.bits());
                     }
                 }
                 Ok(Msg::Error(text)) => to_stderr(&text),
