@@ -84,7 +84,7 @@ impl Target {
             path: path.to_path_buf(),
             user_mask: data.user_mask,
             is_dir: data.is_dir,
-            handler: data.proc_fun.clone(),
+            handler: data.proc_fun().cloned(),
         }
     }
 }
@@ -458,7 +458,7 @@ fn handle(
                 wd,
                 path: entry.path(),
                 is_dir: data.is_dir,
-                handler: data.proc_fun.as_ref(),
+                handler: data.proc_fun(),
             };
             out(Processed::Event {
                 event: build(&via, mask, cookie, name, None, false),

@@ -19,7 +19,7 @@ use inotify_core::{EventMask, WatchDescriptor, WatchMask, is_race, normalize};
 use crate::bookkeeping::{Processed, Target, emit};
 use crate::error::{Error, Result};
 use crate::walk::{Listed, drain, drain_parts};
-use crate::watch::{EntryMeta, Snapshot, WatchData, WatchOptions, kernel_mask};
+use crate::watch::{EntryMeta, Hooks, Snapshot, WatchData, WatchOptions, kernel_mask};
 use crate::watch_manager::{Detached, Shared, Transient, is_dir, not_watched_wd};
 
 /// Directories walked between two drains of the queue.
@@ -61,8 +61,7 @@ pub(crate) fn add_tree(
         auto_add: options.auto_add,
         is_dir: is_dir(&path, !flags.contains(WatchMask::DONT_FOLLOW)),
         root: true,
-        proc_fun: options.proc_fun.clone(),
-        exclude: options.exclude_filter.clone(),
+        hooks: Hooks::new(options.proc_fun.clone(), options.exclude_filter.clone()),
         snapshot: None,
     };
     if flags.contains(WatchMask::MASK_ADD)
@@ -252,8 +251,7 @@ pub(crate) fn add_transient(
         auto_add: false,
         is_dir: false,
         root: true,
-        proc_fun: Some(t.handler.clone()),
-        exclude: None,
+        hooks: Hooks::new(Some(t.handler.clone()), None),
         snapshot: None,
     };
     let kmask = t.mask | WatchMask::DONT_FOLLOW;
@@ -359,7 +357,7 @@ pub(crate) fn scan_new_dir(
     let mut stack = vec![dir];
     let data = template.child();
     while let Some(dir) = stack.pop() {
-        if data.exclude.as_ref().is_some_and(|f| f.is_excluded(&dir)) {
+        if data.exclude().is_some_and(|f| f.is_excluded(&dir)) {
             continue;
         }
         let kmask = kernel_mask(&data, st.snapshots) | WatchMask::ONLYDIR | WatchMask::DONT_FOLLOW;

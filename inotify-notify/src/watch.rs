@@ -153,13 +153,46 @@ pub(crate) struct WatchData {
     pub is_dir: bool,
     /// Added by the user (a root), not by a recursive walk or auto-add.
     pub root: bool,
-    pub proc_fun: Option<SharedHandler>,
-    pub exclude: Option<ExcludeFilter>,
+    /// The handler and exclude filter, shared by every watch of one add
+    /// (one pointer per watch; `None` when it has neither).
+    pub hooks: Option<Arc<Hooks>>,
     /// Only kept when overflow rescans are on (memory).
     pub snapshot: Option<Box<Snapshot>>,
 }
 
+/// What the watches of one [`crate::WatchManager::add_watch`] share.
+pub(crate) struct Hooks {
+    pub proc_fun: Option<SharedHandler>,
+    pub exclude: Option<ExcludeFilter>,
+}
+
+impl Hooks {
+    /// The shared hooks, or `None` when there are none.
+    pub(crate) fn new(
+        proc_fun: Option<SharedHandler>,
+        exclude: Option<ExcludeFilter>,
+    ) -> Option<Arc<Self>> {
+        (proc_fun.is_some() || exclude.is_some()).then(|| Arc::new(Hooks { proc_fun, exclude }))
+    }
+}
+
 impl WatchData {
+    /// The per-watch handler, if any.
+    pub(crate) fn proc_fun(&self) -> Option<&SharedHandler> {
+        self.hooks.as_ref()?.proc_fun.as_ref()
+    }
+
+    /// The exclude filter, if any.
+    pub(crate) fn exclude(&self) -> Option<&ExcludeFilter> {
+        self.hooks.as_ref()?.exclude.as_ref()
+    }
+
+    /// Replaces the handler, keeping the exclude filter.
+    pub(crate) fn set_proc_fun(&mut self, handler: SharedHandler) {
+        let exclude = self.exclude().cloned();
+        self.hooks = Hooks::new(Some(handler), exclude);
+    }
+
     /// The data of a watch created by a walk or auto-add below `self`.
     pub(crate) fn child(&self) -> Self {
         WatchData {
@@ -352,8 +385,8 @@ pub(crate) fn watch_view(
         auto_add: data.auto_add,
         rec: data.rec,
         dir: data.is_dir,
-        proc_fun: data.proc_fun.clone(),
-        exclude_filter: data.exclude.clone(),
+        proc_fun: data.proc_fun().cloned(),
+        exclude_filter: data.exclude().cloned(),
     }
 }
 

@@ -254,7 +254,7 @@ impl WatchManager {
                 data.user_mask = mask & WatchMask::ALL_EVENTS;
             }
             if let Some(handler) = &options.proc_fun {
-                data.proc_fun = Some(handler.clone());
+                data.set_proc_fun(handler.clone());
             }
             data.auto_add = options.auto_add;
             let kmask = kernel_mask(&data, snapshots) | (flags - WatchMask::MASK_ADD);
@@ -398,8 +398,7 @@ impl WatchManager {
                 auto_add: false,
                 is_dir: true,
                 root: true,
-                proc_fun: None,
-                exclude: None,
+                hooks: None,
                 snapshot: None,
             },
         };
