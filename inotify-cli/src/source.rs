@@ -1,7 +1,9 @@
 //! The event source of both programs: watches set up through
-//! `inotify-notify`'s `WatchManager` (recursive, auto-add, exclusions) and
-//! a `ThreadedNotifier` whose handler forwards events and errors to a
-//! bounded channel the main loop reads with a timeout. Also maps the
+//! `inotify-notify`'s `WatchManager` (recursive, auto-add, exclusions),
+//! read either by a `ThreadedNotifier` whose handler forwards events and
+//! errors to a bounded channel the main loop reads with a timeout
+//! (inotifywatch, which also waits for signals), or on the caller's thread
+//! in batches (inotifywait, whose per-event cost matters). Also maps the
 //! library's normalised paths back to the spelling the user gave, with a
 //! directory's trailing slash, as inotifywait displays them.
 
@@ -17,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 use inotify_notify::{
-    Error, ErrorKind, Event, EventMask, ExcludeFilter, NotifierBuilder, ProcessEvent,
-    ThreadedNotifier, WatchManager, WatchMask, WatchOptions,
+    Error, ErrorKind, Event, EventMask, ExcludeFilter, Notifier, NotifierBuilder, ProcessEvent,
+    Processed, ThreadedNotifier, WatchManager, WatchMask, WatchOptions,
 };
 
 use crate::filter::{PathFilter, normalize};
@@ -314,13 +316,100 @@ fn watch_error(failed: &str, given: &Path, err: &Error) -> String {
 
 /// Creates the manager, calls `announce` (inotifywait's "Setting up
 /// watches.", printed once inotify is initialised, as it does), watches
-/// `paths` and starts the notifier. Errors are the one-line messages to
-/// print before exiting with 1.
+/// `paths` and starts the notifier thread. Errors are the one-line
+/// messages to print before exiting with 1.
 pub fn setup(
     paths: &[PathBuf],
     opts: &SetupOptions,
     announce: impl FnOnce(),
 ) -> Result<Source, String> {
+    let (wm, roots) = watch_paths(paths, opts, announce)?;
+    let (tx, rx) = crossbeam_channel::bounded(4096);
+    let mut notifier = notifier_builder(opts)
+        .build_threaded(&wm, Forward { tx })
+        .map_err(|err| format!("Couldn't start the notifier: {err}"))?;
+    notifier
+        .start()
+        .map_err(|err| format!("Couldn't start the notifier: {err}"))?;
+    Ok(Source {
+        wm,
+        notifier,
+        rx,
+        roots,
+    })
+}
+
+/// [`setup`] without the thread: the caller reads events on its own thread
+/// through [`DirectSource::next_batch`], so no event is cloned or sent
+/// across a channel.
+pub fn setup_direct(
+    paths: &[PathBuf],
+    opts: &SetupOptions,
+    announce: impl FnOnce(),
+) -> Result<DirectSource, String> {
+    let (wm, roots) = watch_paths(paths, opts, announce)?;
+    // Every event comes out of `next_batch`; the handler is never called.
+    let notifier = notifier_builder(opts)
+        .build(&wm, |_: &Event| {})
+        .map_err(|err| format!("Couldn't start the notifier: {err}"))?;
+    Ok(DirectSource {
+        wm,
+        notifier,
+        roots,
+    })
+}
+
+/// The notifier options both programs use.
+fn notifier_builder(opts: &SetupOptions) -> NotifierBuilder {
+    let mut builder = NotifierBuilder::new();
+    builder.rescan_on_overflow(opts.rescan);
+    builder
+}
+
+/// Running watches read on the caller's thread (inotifywait's loop).
+pub struct DirectSource {
+    /// The manager (kept for counts and paths).
+    pub wm: WatchManager,
+    notifier: Notifier,
+    /// The roots' display forms.
+    pub roots: Roots,
+}
+
+impl DirectSource {
+    /// Waits at most `timeout` (`None`: without end) for events, then
+    /// reads what is queued and appends the bookkeeping's output (events,
+    /// synthetic ones included, and errors) to `batch`, in order. Returns
+    /// `false` when nothing became ready in time.
+    ///
+    /// # Errors
+    /// A failed `poll(2)` or `read(2)`.
+    pub fn next_batch(
+        &mut self,
+        timeout: Option<Duration>,
+        batch: &mut Vec<Processed>,
+    ) -> Result<bool, Error> {
+        if !self.notifier.check_events(timeout)? {
+            return Ok(false);
+        }
+        self.notifier
+            .processor()
+            .process_ready(&mut |p| batch.push(p))?;
+        Ok(true)
+    }
+
+    /// Whether the notifier was stopped (then no wait blocks any more).
+    pub fn is_stopped(&self) -> bool {
+        self.notifier.stop_handle().is_stopped()
+    }
+}
+
+/// Creates the manager, calls `announce`, watches `paths` and records how
+/// each root is displayed.
+fn watch_paths(
+    paths: &[PathBuf],
+    opts: &SetupOptions,
+    announce: impl FnOnce(),
+) -> Result<(WatchManager, Roots), String> {
     let wm = WatchManager::new().map_err(|err| {
         let detail = err.io_error().map_or_else(|| err.to_string(), strerror);
         if matches!(err.kind(), ErrorKind::InstanceLimit) {
@@ -372,21 +461,7 @@ pub fn setup(
         roots.add(path, meta.is_ok_and(|m| m.is_dir()));
     }
     progress.finish();
-    let (tx, rx) = crossbeam_channel::bounded(4096);
-    let mut builder = NotifierBuilder::new();
-    builder.rescan_on_overflow(opts.rescan);
-    let mut notifier = builder
-        .build_threaded(&wm, Forward { tx })
-        .map_err(|err| format!("Couldn't start the notifier: {err}"))?;
-    notifier
-        .start()
-        .map_err(|err| format!("Couldn't start the notifier: {err}"))?;
-    Ok(Source {
-        wm,
-        notifier,
-        rx,
-        roots,
-    })
+    Ok((wm, roots))
 }
 
 /// Reads `--fromfile` (`-` is stdin). The error is inotifywait's message.

@@ -7,10 +7,9 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::RecvTimeoutError;
-use inotify_notify::EventMask;
+use inotify_notify::{Event, EventMask, Processed};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 
@@ -19,7 +18,7 @@ use crate::exec::Exec;
 use crate::filter::PathFilter;
 use crate::format::{EventRecord, Format, Style};
 use crate::output::{Diag, EventSink, strerror, to_stderr};
-use crate::source::{self, DisplayCache, Msg, SetupOptions};
+use crate::source::{self, DisplayCache, SetupOptions};
 
 /// Exit code: an event asked for arrived.
 pub const EXIT_SUCCESS: i32 = 0;
@@ -175,7 +174,7 @@ fn run(a: &WaitArgs) -> Result<i32, String> {
             });
         }
     };
-    let mut src = match source::setup(&paths, &opts, announce) {
+    let mut src = match source::setup_direct(&paths, &opts, announce) {
         Ok(src) => src,
         Err(msg) => {
             diag.say(&msg);
@@ -195,42 +194,100 @@ fn run(a: &WaitArgs) -> Result<i32, String> {
         &mut sink,
         &diag,
     );
-    src.stop();
     Ok(code)
 }
 
 fn event_loop(
     a: &WaitArgs,
-    src: &mut source::Source,
+    src: &mut source::DirectSource,
     filter: &PathFilter,
     style: &Style,
     exec: Option<&Exec>,
     sink: &mut EventSink,
     diag: &Diag,
 ) -> i32 {
-    let events = a.common.watch_events();
     let timeout = a.common.timeout.map(Duration::from_secs);
-    let mut buf = Vec::with_capacity(256);
-    let mut display = DisplayCache::default();
+    let mut ctx = EventCtx {
+        a,
+        filter,
+        style,
+        exec,
+        diag,
+        events: a.common.watch_events(),
+        buf: Vec::with_capacity(256),
+        display: DisplayCache::default(),
+    };
+    let mut batch = Vec::new();
+    // -t is a timeout of inactivity: it restarts after every batch.
+    let mut deadline = timeout.map(|t| Instant::now() + t);
     loop {
-        let msg = match timeout {
-            Some(t) => match src.rx.recv_timeout(t) {
-                Ok(msg) => msg,
-                Err(RecvTimeoutError::Timeout) => return EXIT_TIMEOUT,
-                Err(RecvTimeoutError::Disconnected) => return EXIT_FAILURE,
-            },
-            None => match src.rx.recv() {
-                Ok(msg) => msg,
-                Err(_) => return EXIT_FAILURE,
-            },
-        };
-        let event = match msg {
-            Msg::Error(text) => {
-                diag.say(&text);
+        let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        match src.next_batch(wait, &mut batch) {
+            Ok(true) => {}
+            Ok(false) => {
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    return EXIT_TIMEOUT;
+                }
+                if src.is_stopped() {
+                    return EXIT_FAILURE;
+                }
                 continue;
             }
-            Msg::Event(event) => event,
-        };
+            Err(err) => {
+                diag.say(&format!("inotifywait: {err}"));
+                return EXIT_FAILURE;
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        deadline = timeout.map(|t| Instant::now() + t);
+        for processed in batch.drain(..) {
+            let event = match processed {
+                Processed::Error(err) => {
+                    diag.say(&err.to_string());
+                    continue;
+                }
+                Processed::Event { event, .. } => event,
+            };
+            if let Some(code) = ctx.handle(src, sink, &event) {
+                return code;
+            }
+        }
+        // The batch is out before the next wait, so a reader sees each
+        // event at once while a burst costs one write.
+        if let Err(err) = sink.flush() {
+            diag.say(&format!("inotifywait: write error: {}", strerror(&err)));
+            return EXIT_FAILURE;
+        }
+    }
+}
+
+/// What the event loop needs for one event.
+struct EventCtx<'a> {
+    a: &'a WaitArgs,
+    filter: &'a PathFilter,
+    style: &'a Style,
+    exec: Option<&'a Exec>,
+    diag: &'a Diag,
+    /// The bits asked for.
+    events: u32,
+    /// The line being built (reused).
+    buf: Vec<u8>,
+    display: DisplayCache,
+}
+
+impl EventCtx<'_> {
+    /// Prints `event` and runs `--exec` for it; `Some(code)` ends the
+    /// program (a write error, or the first event without `-m`).
+    fn handle(
+        &mut self,
+        src: &source::DirectSource,
+        sink: &mut EventSink,
+        event: &Event,
+    ) -> Option<i32> {
+        let a = self.a;
+        let diag = self.diag;
         let mask = event.mask.bits();
         if event.mask.contains(EventMask::Q_OVERFLOW) {
             // Always told, even with -qq: events were lost.
@@ -240,7 +297,7 @@ fn event_loop(
                 "inotifywait: event queue overflowed, events were lost (use --rescan to recover)"
             });
         }
-        let watched = display.display(&src.roots, event.path());
+        let watched = self.display.display(&src.roots, event.path());
         let name = event.name().map(OsStrExt::as_bytes);
         let src_display = event
             .src_pathname
@@ -255,22 +312,22 @@ fn event_loop(
             src: src_display.as_deref(),
             synthetic: event.synthetic,
         };
-        if filter.filters_events() && !filter.allows_event(&rec.filter_path()) {
-            continue;
+        if self.filter.filters_events() && !self.filter.allows_event(&rec.filter_path()) {
+            return None;
         }
-        let wanted = mask & events != 0;
+        let wanted = mask & self.events != 0;
         if a.quiet < 2 && wanted {
-            buf.clear();
-            style.render(&rec, &mut buf);
-            if let Err(err) = sink.write(&buf) {
+            self.buf.clear();
+            self.style.render(&rec, &mut self.buf);
+            if let Err(err) = sink.write(&self.buf) {
                 diag.say(&format!("inotifywait: write error: {}", strerror(&err)));
-                return EXIT_FAILURE;
+                return Some(EXIT_FAILURE);
             }
         }
-        if let Some(exec) = exec.filter(|_| wanted) {
+        if let Some(exec) = self.exec.filter(|_| wanted) {
             if let Err(err) = sink.flush() {
                 diag.say(&format!("inotifywait: write error: {}", strerror(&err)));
-                return EXIT_FAILURE;
+                return Some(EXIT_FAILURE);
             }
             match exec.run(&rec) {
                 Ok(status) if !status.success() => {
@@ -284,14 +341,13 @@ fn event_loop(
                 )),
             }
         }
-        if (!a.monitor || src.rx.is_empty())
-            && let Err(err) = sink.flush()
-        {
-            diag.say(&format!("inotifywait: write error: {}", strerror(&err)));
-            return EXIT_FAILURE;
-        }
         if !a.monitor {
-            return if wanted { EXIT_SUCCESS } else { EXIT_FAILURE };
+            if let Err(err) = sink.flush() {
+                diag.say(&format!("inotifywait: write error: {}", strerror(&err)));
+                return Some(EXIT_FAILURE);
+            }
+            return Some(if wanted { EXIT_SUCCESS } else { EXIT_FAILURE });
         }
+        None
     }
 }
