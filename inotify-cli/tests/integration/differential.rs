@@ -60,6 +60,24 @@ fn both(name: &str, args: &[&str], ops: fn(&Path)) -> Option<(Finished, Finished
     Some((a, b))
 }
 
+/// inotify-tools' stderr without its own auto-add race: when a directory
+/// is deleted before inotifywait's watch on it lands, 3.22 prints
+/// "Couldn't watch new directory D: No such file or directory". Ours
+/// deliberately treats that race as no error (the directory's create and
+/// delete are still reported through its parent), so the line is dropped
+/// before comparing; any other line still has to match exactly.
+fn without_add_race(stderr: &str) -> String {
+    let mut kept = String::new();
+    for line in stderr.lines().filter(|l| {
+        !(l.starts_with("Couldn't watch new directory ")
+            && l.ends_with(": No such file or directory"))
+    }) {
+        kept.push_str(line);
+        kept.push('\n');
+    }
+    kept
+}
+
 fn file_ops(d: &Path) {
     write(&d.join("w/a"), b"x");
     fs::rename(d.join("w/a"), d.join("w/b")).expect("mv");
@@ -82,7 +100,7 @@ fn default_output_matches_all_events() {
         return;
     };
     assert_eq!(a.lines(), b.lines());
-    assert_eq!(a.stderr, b.stderr);
+    assert_eq!(without_add_race(&a.stderr), b.stderr);
 }
 
 #[test]
@@ -99,7 +117,7 @@ fn recursive_existing_tree_matches() {
         return;
     };
     assert_eq!(a.lines(), b.lines());
-    assert_eq!(a.stderr, b.stderr);
+    assert_eq!(without_add_race(&a.stderr), b.stderr);
 }
 
 #[test]
