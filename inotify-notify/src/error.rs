@@ -156,7 +156,8 @@ impl From<Error> for io::Error {
             ErrorKind::NotWatched => io::ErrorKind::NotFound,
             ErrorKind::InvalidPattern => io::ErrorKind::InvalidInput,
             _ => err
-                .0.source
+                .0
+                .source
                 .as_ref()
                 .map_or(io::ErrorKind::Other, io::Error::kind),
         };
