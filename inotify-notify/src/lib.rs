@@ -201,3 +201,9 @@ pub use signals::{SIGINT, SIGTERM};
 pub use threaded::ThreadedNotifier;
 pub use watch::{ExcludeFilter, Watch, WatchOptions};
 pub use watch_manager::{AddResult, WatchManager};
+
+/// The workspace README's examples, compiled (and the non-looping ones run)
+/// as doctests so the front page never shows code that does not build.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
