@@ -252,22 +252,7 @@ impl EventProcessor {
         let mut graced = false;
         loop {
             let events = st.reader.try_read_events(&mut self.buffer)?;
-            for event in events {
-                read += 1;
-                handle(
-                    state,
-                    &mut st,
-                    event.wd,
-                    event.mask,
-                    event.cookie,
-                    event.name,
-                    &mut sink,
-                );
-            }
-            if st.walk.active {
-                finish_walk(&mut st);
-            }
-            run_pending(state, &mut st, &mut sink);
+            read += handle_events(state, &mut st, events, &mut sink);
             let waiting = state.pending_move.as_ref().is_some_and(|m| m.watched);
             if !waiting || graced {
                 break;
@@ -302,21 +287,7 @@ impl EventProcessor {
         let mut sink = Coalescer::new(&mut self.coalesce, self.state.options, out);
         let state = &mut self.state;
         run_pending(state, &mut st, &mut sink);
-        for event in events {
-            handle(
-                state,
-                &mut st,
-                event.wd,
-                event.mask,
-                event.cookie,
-                event.name,
-                &mut sink,
-            );
-        }
-        if st.walk.active {
-            finish_walk(&mut st);
-        }
-        run_pending(state, &mut st, &mut sink);
+        handle_events(state, &mut st, events, &mut sink);
         resolve_unpaired(state, &mut st);
         st.walk.seen.clear();
         self.coalesce.clear();
@@ -399,6 +370,35 @@ fn resolve_unpaired(state: &mut State, st: &mut Shared) {
             log::debug!("moved-out watch already gone: {err}");
         }
     }
+}
+
+/// Handles one run of kernel events, then ends any walk they started and
+/// runs the work they queued (the same steps for every loop). Returns how
+/// many events there were.
+fn handle_events<'e>(
+    state: &mut State,
+    st: &mut Shared,
+    events: impl IntoIterator<Item = inotify_core::Event<'e>>,
+    sink: &mut Coalescer<'_>,
+) -> usize {
+    let mut count = 0;
+    for event in events {
+        count += 1;
+        handle(
+            state,
+            st,
+            event.wd,
+            event.mask,
+            event.cookie,
+            event.name,
+            sink,
+        );
+    }
+    if st.walk.active {
+        finish_walk(st);
+    }
+    run_pending(state, st, sink);
+    count
 }
 
 /// Handles one kernel record.
