@@ -193,8 +193,13 @@ fn channel_mode_delivers_events_and_stops_with_a_full_channel() {
     }
     let first = rx.recv_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(first.pathname(), dir.join("a"));
-    // The channel is full again now; stop must not hang on the blocked send.
-    std::thread::sleep(Duration::from_millis(20));
+    // Wait (bounded) until the channel is full again, so the notifier is
+    // blocked in its send: stop must not hang on it.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !rx.is_full() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(rx.is_full(), "the notifier refilled the channel");
     let start = Instant::now();
     notifier.stop().unwrap();
     assert!(start.elapsed() < Duration::from_secs(2));
