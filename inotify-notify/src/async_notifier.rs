@@ -22,7 +22,8 @@ use futures_core::Stream;
 use futures_core::stream::FusedStream;
 use inotify_core::AsyncReadiness;
 
-use crate::bookkeeping::{EventProcessor, Processed, ProcessorOptions};
+use crate::bookkeeping::{EventProcessor, ProcessorOptions};
+use crate::emit::Processed;
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::handler::{ProcessEvent, dispatch, dispatch_shared};

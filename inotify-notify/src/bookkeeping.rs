@@ -9,18 +9,17 @@
 //! callback. It takes the manager's lock once per batch and allocates per
 //! event only the owned event's paths.
 
-use std::collections::HashSet;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use inotify_core::{EventBuffer, EventKind, EventMask, WatchDescriptor, WatchMask, wait_readable};
+use inotify_core::{EventBuffer, EventKind, EventMask, WatchDescriptor, wait_readable};
 
-use crate::error::Error;
+use crate::emit::{CoalesceSet, Coalescer, Processed, Target, Via, build, emit, wanted};
 use crate::event::Event;
-use crate::handler::SharedHandler;
 use crate::recursive::{self, add_transient, detach, finish_walk, scan_new_dir};
+use crate::waiting::Waiting;
 use crate::walk::{RawEvent, already_scanned};
 use crate::watch::WatchData;
 use crate::watch_manager::{Shared, WatchManager};
@@ -29,34 +28,6 @@ use crate::watch_manager::{Shared, WatchManager};
 /// batch, for its `MOVED_TO` to be queued (the kernel queues the two halves
 /// back to back, but a read can fall between them).
 pub const MOVE_GRACE: Duration = Duration::from_millis(5);
-
-/// One output of the processor: an event with the per-watch handler it is
-/// routed to (`None`: the default handler), or an error of the
-/// bookkeeping (an automatic add that failed).
-pub enum Processed {
-    /// An event to dispatch.
-    Event {
-        /// The event.
-        event: Event,
-        /// The watch's `proc_fun`, if it has one.
-        handler: Option<SharedHandler>,
-    },
-    /// An error for `process_error`.
-    Error(Error),
-}
-
-impl std::fmt::Debug for Processed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Processed::Event { event, handler } => f
-                .debug_struct("Event")
-                .field("event", event)
-                .field("handler", &handler.as_ref().map(|_| ".."))
-                .finish(),
-            Processed::Error(err) => f.debug_tuple("Error").field(err).finish(),
-        }
-    }
-}
 
 /// Options of the processing (set from [`crate::NotifierBuilder`]).
 #[derive(Debug, Clone, Copy, Default)]
@@ -67,106 +38,16 @@ pub struct ProcessorOptions {
     pub rescan_on_overflow: bool,
 }
 
-/// The watch an event is delivered through, copied out of the table.
-pub(crate) struct Target {
-    wd: WatchDescriptor,
-    path: PathBuf,
-    user_mask: WatchMask,
-    is_dir: bool,
-    handler: Option<SharedHandler>,
-}
-
-impl Target {
-    /// The target for watch `wd` at `path` with `data`.
-    pub(crate) fn new(wd: WatchDescriptor, path: &Path, data: &WatchData) -> Self {
-        Target {
-            wd,
-            path: path.to_path_buf(),
-            user_mask: data.user_mask,
-            is_dir: data.is_dir,
-            handler: data.proc_fun().cloned(),
-        }
-    }
-}
-
-/// Whether a watch with `user_mask` delivers events of `mask`'s kind: a
-/// record carries one event bit, so a bit test is enough (this runs for
-/// every event).
-fn wanted(user_mask: WatchMask, mask: EventMask) -> bool {
-    const ALWAYS: EventMask = EventMask::IGNORED
-        .union(EventMask::Q_OVERFLOW)
-        .union(EventMask::UNMOUNT);
-    mask.bits() & user_mask.bits() & WatchMask::ALL_EVENTS.bits() != 0 || mask.intersects(ALWAYS)
-}
-
-/// Builds and sends the event, if the watch's user mask asks for it.
-pub(crate) fn emit(
-    out: &mut dyn FnMut(Processed),
-    target: &Target,
-    mask: EventMask,
-    cookie: u32,
-    name: Option<&OsStr>,
-    src_pathname: Option<PathBuf>,
-    synthetic: bool,
-) {
-    if !wanted(target.user_mask, mask) {
-        return;
-    }
-    let via = Via {
-        wd: target.wd,
-        path: &target.path,
-        is_dir: target.is_dir,
-        handler: target.handler.as_ref(),
-    };
-    out(Processed::Event {
-        event: build(&via, mask, cookie, name, src_pathname, synthetic),
-        handler: target.handler.clone(),
-    });
-}
-
-/// The watch an event goes through, borrowed (the hot path's [`Target`]).
-struct Via<'a> {
-    wd: WatchDescriptor,
-    path: &'a Path,
-    is_dir: bool,
-    handler: Option<&'a SharedHandler>,
-}
-
-/// The owned event: its one allocation is the `pathname`.
-fn build(
-    via: &Via<'_>,
-    mask: EventMask,
-    cookie: u32,
-    name: Option<&OsStr>,
-    src_pathname: Option<PathBuf>,
-    synthetic: bool,
-) -> Event {
-    let mut event = Event::new(via.wd, mask, cookie, via.path, name);
-    event.dir = mask.contains(EventMask::ISDIR) || (name.is_none() && via.is_dir);
-    event.src_pathname = src_pathname;
-    event.synthetic = synthetic;
-    event
-}
-
-/// A `MOVED_FROM` waiting for its `MOVED_TO`.
-#[derive(Debug)]
-struct PendingMove {
-    cookie: u32,
-    src: PathBuf,
-    /// Whether watches sit at or below `src` (then an unpaired move means
-    /// they left the tree).
-    watched: bool,
-}
-
 /// State kept between batches.
 #[derive(Debug, Default)]
 struct State {
     options: ProcessorOptions,
-    pending_move: Option<PendingMove>,
+    /// Renames and auto-adds waiting for a later record.
+    waiting: Waiting,
+    /// A `Q_OVERFLOW` was read and the rescan it calls for is due once
+    /// the records queued behind it are processed.
+    rescan_due: bool,
 }
-
-/// Keys of the events of one batch, when coalescing.
-type CoalesceSet = HashSet<(WatchDescriptor, EventMask, u32, Option<OsString>)>;
 
 /// The system processing of one manager's events (see the module docs).
 ///
@@ -253,8 +134,7 @@ impl EventProcessor {
         loop {
             let events = st.reader.try_read_events(&mut self.buffer)?;
             read += handle_events(state, &mut st, events, &mut sink);
-            let waiting = state.pending_move.as_ref().is_some_and(|m| m.watched);
-            if !waiting || graced {
+            if !state.waiting.needs_grace() || graced {
                 break;
             }
             graced = true;
@@ -263,8 +143,7 @@ impl EventProcessor {
                 break;
             }
         }
-        resolve_unpaired(state, &mut st);
-        st.walk.seen.clear();
+        read += finish_round(state, &mut st, &mut self.buffer, &mut sink)?;
         self.coalesce.clear();
         Ok(read)
     }
@@ -288,45 +167,10 @@ impl EventProcessor {
         let state = &mut self.state;
         run_pending(state, &mut st, &mut sink);
         handle_events(state, &mut st, events, &mut sink);
-        resolve_unpaired(state, &mut st);
-        st.walk.seen.clear();
+        if let Err(err) = finish_round(state, &mut st, &mut self.buffer, &mut sink) {
+            sink.send(Processed::Error(err));
+        }
         self.coalesce.clear();
-    }
-}
-
-/// Wraps the output to drop duplicates within a batch when coalescing.
-struct Coalescer<'a> {
-    seen: &'a mut CoalesceSet,
-    on: bool,
-    out: &'a mut dyn FnMut(Processed),
-}
-
-impl<'a> Coalescer<'a> {
-    fn new(
-        seen: &'a mut CoalesceSet,
-        options: ProcessorOptions,
-        out: &'a mut dyn FnMut(Processed),
-    ) -> Self {
-        Coalescer {
-            seen,
-            on: options.coalesce_events,
-            out,
-        }
-    }
-
-    fn send(&mut self, processed: Processed) {
-        if self.on
-            && let Processed::Event { event, .. } = &processed
-            && !self.seen.insert((
-                event.wd,
-                event.mask,
-                event.cookie,
-                event.name().map(OsStr::to_os_string),
-            ))
-        {
-            return;
-        }
-        (self.out)(processed);
     }
 }
 
@@ -355,20 +199,121 @@ fn run_pending(state: &mut State, st: &mut Shared, sink: &mut Coalescer<'_>) {
     }
 }
 
-/// Resolves a `MOVED_FROM` whose `MOVED_TO` did not come: when watches sit
-/// at or below its path, that tree left the watched set, so they are
-/// removed (their `IGNORED` events follow) and their other events dropped.
-fn resolve_unpaired(state: &mut State, st: &mut Shared) {
-    let Some(moved) = state.pending_move.take() else {
-        return;
-    };
-    if !moved.watched {
-        return;
-    }
-    for wd in st.watcher.table().subtree(&moved.src) {
-        if let Err(err) = detach(st, wd, true) {
-            log::debug!("moved-out watch already gone: {err}");
+/// Ends a processing round: once a `Q_OVERFLOW` was read, processes the
+/// records queued behind it, then rescans; resolves the moves still
+/// unpaired; retries the auto-adds that found nothing; then forgets what
+/// the round's scans reported. Returns the records read here.
+fn finish_round(
+    state: &mut State,
+    st: &mut Shared,
+    buffer: &mut EventBuffer,
+    sink: &mut Coalescer<'_>,
+) -> crate::Result<usize> {
+    let mut read = 0;
+    // Bounded: a queue overflowing again and again is rescanned in the
+    // next round.
+    for _ in 0..4 {
+        if !state.rescan_due {
+            break;
         }
+        read += read_behind_overflow(state, st, buffer, sink)?;
+        let held = state.waiting.resolve_moves(st);
+        replay(state, st, held, sink);
+        state.rescan_due = false;
+        recursive::rescan(st, &mut |p| sink.send(p));
+        run_pending(state, st, sink);
+    }
+    let held = state.waiting.resolve_moves(st);
+    replay(state, st, held, sink);
+    retry_unresolved(state, st, sink);
+    st.walk.seen.clear();
+    Ok(read)
+}
+
+/// Processes every record that was queued when the round read a
+/// `Q_OVERFLOW`, before the rescan it calls for.
+///
+/// While the overflow record sits in the queue the kernel queues nothing
+/// new when the queue fills again, and queues no second overflow record
+/// either: records behind the first one can be followed by silent losses.
+/// A rescan that ran when the record was read would compare the disk with
+/// a picture those records have not reached yet, and applying them after
+/// it would bring back what the lost records undid (a file created, then
+/// deleted: a phantom). Reading what FIONREAD counts now covers every
+/// record queued before any loss; losses after the record was read come
+/// with an overflow record of their own.
+fn read_behind_overflow(
+    state: &mut State,
+    st: &mut Shared,
+    buffer: &mut EventBuffer,
+    sink: &mut Coalescer<'_>,
+) -> crate::Result<usize> {
+    let mut left = st.reader.bytes_available()?;
+    let mut read = 0;
+    while left > 0 {
+        let events = st.reader.try_read_events(buffer)?;
+        let bytes = events.remainder().len();
+        if bytes == 0 {
+            break;
+        }
+        left = left.saturating_sub(bytes);
+        read += handle_events(state, st, events, sink);
+    }
+    Ok(read)
+}
+
+/// Handles events that were held for a pending move, now resolved.
+fn replay(state: &mut State, st: &mut Shared, held: Vec<RawEvent>, sink: &mut Coalescer<'_>) {
+    for raw in held {
+        handle(
+            state,
+            st,
+            raw.wd,
+            raw.mask,
+            raw.cookie,
+            raw.name.as_deref(),
+            sink,
+        );
+    }
+}
+
+/// Retries the auto-adds whose directory was not at its path, now that
+/// the round's renames have moved the watch table: the directory is looked
+/// up again under its parent's current path. One still missing waits for
+/// the next round (its ancestor's rename may not be read yet).
+fn retry_unresolved(state: &mut State, st: &mut Shared, sink: &mut Coalescer<'_>) {
+    let mut list = state.waiting.take_unresolved();
+    let mut later = Vec::new();
+    // Retrying can auto-add and drain again, which can leave new ones.
+    for _ in 0..4 {
+        if list.is_empty() {
+            break;
+        }
+        for u in list {
+            let Some(dir) = st
+                .watcher
+                .table()
+                .get(u.parent)
+                .map(|e| e.path().join(&u.name))
+            else {
+                continue; // the parent's watch is gone: nothing to add to
+            };
+            if st.watcher.wd(&dir).is_some() {
+                continue; // watched and scanned since, by a later record
+            }
+            if scan_new_dir(st, &u.template, dir, &mut |p| sink.send(p)).raced {
+                later.push(u);
+            }
+        }
+        if st.walk.active {
+            finish_walk(st);
+        }
+        run_pending(state, st, sink);
+        list = state.waiting.take_unresolved();
+    }
+    later.append(&mut list);
+    for u in later {
+        state.waiting.retry_later(u);
     }
 }
 
@@ -415,25 +360,44 @@ fn handle(
     name: Option<&OsStr>,
     sink: &mut Coalescer<'_>,
 ) {
-    let out = &mut |p| sink.send(p);
     if mask.contains(EventMask::Q_OVERFLOW) {
-        resolve_unpaired(state, st);
-        out(Processed::Event {
+        // The pair of a pending move may be among the lost records.
+        let held = state.waiting.resolve_moves(st);
+        replay(state, st, held, sink);
+        sink.send(Processed::Event {
             event: Event::overflow(),
             handler: None,
         });
-        if state.options.rescan_on_overflow {
-            recursive::rescan(st, out);
-        }
+        state.rescan_due |= state.options.rescan_on_overflow;
         return;
     }
-    if state
-        .pending_move
-        .as_ref()
-        .is_some_and(|m| !(mask.contains(EventMask::MOVED_TO) && m.cookie == cookie))
+    if state.waiting.needs_grace()
+        && !mask.intersects(EventMask::IGNORED | EventMask::MOVE_SELF)
+        && let Some(path) = st.watcher.table().get(wd).map(|e| e.path().to_path_buf())
+        && state.waiting.hold(&path, || RawEvent {
+            wd,
+            mask,
+            cookie,
+            name: name.map(OsStr::to_os_string),
+        })
     {
-        resolve_unpaired(state, st);
+        return;
     }
+    if let Some(name) = name {
+        if state.waiting.has_moves()
+            && mask.intersects(EventMask::CREATE | EventMask::MOVED_TO)
+            && let Some(dst) = st.watcher.table().get(wd).map(|e| e.path().join(name))
+        {
+            let held = state.waiting.resolve_clashing(st, &dst, cookie);
+            replay(state, st, held, sink);
+        }
+        if state.waiting.has_unresolved()
+            && mask.intersects(EventMask::DELETE | EventMask::MOVED_FROM)
+        {
+            state.waiting.forget_entry(wd, name);
+        }
+    }
+    let out = &mut |p| sink.send(p);
     if !st.walk.seen.is_empty() && already_scanned(&mut st.walk, wd, mask, name) {
         return;
     }
@@ -485,20 +449,15 @@ fn handle(
             emit(out, &target, mask, cookie, name, None, false);
             if let Some(src) = pathname {
                 let watched = mask.is_dir() && st.watcher.wd(&src).is_some();
-                state.pending_move = Some(PendingMove {
-                    cookie,
-                    src,
-                    watched,
-                });
+                state.waiting.moved_from(cookie, src, watched);
             }
         }
         EventKind::MovedTo => {
-            let src = state
-                .pending_move
-                .take()
-                .filter(|m| m.cookie == cookie && cookie != 0)
-                .map(|m| m.src);
-            let Some(dst) = pathname else {
+            let (src, held) = state.waiting.moved_to(cookie).unzip();
+            // Unpaired, it is a move into the tree: cookie 0, so consumers
+            // pairing by cookie agree with `src_pathname`.
+            let cookie = if src.is_some() { cookie } else { 0 };
+            let (Some(dst), Some(name)) = (pathname, name) else {
                 emit(out, &target, mask, cookie, name, src, false);
                 return;
             };
@@ -506,16 +465,19 @@ fn handle(
             if renamed && let Some(src) = &src {
                 st.watcher.table_mut().rename(src, &dst);
             }
-            emit(out, &target, mask, cookie, name, src, false);
+            emit(out, &target, mask, cookie, Some(name), src, false);
             if !renamed && let Some(template) = template {
-                scan_new_dir(st, &template, dst.clone(), out);
+                watch_new_dir(state, st, wd, name, template, dst.clone(), out);
             }
             check_transient(st, &dst, out);
+            if let Some(held) = held {
+                replay(state, st, held, sink);
+            }
         }
         EventKind::Create => {
             emit(out, &target, mask, cookie, name, None, false);
-            if let (Some(template), Some(dst)) = (template, &pathname) {
-                scan_new_dir(st, &template, dst.clone(), out);
+            if let (Some(template), Some(dst), Some(name)) = (template, &pathname, name) {
+                watch_new_dir(state, st, wd, name, template, dst.clone(), out);
             }
             if let Some(dst) = &pathname {
                 check_transient(st, dst, out);
@@ -543,6 +505,23 @@ fn handle(
             }
         }
         _ => emit(out, &target, mask, cookie, name, None, false),
+    }
+}
+
+/// Watches and scans the directory `dir`, named `name` in the watch
+/// `parent`; when it is not at that path, notes it for a retry at the end
+/// of the round.
+fn watch_new_dir(
+    state: &mut State,
+    st: &mut Shared,
+    parent: WatchDescriptor,
+    name: &OsStr,
+    template: WatchData,
+    dir: PathBuf,
+    out: &mut dyn FnMut(Processed),
+) {
+    if scan_new_dir(st, &template, dir, out).raced {
+        state.waiting.auto_add_raced(parent, name, template);
     }
 }
 

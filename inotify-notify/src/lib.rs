@@ -172,6 +172,7 @@
 #[cfg(feature = "tokio")]
 mod async_notifier;
 mod bookkeeping;
+mod emit;
 mod error;
 mod event;
 mod handler;
@@ -183,13 +184,15 @@ mod recursive;
 #[cfg(feature = "signals")]
 mod signals;
 mod threaded;
+mod waiting;
 mod walk;
 mod watch;
 mod watch_manager;
 
 #[cfg(feature = "tokio")]
 pub use async_notifier::AsyncNotifier;
-pub use bookkeeping::{EventProcessor, MOVE_GRACE, Processed, ProcessorOptions};
+pub use bookkeeping::{EventProcessor, MOVE_GRACE, ProcessorOptions};
+pub use emit::Processed;
 pub use error::{Error, ErrorKind, Result};
 pub use event::Event;
 pub use handler::{ProcessEvent, SharedHandler, dispatch, shared};

@@ -17,7 +17,8 @@ use std::time::Duration;
 
 use inotify_core::{Threshold, Waker, wait_readable};
 
-use crate::bookkeeping::{EventProcessor, Processed, ProcessorOptions};
+use crate::bookkeeping::{EventProcessor, ProcessorOptions};
+use crate::emit::Processed;
 use crate::error::Result;
 use crate::handler::{ProcessEvent, dispatch, dispatch_shared};
 use crate::threaded::ThreadedNotifier;

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use inotify_core::{EventMask, WatchDescriptor, WatchMask, is_race, normalize};
 
-use crate::bookkeeping::{Processed, Target, emit};
+use crate::emit::{Processed, Target, emit};
 use crate::error::{Error, Result};
 use crate::walk::{Listed, drain, drain_parts};
 use crate::watch::{EntryMeta, Hooks, Snapshot, WatchData, WatchOptions, kernel_mask};
@@ -341,7 +341,9 @@ pub(crate) fn snapshot_all(st: &mut Shared) {
 
 /// Watches the directory `dir` that appeared below a watch with `template`
 /// data, then lists it (and every directory found, recursively), emitting
-/// a synthetic `CREATE` for each entry. Returns the descriptors added.
+/// a synthetic `CREATE` for each entry. Returns the descriptors added,
+/// and whether `dir` itself could not be watched because it was not there
+/// (then the caller may look for it again: see [`NewDir::raced`]).
 ///
 /// The new watch lands before the listing, so an entry created meanwhile
 /// is seen by the listing, by the kernel, or both; the names listed go to
@@ -352,8 +354,10 @@ pub(crate) fn scan_new_dir(
     template: &WatchData,
     dir: PathBuf,
     out: Out<'_>,
-) -> Vec<WatchDescriptor> {
+) -> NewDir {
     let mut added = Vec::new();
+    let mut raced = false;
+    let top = dir.clone();
     let mut stack = vec![dir];
     let data = template.child();
     while let Some(dir) = stack.pop() {
@@ -363,7 +367,10 @@ pub(crate) fn scan_new_dir(
         let kmask = kernel_mask(&data, st.snapshots) | WatchMask::ONLYDIR | WatchMask::DONT_FOLLOW;
         let wd = match st.watcher.add_with(&dir, kmask, data.clone()) {
             Ok(wd) => wd,
-            Err(err) if is_race(&err) => continue,
+            Err(err) if is_race(&err) => {
+                raced |= dir == top;
+                continue;
+            }
             Err(err) => {
                 st.unwatched.insert(dir.clone());
                 out(Processed::Error(Error::io(err, Some(&dir))));
@@ -410,7 +417,17 @@ pub(crate) fn scan_new_dir(
         }
         tick(st);
     }
-    added
+    NewDir { added, raced }
+}
+
+/// What [`scan_new_dir`] did.
+pub(crate) struct NewDir {
+    /// The descriptors added, the new directory's first.
+    pub added: Vec<WatchDescriptor>,
+    /// The new directory was not at its path (ENOENT, ENOTDIR): deleted,
+    /// or renamed together with an ancestor whose rename is queued behind
+    /// the event that named it.
+    pub raced: bool,
 }
 
 /// Emits a synthetic event about `name` in the watch `wd`.
@@ -532,14 +549,14 @@ fn rescan_dir(
                 synth(out, st, wd, create_mask(meta.is_dir), name);
                 st.walk.seen.entry(wd).or_default().insert(name.clone());
                 if meta.is_dir && descend {
-                    visited.extend(scan_new_dir(st, &data, sub, out));
+                    visited.extend(scan_new_dir(st, &data, sub, out).added);
                 }
             }
             Some(was) if was.is_dir != meta.is_dir => {
                 synth(out, st, wd, delete_mask(was.is_dir), name);
                 synth(out, st, wd, create_mask(meta.is_dir), name);
                 if meta.is_dir && descend {
-                    visited.extend(scan_new_dir(st, &data, sub, out));
+                    visited.extend(scan_new_dir(st, &data, sub, out).added);
                 }
             }
             Some(was) if !meta.is_dir => {
@@ -558,7 +575,7 @@ fn rescan_dir(
                         // the table lost): replace it wholesale.
                         synth(out, st, wd, delete_mask(true), name);
                         synth(out, st, wd, create_mask(true), name);
-                        visited.extend(scan_new_dir(st, &data, sub, out));
+                        visited.extend(scan_new_dir(st, &data, sub, out).added);
                     }
                     Err(err) if is_race(&err) => {}
                     Err(err) => {

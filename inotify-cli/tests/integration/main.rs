@@ -4,5 +4,6 @@
 
 mod differential;
 mod support;
+mod tracking;
 mod wait;
 mod watch;

@@ -6,5 +6,6 @@ mod notifier;
 mod stress;
 mod stress_model;
 mod support;
+mod tracking;
 mod tree;
 mod watch_manager;

@@ -1,0 +1,63 @@
+//! Tree tracking through the real `inotifywait -m -r` (issue 11): the
+//! process is stopped with SIGSTOP while the tree changes, so the events it
+//! then reads arrive in one batch exactly as the kernel queued them.
+
+use std::fs;
+use std::process::Command;
+
+use crate::support::{TempDir, ours, spawn, write};
+
+fn kill(signal: &str, pid: u32) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+#[test]
+fn directory_created_before_its_parents_rename_is_watched_and_its_files_reported() {
+    let _serial = crate::support::serial();
+    let dir = TempDir::new("create-rename");
+    fs::create_dir(dir.join("w")).unwrap();
+    let r = spawn(&ours("inotifywait"), &["-m", "-r", "w"], dir.path());
+    r.wait_stderr("Watches established.");
+    fs::create_dir(dir.join("w/a")).unwrap();
+    r.wait_stdout(b"w/ CREATE,ISDIR a\n");
+    r.wait_watches(2);
+    kill("STOP", r.pid());
+    fs::create_dir(dir.join("w/a/d")).unwrap();
+    fs::rename(dir.join("w/a"), dir.join("w/b")).unwrap();
+    kill("CONT", r.pid());
+    // The auto-add of w/a/d only resolves after the rename is read: wait
+    // for the watch before writing into the directory.
+    r.wait_watches(3);
+    write(&dir.join("w/b/d/f"), b"");
+    r.wait_stdout(b"w/b/d/ CREATE f\n");
+    let out = r.signal("TERM");
+    let lines = out.lines();
+    assert!(
+        lines.contains(&"w/a/ CREATE,ISDIR d".to_owned()),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn unpaired_moved_to_prints_cookie_zero() {
+    let _serial = crate::support::serial();
+    let dir = TempDir::new("cookie-zero");
+    fs::create_dir_all(dir.join("w")).unwrap();
+    fs::create_dir_all(dir.join("out")).unwrap();
+    write(&dir.join("out/f"), b"");
+    let r = spawn(
+        &ours("inotifywait"),
+        &["-m", "-e", "moved_to", "--format", "%e %f %c", "w"],
+        dir.path(),
+    );
+    r.wait_stderr("Watches established.");
+    fs::rename(dir.join("out/f"), dir.join("w/f")).unwrap();
+    r.wait_stdout(b"MOVED_TO f ");
+    let out = r.signal("TERM");
+    assert_eq!(out.lines(), ["MOVED_TO f 0"]);
+}

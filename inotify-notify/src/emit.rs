@@ -1,0 +1,163 @@
+//! What the event processor hands out: [`Processed`] outputs, the owned
+//! events built from kernel records (one allocation each, on the hot
+//! path), the user-mask filter, and the per-batch coalescing of duplicates.
+
+use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+
+use inotify_core::{EventMask, WatchDescriptor, WatchMask};
+
+use crate::bookkeeping::ProcessorOptions;
+use crate::error::Error;
+use crate::event::Event;
+use crate::handler::SharedHandler;
+use crate::watch::WatchData;
+
+/// One output of the processor: an event with the per-watch handler it is
+/// routed to (`None`: the default handler), or an error of the
+/// bookkeeping (an automatic add that failed).
+pub enum Processed {
+    /// An event to dispatch.
+    Event {
+        /// The event.
+        event: Event,
+        /// The watch's `proc_fun`, if it has one.
+        handler: Option<SharedHandler>,
+    },
+    /// An error for `process_error`.
+    Error(Error),
+}
+
+impl std::fmt::Debug for Processed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Processed::Event { event, handler } => f
+                .debug_struct("Event")
+                .field("event", event)
+                .field("handler", &handler.as_ref().map(|_| ".."))
+                .finish(),
+            Processed::Error(err) => f.debug_tuple("Error").field(err).finish(),
+        }
+    }
+}
+
+/// The watch an event is delivered through, copied out of the table.
+pub(crate) struct Target {
+    wd: WatchDescriptor,
+    pub path: PathBuf,
+    user_mask: WatchMask,
+    is_dir: bool,
+    handler: Option<SharedHandler>,
+}
+
+impl Target {
+    /// The target for watch `wd` at `path` with `data`.
+    pub(crate) fn new(wd: WatchDescriptor, path: &Path, data: &WatchData) -> Self {
+        Target {
+            wd,
+            path: path.to_path_buf(),
+            user_mask: data.user_mask,
+            is_dir: data.is_dir,
+            handler: data.proc_fun().cloned(),
+        }
+    }
+}
+
+/// Whether a watch with `user_mask` delivers events of `mask`'s kind: a
+/// record carries one event bit, so a bit test is enough (this runs for
+/// every event).
+pub(crate) fn wanted(user_mask: WatchMask, mask: EventMask) -> bool {
+    const ALWAYS: EventMask = EventMask::IGNORED
+        .union(EventMask::Q_OVERFLOW)
+        .union(EventMask::UNMOUNT);
+    mask.bits() & user_mask.bits() & WatchMask::ALL_EVENTS.bits() != 0 || mask.intersects(ALWAYS)
+}
+
+/// Builds and sends the event, if the watch's user mask asks for it.
+pub(crate) fn emit(
+    out: &mut dyn FnMut(Processed),
+    target: &Target,
+    mask: EventMask,
+    cookie: u32,
+    name: Option<&OsStr>,
+    src_pathname: Option<PathBuf>,
+    synthetic: bool,
+) {
+    if !wanted(target.user_mask, mask) {
+        return;
+    }
+    let via = Via {
+        wd: target.wd,
+        path: &target.path,
+        is_dir: target.is_dir,
+        handler: target.handler.as_ref(),
+    };
+    out(Processed::Event {
+        event: build(&via, mask, cookie, name, src_pathname, synthetic),
+        handler: target.handler.clone(),
+    });
+}
+
+/// The watch an event goes through, borrowed (the hot path's [`Target`]).
+pub(crate) struct Via<'a> {
+    pub wd: WatchDescriptor,
+    pub path: &'a Path,
+    pub is_dir: bool,
+    pub handler: Option<&'a SharedHandler>,
+}
+
+/// The owned event: its one allocation is the `pathname`.
+pub(crate) fn build(
+    via: &Via<'_>,
+    mask: EventMask,
+    cookie: u32,
+    name: Option<&OsStr>,
+    src_pathname: Option<PathBuf>,
+    synthetic: bool,
+) -> Event {
+    let mut event = Event::new(via.wd, mask, cookie, via.path, name);
+    event.dir = mask.contains(EventMask::ISDIR) || (name.is_none() && via.is_dir);
+    event.src_pathname = src_pathname;
+    event.synthetic = synthetic;
+    event
+}
+
+/// Keys of the events of one batch, when coalescing.
+pub(crate) type CoalesceSet = HashSet<(WatchDescriptor, EventMask, u32, Option<OsString>)>;
+
+/// Wraps the output to drop duplicates within a batch when coalescing.
+pub(crate) struct Coalescer<'a> {
+    seen: &'a mut CoalesceSet,
+    on: bool,
+    out: &'a mut dyn FnMut(Processed),
+}
+
+impl<'a> Coalescer<'a> {
+    pub(crate) fn new(
+        seen: &'a mut CoalesceSet,
+        options: ProcessorOptions,
+        out: &'a mut dyn FnMut(Processed),
+    ) -> Self {
+        Coalescer {
+            seen,
+            on: options.coalesce_events,
+            out,
+        }
+    }
+
+    pub(crate) fn send(&mut self, processed: Processed) {
+        if self.on
+            && let Processed::Event { event, .. } = &processed
+            && !self.seen.insert((
+                event.wd,
+                event.mask,
+                event.cookie,
+                event.name().map(OsStr::to_os_string),
+            ))
+        {
+            return;
+        }
+        (self.out)(processed);
+    }
+}
