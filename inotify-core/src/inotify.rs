@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::buffer::EventBuffer;
 use crate::error;
+use crate::long_path::LongPath;
 use crate::mask::WatchMask;
 use crate::parse::Events;
 use crate::poll::wait_readable;
@@ -80,6 +81,16 @@ impl Inotify {
     /// EINVAL (no event bit, or `MASK_ADD` with `MASK_CREATE`), ENOSPC (watch
     /// limit: the message names `max_user_watches`); every message names the
     /// path. A path with a NUL byte is `InvalidInput`.
+    ///
+    /// # Long paths
+    /// A path of `PATH_MAX` bytes or more, which the kernel call alone
+    /// rejects with ENAMETOOLONG, is watched through a directory descriptor
+    /// of its leading components ([`LongPath`](crate::long_path::LongPath)),
+    /// so any depth the filesystem allows can be watched; that costs an
+    /// `open` per 4,000 bytes, and nothing for shorter paths. This layer
+    /// does it, rather than each layer above, because the limit is one of
+    /// the kernel's interface, not of the watch: the descriptor and the
+    /// events are the same as for a short path to the same directory.
     #[doc(alias = "inotify_add_watch")]
     pub fn add_watch<P: AsRef<Path>>(
         &self,
@@ -87,7 +98,8 @@ impl Inotify {
         mask: WatchMask,
     ) -> io::Result<WatchDescriptor> {
         let path = path.as_ref();
-        let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+        let spelled = LongPath::new(path).map_err(|err| error::add_watch_error(path, err))?;
+        let c_path = CString::new(spelled.as_path().as_os_str().as_bytes()).map_err(|_| {
             io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("cannot watch {}: path contains a NUL byte", path.display()),

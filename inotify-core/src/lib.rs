@@ -45,6 +45,10 @@
 //!   two paths gets one descriptor.
 //! - **Buffer size**: a read fails with EINVAL unless the buffer holds
 //!   `16 + NAME_MAX + 1` bytes; [`EventBuffer`] never goes below that.
+//! - **`PATH_MAX`**: a path of 4,096 bytes or more is ENAMETOOLONG to
+//!   every path-taking call. [`Inotify::add_watch`] and the recursive walks
+//!   reach such paths through a directory descriptor ([`long_path`]), so
+//!   trees of any depth are watched and events carry the full path.
 //! - **Limits**: `max_user_watches` (ENOSPC), `max_user_instances`
 //!   (EMFILE); error messages name the `/proc/sys/fs/inotify` file to raise.
 #![deny(unsafe_code)]
@@ -58,6 +62,7 @@ mod event;
 pub mod fault;
 mod inotify;
 mod limits;
+pub mod long_path;
 mod mask;
 #[cfg(feature = "mio")]
 mod mio_source;

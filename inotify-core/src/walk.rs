@@ -5,13 +5,15 @@
 //! listed, so a subdirectory created during the walk is either seen by the
 //! listing or reported by the parent's watch — never missed. Listing a
 //! watched directory does queue `IN_OPEN`/`IN_ACCESS`/`IN_CLOSE_NOWRITE` for
-//! it when those are in the mask; upper layers filter those out.
+//! it when those are in the mask; upper layers filter those out. Paths of
+//! any length are watched, listed and stat'ed (see [`crate::long_path`]).
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::error::raw_os_error;
+use crate::long_path;
 use crate::mask::WatchMask;
 use crate::table::normalize;
 use crate::watch::WatchDescriptor;
@@ -95,12 +97,7 @@ impl<'w, T: Clone> AddIter<'w, T> {
         // The root may be a symlink to a directory (followed unless the mask
         // says DONT_FOLLOW); below it, nothing is followed.
         let follow = !self.mask.contains(WatchMask::DONT_FOLLOW);
-        let meta = if follow {
-            fs::metadata(&root)
-        } else {
-            fs::symlink_metadata(&root)
-        };
-        if meta.is_ok_and(|m| m.is_dir()) {
+        if long_path::metadata(&root, follow).is_ok_and(|m| m.is_dir()) {
             self.stack.push(root.clone());
         }
         Ok((wd, root))
@@ -158,7 +155,7 @@ impl<T: Clone> Iterator for AddIter<'_, T> {
                 }
             }
             let dir = self.stack.pop()?;
-            match fs::read_dir(&dir) {
+            match long_path::read_dir(&dir) {
                 Ok(entries) => self.listing = Some((dir, entries)),
                 Err(err) if is_race(&err) => {}
                 Err(err) => {

@@ -14,6 +14,7 @@ mod events;
 mod fault;
 mod fd;
 mod flags;
+mod long_paths;
 mod names;
 mod namespaces;
 mod parse_props;
