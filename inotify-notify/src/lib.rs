@@ -124,6 +124,10 @@
 //!   trees are re-walked against per-directory snapshots and synthetic
 //!   creates, deletes and modifications (size/mtime, or any file an event
 //!   said changed since the last rescan) are emitted.
+//! - **Any depth**: paths of 4,096 bytes (`PATH_MAX`) or more are watched,
+//!   listed and scanned through a directory descriptor ([`long_path`]), so
+//!   a tree deeper than that is watched in full and its events carry the
+//!   full pathname.
 //! - **Unknown descriptors**: events of a watch removed before its
 //!   `IGNORED` carry its last path; events of unknown descriptors are
 //!   dropped, never pinned to a path the number may once have meant.
@@ -196,7 +200,7 @@ pub use emit::Processed;
 pub use error::{Error, ErrorKind, Result};
 pub use event::Event;
 pub use handler::{ProcessEvent, SharedHandler, dispatch, shared};
-pub use inotify_core::{EventKind, EventMask, WatchDescriptor, WatchMask, normalize};
+pub use inotify_core::{EventKind, EventMask, WatchDescriptor, WatchMask, long_path, normalize};
 pub use notifier::{Notifier, NotifierBuilder, StopHandle};
 pub use processors::{ChainIfTrue, ChainLink, PrintAllEvents, Stats};
 #[cfg(feature = "signals")]

@@ -14,7 +14,7 @@ use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use inotify_core::{EventMask, WatchDescriptor, WatchMask, is_race, normalize};
+use inotify_core::{EventMask, WatchDescriptor, WatchMask, is_race, long_path, normalize};
 
 use crate::emit::{Processed, Target, emit};
 use crate::error::{Error, Result};
@@ -262,7 +262,7 @@ pub(crate) fn add_transient(
 
 /// Lists `dir` into a snapshot (lstat per entry).
 fn take_snapshot(dir: &Path) -> Option<Snapshot> {
-    let entries = fs::read_dir(dir).ok()?;
+    let entries = long_path::read_dir(dir).ok()?;
     let mut snapshot = Snapshot::new();
     for entry in entries.flatten() {
         let Ok(meta) = entry.metadata() else {
@@ -379,7 +379,7 @@ pub(crate) fn scan_new_dir(
         };
         added.push(wd);
         note_listing(st, wd, &dir);
-        let entries = match fs::read_dir(&dir) {
+        let entries = match long_path::read_dir(&dir) {
             Ok(entries) => entries,
             Err(err) if is_race(&err) => continue,
             Err(err) => {

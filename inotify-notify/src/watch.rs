@@ -288,7 +288,7 @@ pub(crate) fn expand_glob(pattern: &Path) -> Result<Vec<PathBuf>> {
             } else {
                 dir.as_path()
             };
-            let Ok(entries) = std::fs::read_dir(listing) else {
+            let Ok(entries) = inotify_core::long_path::read_dir(listing) else {
                 continue;
             };
             for entry in entries.flatten() {

@@ -6,13 +6,12 @@
 //! notifier, never per event.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::fs;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use inotify_core::{
-    EventBuffer, InitOptions, Inotify, WatchDescriptor, WatchMask, Watcher, normalize,
+    EventBuffer, InitOptions, Inotify, WatchDescriptor, WatchMask, Watcher, long_path, normalize,
 };
 
 use crate::error::{Error, ErrorKind, Result};
@@ -479,12 +478,7 @@ pub(crate) fn not_watched_wd(wd: WatchDescriptor) -> Error {
 
 /// Whether `path` exists as a directory (symlinks followed when `follow`).
 pub(crate) fn is_dir(path: &Path, follow: bool) -> bool {
-    let meta = if follow {
-        fs::metadata(path)
-    } else {
-        fs::symlink_metadata(path)
-    };
-    meta.is_ok_and(|m| m.is_dir())
+    long_path::metadata(path, follow).is_ok_and(|m| m.is_dir())
 }
 
 /// The map of [`WatchManager::add_watches`] from the results in walk

@@ -2,6 +2,7 @@
 //! a module per topic, shared helpers in `support`.
 
 mod handlers;
+mod long_paths;
 mod notifier;
 mod stress;
 mod stress_model;
