@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 use inotify_notify::{
     Error, ErrorKind, Event, EventMask, ExcludeFilter, Notifier, NotifierBuilder, ProcessEvent,
-    Processed, ThreadedNotifier, WatchManager, WatchMask, WatchOptions,
+    Processed, ThreadedNotifier, WatchManager, WatchMask, WatchOptions, long_path,
 };
 
 use crate::filter::{PathFilter, normalize};
@@ -453,11 +453,8 @@ fn watch_paths(
         // inotifywait adds the slash to a root that lstat() says is a
         // directory, so a symlink to a directory is shown without it; a
         // recursive walk follows a symlinked root (unless -P) and shows it.
-        let meta = if opts.recursive && !opts.no_dereference {
-            std::fs::metadata(path)
-        } else {
-            std::fs::symlink_metadata(path)
-        };
+        let follow = opts.recursive && !opts.no_dereference;
+        let meta = long_path::metadata(path, follow);
         roots.add(path, meta.is_ok_and(|m| m.is_dir()));
     }
     progress.finish();

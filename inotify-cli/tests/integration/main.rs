@@ -3,6 +3,7 @@
 //! plus a differential run against Debian's inotify-tools.
 
 mod differential;
+mod long_paths;
 mod support;
 mod tracking;
 mod wait;
