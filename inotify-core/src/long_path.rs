@@ -232,12 +232,28 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
 
-    /// A fresh directory for one test (removed by the test).
-    fn temp(name: &str) -> PathBuf {
+    /// A fresh directory for one test, removed on drop (also when the
+    /// test fails).
+    struct Temp(PathBuf);
+
+    impl std::ops::Deref for Temp {
+        type Target = PathBuf;
+        fn deref(&self) -> &PathBuf {
+            &self.0
+        }
+    }
+
+    impl Drop for Temp {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn temp(name: &str) -> Temp {
         let dir = std::env::temp_dir().join(format!("long-path-{}-{name}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).expect("mkdir");
-        dir
+        Temp(dir)
     }
 
     #[test]
@@ -265,7 +281,6 @@ mod tests {
         assert!(short.as_os_str().len() < limit, "{}", short.display());
         assert_eq!(short.file_name(), Some("file".as_ref()));
         assert_eq!(fs::read(short).expect("read"), b"x");
-        fs::remove_dir_all(&root).expect("cleanup");
     }
 
     #[test]
@@ -283,7 +298,6 @@ mod tests {
         assert!(spelled.is_long(), "{}", relative.display());
         assert!(spelled.as_path().to_string_lossy().ends_with("j/"));
         assert!(fs::metadata(spelled.as_path()).expect("stat").is_dir());
-        fs::remove_dir_all(&root).expect("cleanup");
     }
 
     #[test]
@@ -295,6 +309,5 @@ mod tests {
         let huge = root.join("x".repeat(PATH_MAX + 10));
         let err = LongPath::new(&huge).unwrap_err();
         assert_eq!(crate::raw_os_error(&err), Some(libc::ENAMETOOLONG));
-        fs::remove_dir_all(&root).expect("cleanup");
     }
 }
