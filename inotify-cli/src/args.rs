@@ -25,6 +25,8 @@ pub enum Parsed<T> {
     /// `-h/--help` was given: print the help (stdout) and exit 1, as
     /// inotify-tools does.
     Help,
+    /// `--version` was given: print [`crate::help::version`] and exit 0.
+    Version,
 }
 
 /// Options both programs share.
@@ -159,6 +161,7 @@ fn common_args(cmd: Command) -> Command {
         .disable_version_flag(true)
         .infer_long_args(true)
         .arg(flag("help", Some('h'), "help"))
+        .arg(flag("version", None, "version"))
         .arg(value("event", Some('e'), "event"))
         .arg(value("timeout", Some('t'), "timeout"))
         .arg(
@@ -373,6 +376,9 @@ pub fn parse_wait<I: IntoIterator<Item = OsString>>(
     if m.get_flag("help") {
         return Ok(Parsed::Help);
     }
+    if m.get_flag("version") {
+        return Ok(Parsed::Version);
+    }
     if m.get_flag("filename") {
         return Err(UsageError(
             "The '--filename' option no longer exists.  The option it enabled in earlier versions of inotifywait is now turned on by default.".into(),
@@ -480,6 +486,9 @@ pub fn parse_watch<I: IntoIterator<Item = OsString>>(
         .map_err(|e| clap_error("inotifywatch", &e, &cmd, command_line.last()))?;
     if m.get_flag("help") {
         return Ok(Parsed::Help);
+    }
+    if m.get_flag("version") {
+        return Ok(Parsed::Version);
     }
     let asc = strings(&m, "ascending");
     let desc = strings(&m, "descending");

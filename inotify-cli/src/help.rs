@@ -1,5 +1,20 @@
-//! The `--help` texts: inotify-tools' option list, plus our additions
-//! marked as such.
+//! The `--help` and `--version` texts: inotify-tools' option list, plus
+//! our additions marked as such.
+
+/// The inotify-tools release whose behaviour both programs follow: the
+/// differential tests run against Debian's inotify-tools 3.22.6.
+pub const FOLLOWS: &str = "3.22";
+
+/// `--version` of `program`: our version, the inotify-tools release we
+/// follow and where the differences are written down.
+pub fn version(program: &str) -> String {
+    format!(
+        "{program} {version} (inotify toolkit)
+follows inotify-tools {FOLLOWS}; differences: DIFFERENCES FROM INOTIFY-TOOLS in {program}(1)
+",
+        version = env!("CARGO_PKG_VERSION")
+    )
+}
 
 /// The event list both programs print.
 const EVENTS: &str = "Events:
@@ -76,7 +91,8 @@ Options:
 \t\tListen for specific event(s).  If omitted, all events are 
 \t\tlistened for.
 
-Beyond inotify-tools:
+Beyond inotify-tools {FOLLOWS} (see DIFFERENCES FROM INOTIFY-TOOLS in inotifywait(1)):
+\t--version     \tPrint the version and the inotify-tools release followed.
 \t--json        \tPrint one JSON object per event: time, watched, name,
 \t              \tpath, events, cookie, dir, src (paired rename),
 \t              \tsynthetic. Bytes of names that are not UTF-8 are
@@ -144,6 +160,11 @@ Options:
 \t\tSort ascending by a particular event, or `total'.
 \t-d|--descending <event>
 \t\tSort descending by a particular event, or `total'.
+
+Beyond inotify-tools {FOLLOWS} (see DIFFERENCES FROM INOTIFY-TOOLS in inotifywatch(1)):
+\t--version    \tPrint the version and the inotify-tools release followed.
+\tWith -r, what appears in a new directory before its watch is
+\tcounted too; a queue overflow is reported.
 
 Exit status:
 \t0  -  Exited normally.

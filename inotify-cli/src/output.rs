@@ -160,11 +160,16 @@ impl Diag {
 }
 
 /// Writes `text` to stdout and flushes it (help texts, tables); a failure
-/// is reported on stderr.
-pub fn print_stdout(text: &str) {
+/// is reported on stderr and returns `false`, so a caller whose exit code
+/// says "printed" (`--version`) can say otherwise.
+pub fn print_stdout(text: &str) -> bool {
     let mut out = io::stdout().lock();
-    if let Err(err) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        to_stderr(&format!("write error: {}", strerror(&err)));
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => true,
+        Err(err) => {
+            to_stderr(&format!("write error: {}", strerror(&err)));
+            false
+        }
     }
 }
 

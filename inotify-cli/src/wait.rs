@@ -36,6 +36,13 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
             crate::output::print_stdout(&crate::help::wait_help());
             return EXIT_FAILURE;
         }
+        Ok(Parsed::Version) => {
+            return if crate::output::print_stdout(&crate::help::version("inotifywait")) {
+                EXIT_SUCCESS
+            } else {
+                EXIT_FAILURE
+            };
+        }
         Err(err) => {
             to_stderr(&err.0);
             return EXIT_FAILURE;

@@ -8,6 +8,7 @@ fn wait(args: &[&str]) -> Result<WaitArgs, UsageError> {
     match parse_wait(args.iter().map(OsString::from))? {
         Parsed::Run(a) => Ok(a),
         Parsed::Help => Err(UsageError("help".into())),
+        Parsed::Version => Err(UsageError("version".into())),
     }
 }
 
@@ -15,6 +16,7 @@ fn watch(args: &[&str]) -> Result<WatchArgs, UsageError> {
     match parse_watch(args.iter().map(OsString::from))? {
         Parsed::Run(a) => Ok(a),
         Parsed::Help => Err(UsageError("help".into())),
+        Parsed::Version => Err(UsageError("version".into())),
     }
 }
 
@@ -136,6 +138,21 @@ fn help_is_reported() {
         parse_wait(["-h"].map(OsString::from)),
         Ok(Parsed::Help)
     ));
+}
+
+#[test]
+fn version_is_reported_by_both_programs() {
+    assert!(matches!(
+        parse_wait(["-e", "create", "--version", "w"].map(OsString::from)),
+        Ok(Parsed::Version)
+    ));
+    assert!(matches!(
+        parse_watch(["--version"].map(OsString::from)),
+        Ok(Parsed::Version)
+    ));
+    // A value that happens to read `--version` is still a value.
+    let a = wait(&["--format", "--version", "w"]).expect("ok");
+    assert!(matches!(a.output, Output::Format { ref format, .. } if format == "--version"));
 }
 
 #[test]
