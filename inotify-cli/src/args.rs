@@ -190,8 +190,8 @@ fn common_args(cmd: Command) -> Command {
         )
 }
 
-/// The `inotifywait` command (for parsing only; help is ours).
-fn wait_command() -> Command {
+/// The `inotifywait` command (for parsing; [`crate::manual`] documents it).
+pub(crate) fn wait_command() -> Command {
     common_args(Command::new("inotifywait"))
         .arg(flag("monitor", Some('m'), "monitor"))
         .arg(
@@ -215,8 +215,8 @@ fn wait_command() -> Command {
         .arg(flag("daemon-child", None, "daemon-child").hide(true))
 }
 
-/// The `inotifywatch` command.
-fn watch_command() -> Command {
+/// The `inotifywatch` command (for parsing; [`crate::manual`] documents it).
+pub(crate) fn watch_command() -> Command {
     common_args(Command::new("inotifywatch"))
         .arg(flag("zero", Some('z'), "zero"))
         .arg(value("ascending", Some('a'), "ascending"))

@@ -1,5 +1,6 @@
 //! The `--help` and `--version` texts: inotify-tools' option list, plus
-//! our additions marked as such.
+//! our additions marked as such. The man pages ([`crate::manual`]) take
+//! their option descriptions from these texts.
 
 /// The inotify-tools release whose behaviour both programs follow: the
 /// differential tests run against Debian's inotify-tools 3.22.6.
@@ -17,7 +18,7 @@ follows inotify-tools {FOLLOWS}; differences: DIFFERENCES FROM INOTIFY-TOOLS in 
 }
 
 /// The event list both programs print.
-const EVENTS: &str = "Events:
+pub(crate) const EVENTS: &str = "Events:
 \taccess\t\tfile or directory contents were read
 \tmodify\t\tfile or directory contents were written
 \tattrib\t\tfile or directory attributes changed

@@ -13,6 +13,9 @@
 //! - [`output`]: stdout/outfile with EPIPE handling, stderr/syslog.
 //! - [`exec`](mod@exec): `--exec`.
 //! - [`stats_table`]: inotifywatch's table.
+//! - [`help`]: the `--help` and `--version` texts.
+//! - [`manual`]: the documented clap `Command`s and man page sections that
+//!   `cargo xtask dist` turns into man pages and shell completions.
 //!
 //! Beyond inotify-tools: `--json`, `--exec`, `--rescan`, the contents of
 //! new directories reported under `-r` (synthetic events of the library),
@@ -55,6 +58,7 @@ pub mod exec;
 pub mod filter;
 pub mod format;
 pub mod help;
+pub mod manual;
 pub mod output;
 pub mod source;
 pub mod stats_table;
