@@ -6,5 +6,6 @@ mod differential;
 mod long_paths;
 mod support;
 mod tracking;
+mod version;
 mod wait;
 mod watch;
