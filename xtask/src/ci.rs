@@ -1,5 +1,6 @@
 //! `cargo xtask ci`: every check CI runs, in order, stopping at the first
-//! failure: fmt, clippy, the ABI check, tidy, the tests and the docs.
+//! failure: fmt, clippy, the ABI check, tidy, the tests, the man pages
+//! and completions (`dist`) and the docs.
 //!
 //! `.ci/run` is the CI entry point (it also installs system packages and
 //! runs the serial and release-only suites); this task is the same gate for
@@ -45,6 +46,8 @@ pub fn run(root: &Path) -> Result<(), String> {
     eprintln!("xtask ci: tidy");
     crate::tidy::run(root)?;
     cargo(root, &["test", "--workspace"], &[])?;
+    eprintln!("xtask ci: dist");
+    crate::dist::run(root)?;
     cargo(
         root,
         &["doc", "--workspace", "--no-deps"],

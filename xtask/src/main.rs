@@ -1,13 +1,16 @@
-//! `cargo xtask`: the workspace's automation, in Rust with std only (plus
-//! `inotify-sys`, whose constants `check-abi` compares with the C headers).
+//! `cargo xtask`: the workspace's automation, in Rust with std only, plus
+//! `inotify-sys` (whose constants `check-abi` compares with the C headers)
+//! and, for `dist`/`install`, `inotify-cli` with `clap_mangen` and
+//! `clap_complete` (man pages and completions from the CLI's clap Commands).
 //!
 //! Aliased in `.cargo/config.toml`, so `cargo xtask <task>` works from
 //! anywhere in the checkout. Tasks: `ci`, `check-abi`, `tidy`,
-//! `bench-report`, `soak`, `fuzz`.
+//! `bench-report`, `soak`, `fuzz`, `dist`, `install`.
 
 mod abi;
 mod bench;
 mod ci;
+mod dist;
 mod fuzz;
 mod soak;
 mod tidy;
@@ -27,7 +30,10 @@ tasks:
   soak          load test: generator vs recursive notifier for --minutes N
                 (default 1), reports events/s, overflows, RSS over time
   fuzz          parser fuzzing for --minutes N: cargo +nightly fuzz when
-                available, else the property tests ([--property] forces it)";
+                available, else the property tests ([--property] forces it)
+  dist          man pages and bash/zsh/fish completions into target/dist/
+  install       release binaries, man pages and completions under
+                [--prefix DIR] (default /usr/local)";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -43,6 +49,8 @@ fn main() -> ExitCode {
         "bench-report" => bench::run(&workspace_root(), &rest),
         "soak" => soak::run(&workspace_root(), &rest),
         "fuzz" => fuzz::run(&workspace_root(), &rest),
+        "dist" => dist::run(&workspace_root()),
+        "install" => dist::install(&workspace_root(), &rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
