@@ -94,3 +94,9 @@ pub use waker::Waker;
 pub use walk::{AddIter, is_race};
 pub use watch::WatchDescriptor;
 pub use watcher::{AddFilter, AutoWatcher, Watcher, WatcherEvent, WatcherEvents};
+
+/// This crate's README (its crates.io page) as doctests, so the example
+/// there always builds and runs.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;

@@ -214,3 +214,9 @@ pub use watch_manager::{AddResult, WatchManager};
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+/// This crate's README (its crates.io page) as doctests, so the example
+/// there always builds and runs.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;

@@ -20,3 +20,9 @@ mod types;
 pub use constants::*;
 pub use functions::*;
 pub use types::*;
+
+/// This crate's README (its crates.io page) as doctests, so the example
+/// there always builds and runs.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;

@@ -1,6 +1,6 @@
 //! `cargo xtask ci`: every check CI runs, in order, stopping at the first
 //! failure: fmt, clippy, the ABI check, tidy, the tests, the man pages
-//! and completions (`dist`) and the docs.
+//! and completions (`dist`), the docs and `cargo package`.
 //!
 //! `.ci/run` is the CI entry point (it also installs system packages and
 //! runs the serial and release-only suites); this task is the same gate for
@@ -52,6 +52,31 @@ pub fn run(root: &Path) -> Result<(), String> {
         root,
         &["doc", "--workspace", "--no-deps"],
         &[("RUSTDOCFLAGS", "-D warnings")],
+    )?;
+    // As in .ci/run: inotify-sys verified in full, the layers above it
+    // packaged together without verifying (their path dependencies are
+    // not on crates.io; see the comment there). Unlike .ci/run (a clean
+    // checkout) this runs on a developer's uncommitted work, hence
+    // --allow-dirty here only.
+    cargo(
+        root,
+        &["package", "-p", "inotify-sys", "--allow-dirty"],
+        &[],
+    )?;
+    cargo(
+        root,
+        &[
+            "package",
+            "-p",
+            "inotify-core",
+            "-p",
+            "inotify-notify",
+            "-p",
+            "inotify-cli",
+            "--no-verify",
+            "--allow-dirty",
+        ],
+        &[],
     )?;
     eprintln!("xtask ci: all steps passed");
     Ok(())
