@@ -180,6 +180,10 @@ fn common_args(cmd: Command) -> Command {
             Arg::new("verbose")
                 .short('v')
                 .long("verbose")
+                // getopt reads these as --verbose (inotifywatch has no
+                // --version); without the aliases --version makes clap
+                // call them ambiguous.
+                .aliases(["v", "ve", "ver"])
                 .action(ArgAction::Count),
         )
         .arg(

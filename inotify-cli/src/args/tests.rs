@@ -150,6 +150,13 @@ fn version_is_reported_by_both_programs() {
         parse_watch(["--version"].map(OsString::from)),
         Ok(Parsed::Version)
     ));
+    // Abbreviations still read as getopt reads them in inotify-tools.
+    assert_eq!(watch(&["--ver", "w"]).expect("ok").common.verbose, 1);
+    assert_eq!(watch(&["--v", "--ve", "w"]).expect("ok").common.verbose, 2);
+    assert!(matches!(
+        parse_watch(["--vers"].map(OsString::from)),
+        Ok(Parsed::Version)
+    ));
     // A value that happens to read `--version` is still a value.
     let a = wait(&["--format", "--version", "w"]).expect("ok");
     assert!(matches!(a.output, Output::Format { ref format, .. } if format == "--version"));

@@ -222,8 +222,6 @@ relative paths) and accepts an --outfile that does not exist yet.
 .IP \\(bu 2
 A closed stdout ends the program with \"write error: Broken pipe\" and exit
 status 1 (inotifywait dies of SIGPIPE).
-.IP \\(bu 2
---ver and shorter abbreviations are ambiguous (--verbose, --version).
 ";
 
 const WAIT_EXAMPLES: &str = "\
@@ -301,8 +299,6 @@ A queue overflow is reported on stderr (the counts are then low).
 .IP \\(bu 2
 --include under -r still watches and descends into directories whose names
 do not match; with -r -P a symlinked root is not followed.
-.IP \\(bu 2
---ver and shorter abbreviations are ambiguous (--verbose, --version).
 ";
 
 const SEE_ALSO_WAIT: &str = ".BR inotifywatch (1),\n.BR inotify (7),\n.BR strftime (3)\n";
