@@ -53,27 +53,21 @@ pub fn run(root: &Path) -> Result<(), String> {
         &["doc", "--workspace", "--no-deps"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
-    // As in .ci/run: inotify-sys verified in full, the layers above it
-    // packaged together without verifying (their path dependencies are
-    // not on crates.io; see the comment there). Unlike .ci/run (a clean
-    // checkout) this runs on a developer's uncommitted work, hence
-    // --allow-dirty here only.
-    cargo(
-        root,
-        &["package", "-p", "inotify-sys", "--allow-dirty"],
-        &[],
-    )?;
+    // As in .ci/run: the four library crates packaged together and
+    // verified (see the comment there). Unlike .ci/run (a clean checkout)
+    // this runs on a developer's uncommitted work, hence --allow-dirty.
     cargo(
         root,
         &[
             "package",
+            "-p",
+            "inotify-toolkit-sys",
             "-p",
             "inotify-core",
             "-p",
             "inotify-notify",
             "-p",
             "inotify-cli",
-            "--no-verify",
             "--allow-dirty",
         ],
         &[],
