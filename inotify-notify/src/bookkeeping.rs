@@ -11,14 +11,14 @@
 
 use std::ffi::OsStr;
 use std::os::fd::AsFd;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use inotify_core::{EventBuffer, EventKind, EventMask, WatchDescriptor, wait_readable};
 
 use crate::emit::{CoalesceSet, Coalescer, Processed, Target, Via, build, emit, wanted};
 use crate::event::Event;
-use crate::recursive::{self, add_transient, detach, finish_walk, scan_new_dir};
+use crate::recursive::{self, detach, finish_walk, scan_new_dir};
 use crate::waiting::Waiting;
 use crate::walk::{RawEvent, already_scanned};
 use crate::watch::WatchData;
@@ -401,6 +401,9 @@ fn handle(
     if !st.walk.seen.is_empty() && already_scanned(&mut st.walk, wd, mask, name) {
         return;
     }
+    if !st.transients.is_empty() {
+        crate::transient::route(st, wd, mask, cookie, name, out);
+    }
     let Some(entry) = st.watcher.table().get(wd) else {
         handle_detached(st, wd, mask, cookie, name, out);
         return;
@@ -413,8 +416,7 @@ fn handle(
         .union(EventMask::MOVE_SELF);
     let bookkeeping = mask.intersects(tracked)
         || (mask.contains(EventMask::CREATE | EventMask::ISDIR) && data.auto_add)
-        || snapshots
-        || !st.transients.is_empty();
+        || snapshots;
     if !bookkeeping {
         // The hot path: no bookkeeping, one check of the user's mask.
         if wanted(data.user_mask, mask) {
@@ -469,18 +471,14 @@ fn handle(
             if !renamed && let Some(template) = template {
                 watch_new_dir(state, st, wd, name, template, dst.clone(), out);
             }
-            check_transient(st, &dst, out);
             if let Some(held) = held {
                 replay(state, st, held, sink);
             }
         }
         EventKind::Create => {
             emit(out, &target, mask, cookie, name, None, false);
-            if let (Some(template), Some(dst), Some(name)) = (template, &pathname, name) {
-                watch_new_dir(state, st, wd, name, template, dst.clone(), out);
-            }
-            if let Some(dst) = &pathname {
-                check_transient(st, dst, out);
+            if let (Some(template), Some(dst), Some(name)) = (template, pathname, name) {
+                watch_new_dir(state, st, wd, name, template, dst, out);
             }
         }
         EventKind::MoveSelf => {
@@ -559,17 +557,6 @@ fn update_snapshot(
                 meta.stamp = None;
             }
         }
-        _ => {}
-    }
-}
-
-/// Re-watches a transient file that appeared again.
-fn check_transient(st: &mut Shared, path: &Path, out: &mut dyn FnMut(Processed)) {
-    let Some(transient) = st.transients.get(path).cloned() else {
-        return;
-    };
-    match add_transient(st, path, &transient) {
-        Err(err) if !err.is_race() => out(Processed::Error(err)),
         _ => {}
     }
 }

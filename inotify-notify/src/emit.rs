@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use inotify_core::{EventMask, WatchDescriptor, WatchMask};
 
@@ -123,8 +124,10 @@ pub(crate) fn build(
     event
 }
 
-/// Keys of the events of one batch, when coalescing.
-pub(crate) type CoalesceSet = HashSet<(WatchDescriptor, EventMask, u32, Option<OsString>)>;
+/// Keys of the events of one batch, when coalescing: the event and the
+/// address of its handler (one record can go to a watch's handler and to a
+/// transient file's, and neither copy is the other's duplicate).
+pub(crate) type CoalesceSet = HashSet<(WatchDescriptor, EventMask, u32, Option<OsString>, usize)>;
 
 /// Wraps the output to drop duplicates within a batch when coalescing.
 pub(crate) struct Coalescer<'a> {
@@ -148,12 +151,15 @@ impl<'a> Coalescer<'a> {
 
     pub(crate) fn send(&mut self, processed: Processed) {
         if self.on
-            && let Processed::Event { event, .. } = &processed
+            && let Processed::Event { event, handler } = &processed
             && !self.seen.insert((
                 event.wd,
                 event.mask,
                 event.cookie,
                 event.name().map(OsStr::to_os_string),
+                handler
+                    .as_ref()
+                    .map_or(0, |h| Arc::as_ptr(h).cast::<()>().addr()),
             ))
         {
             return;

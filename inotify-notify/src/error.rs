@@ -102,11 +102,6 @@ impl Error {
             source: None,
         }))
     }
-
-    /// Whether this is an ENOENT/ENOTDIR/EPERM race of a recursive add.
-    pub(crate) fn is_race(&self) -> bool {
-        self.0.source.as_ref().is_some_and(inotify_core::is_race)
-    }
 }
 
 impl fmt::Display for Error {

@@ -188,6 +188,7 @@ mod recursive;
 #[cfg(feature = "signals")]
 mod signals;
 mod threaded;
+mod transient;
 mod waiting;
 mod walk;
 mod watch;

@@ -20,13 +20,10 @@ use crate::emit::{Processed, Target, emit};
 use crate::error::{Error, Result};
 use crate::walk::{Listed, drain, drain_parts};
 use crate::watch::{EntryMeta, Hooks, Snapshot, WatchData, WatchOptions, kernel_mask};
-use crate::watch_manager::{Detached, Shared, Transient, is_dir, not_watched_wd};
+use crate::watch_manager::{Detached, Shared, is_dir, not_watched_wd};
 
 /// Directories walked between two drains of the queue.
 pub(crate) const DRAIN_EVERY: usize = 64;
-
-/// What a parent watches for a transient file.
-pub(crate) const TRANSIENT_PARENT_MASK: WatchMask = WatchMask::CREATE.union(WatchMask::MOVED_TO);
 
 /// The sink of synthetic events.
 pub(crate) type Out<'a> = &'a mut dyn FnMut(Processed);
@@ -237,27 +234,6 @@ pub(crate) fn detach(st: &mut Shared, wd: WatchDescriptor, stale: bool) -> Resul
         },
     );
     res
-}
-
-/// Watches a transient file with its handler.
-pub(crate) fn add_transient(
-    st: &mut Shared,
-    path: &Path,
-    t: &Transient,
-) -> Result<WatchDescriptor> {
-    let data = WatchData {
-        user_mask: t.mask & WatchMask::ALL_EVENTS,
-        rec: false,
-        auto_add: false,
-        is_dir: false,
-        root: true,
-        hooks: Hooks::new(Some(t.handler.clone()), None),
-        snapshot: None,
-    };
-    let kmask = t.mask | WatchMask::DONT_FOLLOW;
-    st.watcher
-        .add_with(path, kmask, data)
-        .map_err(|err| Error::io(err, Some(path)))
 }
 
 /// Lists `dir` into a snapshot (lstat per entry).

@@ -11,12 +11,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use inotify_core::{
-    EventBuffer, InitOptions, Inotify, WatchDescriptor, WatchMask, Watcher, long_path, normalize,
+    EventBuffer, InitOptions, Inotify, WatchDescriptor, WatchMask, Watcher, long_path,
 };
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::handler::SharedHandler;
-use crate::recursive::{self, TRANSIENT_PARENT_MASK};
+use crate::recursive;
+use crate::transient::{self, Transients};
 use crate::walk::{RawEvent, WalkState};
 use crate::watch::{Watch, WatchData, WatchOptions, expand_glob, kernel_mask, watch_view};
 
@@ -27,13 +28,6 @@ pub(crate) struct Detached {
     /// The watch's path no longer names it (moved out of the tree): its
     /// remaining events are dropped, only `IGNORED` is delivered.
     pub stale: bool,
-}
-
-/// A file kept watched across deletion and re-creation.
-#[derive(Clone)]
-pub(crate) struct Transient {
-    pub mask: WatchMask,
-    pub handler: SharedHandler,
 }
 
 /// Everything behind the manager's lock.
@@ -50,7 +44,7 @@ pub(crate) struct Shared {
     /// Whether per-directory snapshots are kept (overflow rescans).
     pub snapshots: bool,
     pub walk: WalkState,
-    pub transients: HashMap<PathBuf, Transient>,
+    pub transients: Transients,
     /// Directories whose watch could not be added (not a race: ENOSPC,
     /// ENOMEM, EACCES...) by a recursive add, auto-add or rescan; their
     /// subtrees are unwatched. Pruned of paths watched since.
@@ -125,7 +119,7 @@ impl WatchManager {
                     detached: HashMap::new(),
                     snapshots: false,
                     walk: WalkState::default(),
-                    transients: HashMap::new(),
+                    transients: Transients::default(),
                     unwatched: BTreeSet::new(),
                 }),
                 pending_waker: inotify_core::Waker::new()?,
@@ -197,6 +191,7 @@ impl WatchManager {
                     && let Some(at) = added.iter().position(|(_, res)| res.is_err())
                     && let (_, Err(err)) = added.swap_remove(at)
                 {
+                    transient::restore_masks(&mut st);
                     drop(st);
                     self.wake_if_pending();
                     return Err(err);
@@ -208,6 +203,7 @@ impl WatchManager {
                 }
             }
         }
+        transient::restore_masks(&mut st);
         drop(st);
         self.wake_if_pending();
         Ok(into_result(all))
@@ -264,6 +260,7 @@ impl WatchManager {
                 .map_err(|err| Error::io(err, Some(&path)));
             out.insert(wd, res);
         }
+        transient::restore_masks(&mut st);
         out
     }
 
@@ -363,55 +360,104 @@ impl WatchManager {
         self.lock().watcher.num_watches()
     }
 
-    /// Keeps watching the file `path` across deletion and re-creation (a
-    /// log or pid file): its directory is watched for the file appearing
-    /// again, and each new file gets a watch with `mask` and `handler`.
+    /// pyinotify's `watch_transient_file`: follows the file `path` — a
+    /// log or pid file that is created, replaced, rotated and deleted —
+    /// through one watch on its parent directory. Returns the directory's
+    /// descriptor.
+    ///
+    /// Every event of the directory whose name is the file's goes to
+    /// `handler` with the file's pathname, when `mask` asks for its kind:
+    /// `MODIFY`, `CLOSE_WRITE`, `ATTRIB`, `OPEN`… of whatever file has that
+    /// name at the time. `CREATE`, `DELETE`, `MOVED_FROM` and `MOVED_TO` of
+    /// the name are always delivered (pyinotify adds `CREATE` and
+    /// `DELETE`), so the handler learns when the file appears — written
+    /// once, or renamed into place — and when it goes away. `DELETE_SELF`
+    /// and `MOVE_SELF` would describe the directory and are not asked for.
+    /// Nothing else of the directory is reported, to this handler or to any
+    /// other; when the directory's watch ends (the directory deleted,
+    /// unmounted, [`WatchManager::rm_watch`] of the returned descriptor),
+    /// the handler gets one `IGNORED` for the file and the registration is
+    /// forgotten. Watching a path again replaces its mask and handler;
+    /// several files of one directory share its watch.
+    ///
+    /// The kernel has one descriptor per directory: if you watch the
+    /// directory yourself, that watch and this share it. Each gets its
+    /// own — your watch what its mask asks (as before), the file's handler
+    /// what concerns the file — and removing the descriptor ends both.
+    /// (Watch the directory first: a later `add_watch` of it replaces the
+    /// kernel mask, and the file's bits are added back right after it, so
+    /// the file's events between the two calls are not generated.)
+    ///
+    /// # Following a log across rotation
+    ///
+    /// The file's inode is not watched, so what the handler sees is what
+    /// happens to the *name*; a follower keeps the file open and reads
+    /// to the end on every `MODIFY`:
+    /// - **rename + create** (logrotate's default `create`): `MOVED_FROM`
+    ///   says the live file was renamed away; keep the descriptor you have
+    ///   open and read it to its end — the writer goes on writing to it
+    ///   until it reopens the log — and then `CREATE` (or `MOVED_TO`) is the
+    ///   new file: open it from the start, and drain the old descriptor
+    ///   once more when the new file first changes (the writer has moved
+    ///   over by then) before closing it. Writes to the rotated file are
+    ///   not reported (they are not the live name's).
+    /// - **copytruncate**: the same inode is truncated; a `MODIFY` after
+    ///   which the file is shorter than your position means "start over at
+    ///   0". Lines written between logrotate's copy and its truncation are
+    ///   lost to every reader (logrotate says so), and a truncation is only
+    ///   visible while the file is shorter than what you had read.
+    /// - **delete + re-create**: `DELETE`, then `CREATE`; the open
+    ///   descriptor still reads what was written to the unlinked file.
+    ///
+    /// The kernel trap, and why this watch is on the directory: an unlinked
+    /// file's inode lives while anyone holds it open, and
+    /// `IN_DELETE_SELF` (on a watch of the file itself) comes only when the
+    /// last descriptor is closed — a follower that keeps the log open, as
+    /// it must to read the tail, never sees it. The directory's `DELETE` of
+    /// the name comes at the `unlink`.
+    ///
+    /// `examples/transient_file.rs` is such a follower and checks that no
+    /// line is lost across the three rotations.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use inotify_notify::{Event, Notifier, WatchManager, WatchMask, shared};
+    /// let dir = std::env::temp_dir().join(format!("transient-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let pid = dir.join("app.pid");
+    /// let wm = WatchManager::new()?;
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = Arc::clone(&seen);
+    /// let handler = shared(move |e: &Event| sink.lock().unwrap().push(e.maskname()));
+    /// wm.watch_transient_file(&pid, WatchMask::CLOSE_WRITE, handler)?;
+    /// std::fs::write(dir.join("other"), b"")?; // not reported
+    /// std::fs::write(&pid, b"42")?;
+    /// let mut notifier = Notifier::new(&wm, |_: &Event| {})?;
+    /// while seen.lock().unwrap().len() < 2 {
+    ///     if notifier.check_events(Some(std::time::Duration::from_secs(5)))? {
+    ///         notifier.read_events()?;
+    ///     }
+    ///     notifier.process_events()?;
+    /// }
+    /// assert_eq!(*seen.lock().unwrap(), ["IN_CREATE", "IN_CLOSE_WRITE"]);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), inotify_notify::Error>(())
+    /// ```
     ///
     /// # Errors
-    /// Failure to watch the parent directory.
+    /// Failure to watch the parent directory (`ENOTDIR` if it is not a
+    /// directory), a `path` with no file name, `Closed`.
     pub fn watch_transient_file(
         &self,
         path: impl AsRef<Path>,
         mask: WatchMask,
         handler: SharedHandler,
-    ) -> Result<()> {
-        let path = normalize(path.as_ref());
-        let parent = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    ) -> Result<WatchDescriptor> {
         let mut st = self.lock();
         if st.closed {
             return Err(closed());
         }
-        let snapshots = st.snapshots;
-        let parent_data = match st
-            .watcher
-            .wd(&parent)
-            .and_then(|w| st.watcher.table().get(w))
-        {
-            Some(entry) => entry.data.clone(),
-            None => WatchData {
-                user_mask: WatchMask::empty(),
-                rec: false,
-                auto_add: false,
-                is_dir: true,
-                root: true,
-                hooks: None,
-                snapshot: None,
-            },
-        };
-        let kmask =
-            kernel_mask(&parent_data, snapshots) | TRANSIENT_PARENT_MASK | WatchMask::MASK_ADD;
-        st.watcher
-            .add_with(&parent, kmask, parent_data)
-            .map_err(|err| Error::io(err, Some(&parent)))?;
-        let transient = Transient { mask, handler };
-        st.transients.insert(path.clone(), transient.clone());
-        match recursive::add_transient(&mut st, &path, &transient) {
-            Err(err) if !err.is_race() => Err(err),
-            _ => Ok(()),
-        }
+        transient::watch(&mut st, path.as_ref(), mask, handler)
     }
 
     /// Removes every watch (their `IGNORED` events are still delivered)
@@ -419,7 +465,6 @@ impl WatchManager {
     pub fn close(&self) {
         let mut st = self.lock();
         st.closed = true;
-        st.transients.clear();
         let wds: Vec<WatchDescriptor> = st.watcher.table().iter().map(|(wd, _)| wd).collect();
         for wd in wds {
             if let Err(err) = recursive::detach(&mut st, wd, false) {
@@ -449,6 +494,7 @@ impl WatchManager {
         }
         st.snapshots = true;
         recursive::snapshot_all(&mut st);
+        transient::restore_masks(&mut st);
         drop(st);
         self.wake_if_pending();
     }

@@ -8,5 +8,6 @@ mod stress;
 mod stress_model;
 mod support;
 mod tracking;
+mod transient;
 mod tree;
 mod watch_manager;

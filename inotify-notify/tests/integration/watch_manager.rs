@@ -170,48 +170,6 @@ fn update_watch_changes_mask_and_handler() {
 }
 
 #[test]
-fn watch_transient_file_follows_deletion_and_recreation() {
-    let dir = TempDir::new("transient");
-    let file = dir.join("app.pid");
-    std::fs::write(&file, b"1").unwrap();
-    let wm = WatchManager::new().unwrap();
-    let own: Arc<Mutex<Vec<Event>>> = Arc::default();
-    let sink = own.clone();
-    wm.watch_transient_file(
-        &file,
-        WatchMask::MODIFY | WatchMask::DELETE_SELF,
-        shared(move |e: &Event| sink.lock().unwrap().push(e.clone())),
-    )
-    .unwrap();
-    let (mut notifier, default) = collecting_notifier(&wm, &NotifierBuilder::new());
-    std::fs::remove_file(&file).unwrap();
-    assert!(pump_until(
-        &mut notifier,
-        &own,
-        Duration::from_secs(5),
-        |e| { e.iter().any(|e| e.maskname() == "IN_IGNORED") }
-    ));
-    std::fs::write(&file, b"2").unwrap();
-    assert!(pump_until(
-        &mut notifier,
-        &default,
-        Duration::from_secs(5),
-        |_| { wm.wd(&file).is_some() }
-    ));
-    std::fs::write(&file, b"3").unwrap();
-    assert!(pump_until(
-        &mut notifier,
-        &own,
-        Duration::from_secs(5),
-        |e| { e.iter().filter(|e| e.maskname() == "IN_MODIFY").count() >= 1 }
-    ));
-    assert!(
-        default.lock().unwrap().is_empty(),
-        "the parent's bookkeeping is not dispatched"
-    );
-}
-
-#[test]
 fn close_removes_every_watch_and_refuses_new_ones() {
     let dir = TempDir::new("close");
     std::fs::create_dir_all(dir.join("a")).unwrap();
