@@ -5,13 +5,17 @@
 //! cargo run -p inotify-core --features mio --example mio_loop -- [DIR] [SECONDS]
 //! ```
 //!
-//! Prints every event in DIR (default: the current directory). Stops when a
-//! datagram arrives on the printed loopback address (for example
-//! `echo stop > /dev/udp/127.0.0.1/PORT` in bash), or after SECONDS.
+//! Prints every event in DIR. Stops when a datagram arrives on the printed
+//! loopback address (for example `echo stop > /dev/udp/127.0.0.1/PORT` in
+//! bash), or after SECONDS. Without DIR, a demo in a temporary directory:
+//! it makes a file, and once its events are printed sends itself the stop
+//! datagram.
+
+#[path = "support/demo_dir.rs"]
+mod demo_dir;
 
 use std::io;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use inotify_core::{EventBuffer, InitOptions, Inotify, WatchMask};
@@ -22,17 +26,14 @@ const INOTIFY: Token = Token(0);
 const CONTROL: Token = Token(1);
 
 fn main() -> io::Result<()> {
-    let mut args = std::env::args_os().skip(1);
-    let dir = args
-        .next()
-        .map_or_else(|| PathBuf::from("."), PathBuf::from);
-    let limit = match args.next() {
+    let dir = demo_dir::DemoDir::from_args("mio-loop")?;
+    let limit = match std::env::args_os().nth(2) {
         Some(secs) => Some(parse_seconds(&secs)?),
         None => None,
     };
 
     let mut inotify = Inotify::init_with(InitOptions { nonblocking: true })?;
-    inotify.add_watch(&dir, WatchMask::ALL_EVENTS)?;
+    inotify.add_watch(dir.path(), WatchMask::ALL_EVENTS)?;
     let mut control = UdpSocket::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
 
     let mut poll = Poll::new()?;
@@ -42,9 +43,12 @@ fn main() -> io::Result<()> {
         .register(&mut control, CONTROL, Interest::READABLE)?;
     println!(
         "watching {}; send a datagram to {} to stop",
-        dir.display(),
+        dir.path().display(),
         control.local_addr()?
     );
+    if dir.is_demo() {
+        std::fs::write(dir.join("file"), b"x")?;
+    }
 
     let deadline = limit.map(|limit| Instant::now() + limit);
     let mut events = Events::with_capacity(64);
@@ -53,7 +57,7 @@ fn main() -> io::Result<()> {
         let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         if timeout.is_some_and(|t| t.is_zero()) {
             println!("time is up");
-            return Ok(());
+            return dir.remove();
         }
         match poll.poll(&mut events, timeout) {
             Ok(()) => {}
@@ -62,13 +66,20 @@ fn main() -> io::Result<()> {
         }
         for event in &events {
             match event.token() {
-                INOTIFY => drain(&inotify, &mut buffer)?,
+                INOTIFY => {
+                    drain(&inotify, &mut buffer)?;
+                    if dir.is_demo() {
+                        // The demo's events are printed: stop as a user would.
+                        std::net::UdpSocket::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?
+                            .send_to(b"stop", control.local_addr()?)?;
+                    }
+                }
                 CONTROL => {
                     let mut datagram = [0; 64];
                     match control.recv_from(&mut datagram) {
                         Ok((_, from)) => {
                             println!("stop requested by {from}");
-                            return Ok(());
+                            return dir.remove();
                         }
                         Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
                         Err(err) => return Err(err),

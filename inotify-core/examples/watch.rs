@@ -6,30 +6,37 @@
 //! ```
 //!
 //! Each line is `MASK FULLPATH` (`IN_CREATE|IN_ISDIR /tmp/x/new`), flushed
-//! as it is written, so the output can be piped. `DIR` defaults to `.`.
-//! Directories created or moved in later are watched too; `Q_OVERFLOW`
-//! prints `IN_Q_OVERFLOW -`. Stops with an error message on a read failure.
+//! as it is written, so the output can be piped. Directories created or
+//! moved in later are watched too; `Q_OVERFLOW` prints `IN_Q_OVERFLOW -`.
+//! Stops with an error message on a read failure. With DIR, runs until
+//! interrupted; without, a demo in a temporary directory that makes a few
+//! entries, prints their events and stops once the queue stays empty.
 
-use std::ffi::OsString;
+#[path = "support/demo_dir.rs"]
+mod demo_dir;
+
 use std::io::{self, Write};
+use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use inotify_core::{AutoWatcher, WatchMask};
+use inotify_core::{AutoWatcher, WatchMask, wait_readable};
 
 /// What the example watches for: every event a watch can ask for.
 const MASK: WatchMask = WatchMask::ALL_EVENTS;
 
 fn main() -> ExitCode {
-    let mut args = std::env::args_os().skip(1);
-    let dir = PathBuf::from(args.next().unwrap_or_else(|| OsString::from(".")));
-    if let Some(extra) = args.next() {
+    if let Some(extra) = std::env::args_os().nth(2) {
         eprintln!("watch: unexpected argument {}", extra.to_string_lossy());
         eprintln!("usage: watch [DIR]");
         return ExitCode::from(2);
     }
-    match run(&dir) {
+    let result = demo_dir::DemoDir::from_args("watch").and_then(|dir| {
+        run(&dir)?;
+        dir.remove()
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("watch: {err}");
@@ -38,9 +45,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(dir: &std::path::Path) -> io::Result<()> {
+fn run(dir: &demo_dir::DemoDir) -> io::Result<()> {
     let mut auto: AutoWatcher = AutoWatcher::new(None)?;
-    let wds = auto.watcher().add_all(dir, MASK, (), |err| {
+    let wds = auto.watcher().add_all(dir.path(), MASK, (), |err| {
         // A subdirectory we cannot watch is reported, not fatal.
         eprintln!("watch: {err}");
         Ok(())
@@ -48,11 +55,24 @@ fn run(dir: &std::path::Path) -> io::Result<()> {
     eprintln!(
         "watch: watching {} directories under {}",
         wds.len(),
-        dir.display()
+        dir.path().display()
     );
+    if dir.is_demo() {
+        std::fs::create_dir(dir.join("new"))?;
+        std::fs::write(dir.join("new/file"), b"x")?;
+        std::fs::rename(dir.join("new"), dir.join("renamed"))?;
+    }
     let stdout = io::stdout();
     let mut line = Vec::with_capacity(256);
     loop {
+        // The demo ends once nothing more comes for a while.
+        if dir.is_demo() {
+            let fd = auto.watcher().inotify().as_fd();
+            let [ready] = wait_readable([fd], Some(Duration::from_millis(200)))?;
+            if !ready {
+                return Ok(());
+            }
+        }
         let mut out = stdout.lock();
         for event in auto.read()? {
             line.clear();

@@ -9,13 +9,14 @@ mod demo_dir;
 use std::time::{Duration, Instant};
 
 use inotify_notify::{
-    ChainIfTrue, Event, Notifier, PrintAllEvents, WatchManager, WatchMask, WatchOptions,
+    ChainIfTrue, Event, NotifierBuilder, PrintAllEvents, WatchManager, WatchMask, WatchOptions,
 };
 
 fn main() -> Result<(), inotify_notify::Error> {
-    let (dir, demo) = demo_dir::dir_from_args("chain")?;
+    let dir = demo_dir::DemoDir::from_args("chain")?;
+    let demo = dir.is_demo();
     let wm = WatchManager::new()?;
-    wm.add_watch(&dir, WatchMask::CREATE, &WatchOptions::default())?;
+    wm.add_watch(dir.path(), WatchMask::CREATE, &WatchOptions::default())?;
     // The inner link logs every event and lets only non-hidden names through
     // to the printer.
     let inner = |event: &Event| {
@@ -24,15 +25,17 @@ fn main() -> Result<(), inotify_notify::Error> {
             .name()
             .is_some_and(|n| !n.as_encoded_bytes().starts_with(b"."))
     };
-    let mut notifier = Notifier::new(&wm, ChainIfTrue::new(inner, PrintAllEvents::stdout()))?;
+    // The timeout lets the loop's callback see the deadline when no event
+    // comes.
+    let mut notifier = NotifierBuilder::new()
+        .timeout(Some(Duration::from_millis(50)))
+        .build(&wm, ChainIfTrue::new(inner, PrintAllEvents::stdout()))?;
     if demo {
         std::fs::write(dir.join("visible"), b"")?;
         std::fs::write(dir.join(".hidden"), b"")?;
     }
     let deadline = Instant::now() + Duration::from_millis(if demo { 200 } else { 10_000 });
     notifier.run(|_| Instant::now() > deadline)?;
-    if demo {
-        std::fs::remove_dir_all(&dir)?;
-    }
+    dir.remove()?;
     Ok(())
 }

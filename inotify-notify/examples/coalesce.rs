@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 use inotify_notify::{Event, NotifierBuilder, WatchManager, WatchMask, WatchOptions};
 
 fn main() -> Result<(), inotify_notify::Error> {
-    let (dir, demo) = demo_dir::dir_from_args("coalesce")?;
+    let dir = demo_dir::DemoDir::from_args("coalesce")?;
+    let demo = dir.is_demo();
     let wm = WatchManager::new()?;
     wm.add_watch(
-        &dir,
+        dir.path(),
         WatchMask::OPEN | WatchMask::CLOSE_NOWRITE,
         &WatchOptions::default(),
     )?;
@@ -22,6 +23,8 @@ fn main() -> Result<(), inotify_notify::Error> {
         .coalesce_events(true)
         // Let events pile up so one read holds many duplicates.
         .read_freq(Duration::from_millis(50))
+        // And lets the loop's callback see the deadline when none comes.
+        .timeout(Some(Duration::from_millis(50)))
         .build(&wm, |event: &Event| {
             println!("{} {}", event.maskname(), event.pathname().display());
         })?;
@@ -33,8 +36,6 @@ fn main() -> Result<(), inotify_notify::Error> {
     }
     let deadline = Instant::now() + Duration::from_millis(if demo { 200 } else { 10_000 });
     notifier.run(|_| Instant::now() > deadline)?;
-    if demo {
-        std::fs::remove_dir_all(&dir)?;
-    }
+    dir.remove()?;
     Ok(())
 }

@@ -9,8 +9,8 @@ mod demo_dir;
 use inotify_notify::{ExcludeFilter, WatchManager, WatchMask, WatchOptions};
 
 fn main() -> Result<(), inotify_notify::Error> {
-    let (dir, demo) = demo_dir::dir_from_args("exclude")?;
-    if demo {
+    let dir = demo_dir::DemoDir::from_args("exclude")?;
+    if dir.is_demo() {
         std::fs::create_dir_all(dir.join("src/module"))?;
         std::fs::create_dir_all(dir.join("target/debug"))?;
         std::fs::create_dir_all(dir.join(".git/objects"))?;
@@ -23,15 +23,13 @@ fn main() -> Result<(), inotify_notify::Error> {
         exclude_filter: Some(filter),
         ..WatchOptions::default()
     };
-    let added = wm.add_watch(&dir, WatchMask::CREATE | WatchMask::MODIFY, &options)?;
+    let added = wm.add_watch(dir.path(), WatchMask::CREATE | WatchMask::MODIFY, &options)?;
     for (path, wd) in &added {
         match wd {
             Ok(wd) => println!("watching {} (wd {wd})", path.display()),
             Err(err) => println!("failed {}: {err}", path.display()),
         }
     }
-    if demo {
-        std::fs::remove_dir_all(&dir)?;
-    }
+    dir.remove()?;
     Ok(())
 }

@@ -14,9 +14,10 @@ use std::time::Duration;
 use inotify_notify::{NotifierBuilder, PrintAllEvents, WatchManager, WatchMask, WatchOptions};
 
 fn main() -> Result<(), inotify_notify::Error> {
-    let (dir, demo) = demo_dir::dir_from_args("loop")?;
+    let dir = demo_dir::DemoDir::from_args("loop")?;
+    let demo = dir.is_demo();
     let wm = WatchManager::new()?;
-    wm.add_watch(&dir, WatchMask::ALL_EVENTS, &WatchOptions::default())?;
+    wm.add_watch(dir.path(), WatchMask::ALL_EVENTS, &WatchOptions::default())?;
     let mut builder = NotifierBuilder::new();
     builder.timeout(Some(Duration::from_secs(1)));
     #[cfg(feature = "signals")]
@@ -53,8 +54,6 @@ fn main() -> Result<(), inotify_notify::Error> {
     if stopper.join().is_err() {
         eprintln!("the stopper thread panicked");
     }
-    if demo {
-        std::fs::remove_dir_all(&dir)?;
-    }
+    dir.remove()?;
     Ok(())
 }

@@ -14,9 +14,10 @@ use inotify_notify::{
 };
 
 fn main() -> Result<(), inotify_notify::Error> {
-    let (dir, demo) = demo_dir::dir_from_args("stats")?;
+    let dir = demo_dir::DemoDir::from_args("stats")?;
+    let demo = dir.is_demo();
     let wm = WatchManager::new()?;
-    wm.add_watch(&dir, WatchMask::ALL_EVENTS, &WatchOptions::default())?;
+    wm.add_watch(dir.path(), WatchMask::ALL_EVENTS, &WatchOptions::default())?;
     let stats = Arc::new(Mutex::new(Stats::new()));
     let feed = stats.clone();
     let mut notifier = NotifierBuilder::new()
@@ -41,8 +42,6 @@ fn main() -> Result<(), inotify_notify::Error> {
     stats.dump(&dump)?;
     println!("dumped to {}", dump.display());
     std::fs::remove_file(&dump)?;
-    if demo {
-        std::fs::remove_dir_all(&dir)?;
-    }
+    dir.remove()?;
     Ok(())
 }

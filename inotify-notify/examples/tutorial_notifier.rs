@@ -10,7 +10,9 @@ mod demo_dir;
 
 use std::time::{Duration, Instant};
 
-use inotify_notify::{Event, Notifier, ProcessEvent, WatchManager, WatchMask, WatchOptions};
+use inotify_notify::{
+    Event, Notifier, NotifierBuilder, ProcessEvent, WatchManager, WatchMask, WatchOptions,
+};
 
 struct EventHandler;
 
@@ -25,21 +27,25 @@ impl ProcessEvent for EventHandler {
 }
 
 fn main() -> Result<(), inotify_notify::Error> {
-    let (dir, demo) = demo_dir::dir_from_args("tutorial")?;
+    let dir = demo_dir::DemoDir::from_args("tutorial")?;
     let wm = WatchManager::new()?;
     let options = WatchOptions {
         rec: true,
         ..WatchOptions::default()
     };
-    wm.add_watch(&dir, WatchMask::CREATE | WatchMask::DELETE, &options)?;
-    let mut notifier = Notifier::new(&wm, EventHandler)?;
-    if !demo {
-        return notifier.run(|_| false);
+    wm.add_watch(dir.path(), WatchMask::CREATE | WatchMask::DELETE, &options)?;
+    if !dir.is_demo() {
+        return Notifier::new(&wm, EventHandler)?.run(|_| false);
     }
+    // The timeout lets the loop's callback see the deadline once the
+    // demo's events are handled.
+    let mut notifier = NotifierBuilder::new()
+        .timeout(Some(Duration::from_millis(50)))
+        .build(&wm, EventHandler)?;
     std::fs::write(dir.join("hello.txt"), b"hi")?;
     std::fs::remove_file(dir.join("hello.txt"))?;
     let deadline = Instant::now() + Duration::from_millis(200);
     notifier.run(|_| Instant::now() > deadline)?;
-    std::fs::remove_dir_all(&dir)?;
+    dir.remove()?;
     Ok(())
 }

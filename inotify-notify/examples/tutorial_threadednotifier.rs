@@ -11,7 +11,8 @@ use std::time::Duration;
 use inotify_notify::{Event, ThreadedNotifier, WatchManager, WatchMask, WatchOptions};
 
 fn main() -> Result<(), inotify_notify::Error> {
-    let (dir, demo) = demo_dir::dir_from_args("threaded")?;
+    let dir = demo_dir::DemoDir::from_args("threaded")?;
+    let demo = dir.is_demo();
     let wm = WatchManager::new()?;
     let mut notifier = ThreadedNotifier::new(&wm, |event: &Event| {
         println!("{} {}", event.maskname(), event.pathname().display());
@@ -19,7 +20,7 @@ fn main() -> Result<(), inotify_notify::Error> {
     notifier.start()?;
     // Watches can be added while the notifier thread runs.
     wm.add_watch(
-        &dir,
+        dir.path(),
         WatchMask::CREATE | WatchMask::DELETE,
         &WatchOptions::default(),
     )?;
@@ -32,8 +33,6 @@ fn main() -> Result<(), inotify_notify::Error> {
     }
     // Returns at once even though the thread is blocked waiting.
     notifier.stop()?;
-    if demo {
-        std::fs::remove_dir_all(&dir)?;
-    }
+    dir.remove()?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `cargo xtask ci`: every check CI runs, in order, stopping at the first
-//! failure: fmt, clippy, the ABI check, tidy, the tests, the man pages
-//! and completions (`dist`), the docs and `cargo package`.
+//! failure: fmt, clippy, the ABI check, tidy, the tests, the examples' demos,
+//! the man pages and completions (`dist`), the docs and `cargo package`.
 //!
 //! `.ci/run` is the CI entry point (it also installs system packages and
 //! runs the serial and release-only suites); this task is the same gate for
@@ -46,6 +46,8 @@ pub fn run(root: &Path) -> Result<(), String> {
     eprintln!("xtask ci: tidy");
     crate::tidy::run(root)?;
     cargo(root, &["test", "--workspace"], &[])?;
+    eprintln!("xtask ci: examples");
+    crate::examples::run(root)?;
     eprintln!("xtask ci: dist");
     crate::dist::run(root)?;
     cargo(

@@ -5,12 +5,13 @@
 //!
 //! Aliased in `.cargo/config.toml`, so `cargo xtask <task>` works from
 //! anywhere in the checkout. Tasks: `ci`, `check-abi`, `tidy`,
-//! `bench-report`, `soak`, `fuzz`, `dist`, `install`.
+//! `examples`, `bench-report`, `soak`, `fuzz`, `dist`, `install`.
 
 mod abi;
 mod bench;
 mod ci;
 mod dist;
+mod examples;
 mod fuzz;
 mod soak;
 mod tidy;
@@ -25,6 +26,8 @@ tasks:
   check-abi     compare inotify-sys with <sys/inotify.h> via the C compiler
   tidy          source conventions: //! headers, unsafe confinement, SAFETY
                 comments, no dbg!/println! in libraries, file length, no todo!
+  examples      run every example's demo mode (no arguments, all features)
+                with a timeout: each must exit 0 and leave no temp files
   bench-report  run the benches ([--quick], [--report-only]) and write
                 target/bench-report.md
   soak          load test: generator vs recursive notifier for --minutes N
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         "ci" => ci::run(&workspace_root()),
         "check-abi" => abi::run(),
         "tidy" => tidy::run(&workspace_root()),
+        "examples" => examples::run(&workspace_root()),
         "bench-report" => bench::run(&workspace_root(), &rest),
         "soak" => soak::run(&workspace_root(), &rest),
         "fuzz" => fuzz::run(&workspace_root(), &rest),
