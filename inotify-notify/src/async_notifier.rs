@@ -2,25 +2,34 @@
 //! tokio — the [`EventProcessor`] of [`crate::Notifier`] driven by the
 //! reactor, with events as a [`Stream`] or dispatched to a handler.
 //!
-//! No thread and no timer: the notifier owns duplicates of the manager's
-//! inotify descriptor and pending-events eventfd, registered with tokio
-//! through core's [`AsyncReadiness`]. When either is readable it calls
+//! No thread of its own and no timer: the notifier owns duplicates of the
+//! manager's inotify descriptor and pending-events eventfd, registered with
+//! tokio through core's [`AsyncReadiness`]. When either is readable it
+//! hands the processor to tokio's blocking pool for one round of
 //! [`EventProcessor::process_ready`] (the same system processing as the
-//! blocking notifier: auto-add with scan, rename pairing, overflow), routes
-//! each output as the blocking notifier does — an event of a watch with a
-//! `proc_fun` goes to that handler, every other event and every error to the
-//! consumer — and keeps reading until a read finds the queue empty, which is
-//! what tokio's edge-triggered readiness needs.
+//! blocking notifier: auto-add with scan, rename pairing, overflow) — a
+//! round can walk a whole tree moved in, which must not stall the runtime's
+//! threads — and gets it back with the outputs. It routes each output as
+//! the blocking notifier does — an event of a watch with a `proc_fun` goes
+//! to that handler, every other event and every error to the consumer —
+//! and goes on until a zero-timeout `poll` finds the queue empty, which is
+//! what tokio's edge-triggered readiness needs. Outputs are handed out
+//! within tokio's cooperative budget, so a consumer of a long run of ready
+//! events yields to the other tasks now and then.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::io;
 use std::os::fd::AsFd;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use futures_core::Stream;
 use futures_core::stream::FusedStream;
-use inotify_core::AsyncReadiness;
+use inotify_core::{AsyncReadiness, wait_readable};
+use tokio::runtime::Handle;
+use tokio::task::JoinHandle;
 
 use crate::bookkeeping::{EventProcessor, ProcessorOptions};
 use crate::emit::Processed;
@@ -39,15 +48,22 @@ use crate::watch_manager::WatchManager;
 /// [`AsyncNotifier::run`] instead sends everything to a default handler.
 ///
 /// Cancel-safe: outputs already processed wait in the notifier for the next
-/// poll (or [`AsyncNotifier::run`]). Dropping the notifier discards those
-/// outputs and closes only its own duplicate descriptors: the
+/// poll (or [`AsyncNotifier::run`]), and a round of processing in flight
+/// goes on by itself. Dropping the notifier discards those outputs (a round
+/// in flight finishes and discards its own) and closes only its own
+/// duplicate descriptors: the
 /// [`WatchManager`], its watches and the events still in the kernel queue
 /// stay, and another notifier can take over.
 ///
-/// One caveat shared with the blocking notifier: when a batch ends with
-/// the `MOVED_FROM` of a watched directory, the processor waits up to
-/// [`crate::MOVE_GRACE`] (5 ms) for its `MOVED_TO`, blocking the task that
-/// long.
+/// The processing runs on tokio's blocking pool (`spawn_blocking`), one
+/// round per readiness, so neither the walk of a tree moved in nor the
+/// [`crate::MOVE_GRACE`] wait for a rename's second half stalls the
+/// runtime, a current-thread one included; events of watches with a
+/// `proc_fun` are dispatched at most 256 per poll. The
+/// round holds the [`WatchManager`]'s lock, as the blocking notifier's
+/// processing does: a task calling the manager meanwhile (`add_watch`,
+/// `watches`) waits for the round, so while large trees may be moved in,
+/// call it from `spawn_blocking` too.
 ///
 /// ```
 /// use futures_util::StreamExt;
@@ -69,7 +85,15 @@ use crate::watch_manager::WatchManager;
 /// # }
 /// ```
 pub struct AsyncNotifier {
-    processor: EventProcessor,
+    /// `None` while a round runs on the blocking pool (`round`).
+    processor: Option<EventProcessor>,
+    /// The round of processing on the blocking pool, if one runs.
+    round: Option<JoinHandle<Round>>,
+    /// The runtime the notifier was made in (its blocking pool).
+    runtime: Handle,
+    wm: WatchManager,
+    /// A buffer size set while the processor was away.
+    buffer_size: Option<usize>,
     /// A duplicate of the manager's inotify descriptor, on the reactor.
     inotify: AsyncReadiness,
     /// A duplicate of [`WatchManager::pending_fd`], on the reactor.
@@ -90,6 +114,14 @@ impl std::fmt::Debug for AsyncNotifier {
             .finish_non_exhaustive()
     }
 }
+
+/// How many events of watches with a `proc_fun` one poll dispatches before
+/// it yields to the runtime (the handlers' work is unknown: bound it).
+const DISPATCH_SLICE: usize = 256;
+
+/// A round of processing on the blocking pool: the processor back, its
+/// outputs, and the read's result.
+type Round = (EventProcessor, VecDeque<Processed>, Result<usize>);
 
 /// What one step of the notifier produced.
 enum Step {
@@ -124,8 +156,15 @@ impl AsyncNotifier {
     pub fn with_options(wm: &WatchManager, options: ProcessorOptions) -> Result<Self> {
         let inotify = AsyncReadiness::new(wm.as_fd().try_clone_to_owned()?)?;
         let pending = AsyncReadiness::new(wm.pending_fd().try_clone_to_owned()?)?;
+        // AsyncReadiness::new checked that there is a runtime.
+        let runtime =
+            Handle::try_current().map_err(|err| Error::io(io::Error::other(err), None))?;
         Ok(AsyncNotifier {
-            processor: EventProcessor::new(wm, options),
+            processor: Some(EventProcessor::new(wm, options)),
+            round: None,
+            runtime,
+            wm: wm.clone(),
+            buffer_size: None,
             inotify,
             pending,
             queue: VecDeque::new(),
@@ -136,12 +175,16 @@ impl AsyncNotifier {
 
     /// The manager.
     pub fn watch_manager(&self) -> &WatchManager {
-        self.processor.watch_manager()
+        &self.wm
     }
 
-    /// Sets the read buffer size (bytes; never below one maximal record).
+    /// Sets the read buffer size (bytes; never below one maximal record),
+    /// from the next round on.
     pub fn set_buffer_size(&mut self, bytes: usize) {
-        self.processor.set_buffer_size(bytes);
+        match &mut self.processor {
+            Some(processor) => processor.set_buffer_size(bytes),
+            None => self.buffer_size = Some(bytes),
+        }
     }
 
     /// pyinotify's `loop` for an async runtime: dispatches every event
@@ -166,29 +209,68 @@ impl AsyncNotifier {
         }
     }
 
-    /// Routes queued outputs, then waits on both descriptors and processes
-    /// what they have, until there is something for the consumer.
+    /// Routes queued outputs, then waits on both descriptors and runs
+    /// rounds of processing for what they have, until there is something
+    /// for the consumer.
     fn poll_step(&mut self, cx: &mut Context<'_>) -> Poll<Step> {
+        // One unit of tokio's budget per output handed out: a consumer
+        // that keeps finding outputs ready yields now and then.
+        let coop = ready!(tokio::task::coop::poll_proceed(cx));
+        let mut dispatched = 0;
         loop {
             while let Some(processed) = self.queue.pop_front() {
-                match processed {
+                let step = match processed {
                     Processed::Event {
                         event,
                         handler: Some(handler),
-                    } => dispatch_shared(&handler, &event),
+                    } => {
+                        dispatch_shared(&handler, &event);
+                        dispatched += 1;
+                        if dispatched >= DISPATCH_SLICE {
+                            cx.waker().wake_by_ref();
+                            return Poll::Pending;
+                        }
+                        continue;
+                    }
                     Processed::Event {
                         event,
                         handler: None,
-                    } => return Poll::Ready(Step::Event(event)),
-                    Processed::Error(err) => return Poll::Ready(Step::Error(err)),
-                }
+                    } => Step::Event(event),
+                    Processed::Error(err) => Step::Error(err),
+                };
+                coop.made_progress();
+                return Poll::Ready(step);
             }
             if let Some(err) = self.failed.take() {
+                coop.made_progress();
                 return Poll::Ready(Step::Fatal(err));
+            }
+            if let Some(round) = &mut self.round {
+                let finished = ready!(Pin::new(round).poll(cx));
+                self.round = None;
+                match finished {
+                    Ok((mut processor, outputs, result)) => {
+                        if let Some(bytes) = self.buffer_size.take() {
+                            processor.set_buffer_size(bytes);
+                        }
+                        self.processor = Some(processor);
+                        self.queue.extend(outputs);
+                        if let Err(err) = result {
+                            self.failed = Some(err);
+                        }
+                        continue;
+                    }
+                    // The processor went down with the round: no more
+                    // events.
+                    Err(err) => {
+                        let err = io::Error::other(format!("the event processing failed: {err}"));
+                        return Poll::Ready(Step::Fatal(Error::io(err, None)));
+                    }
+                }
             }
             // Events a walk in another thread drained into the manager
             // (an add_watch with `rec`) are signalled on the pending fd.
-            let waker = &self.processor.watch_manager().inner.pending_waker;
+            let waker = &self.wm.inner.pending_waker;
             let pending = self.pending.poll_read_with(cx, |_| {
                 if waker.reset()? {
                     Ok(())
@@ -198,45 +280,39 @@ impl AsyncNotifier {
             });
             match pending {
                 Poll::Ready(Ok(())) => {
-                    self.process();
+                    self.start_round();
                     continue;
                 }
                 Poll::Ready(Err(err)) => return Poll::Ready(Step::Fatal(Error::io(err, None))),
                 Poll::Pending => {}
             }
-            let (processor, queue, failed) =
-                (&mut self.processor, &mut self.queue, &mut self.failed);
-            let inotify = self.inotify.poll_read_with(cx, |_| {
-                match processor.process_ready(&mut |p| queue.push_back(p)) {
-                    // The read found the queue empty: tokio may clear the
-                    // readiness (outputs of pending events are kept).
-                    Ok(0) => Err(io::ErrorKind::WouldBlock.into()),
-                    Ok(_) => Ok(()),
-                    Err(err) => {
-                        *failed = Some(err);
-                        Ok(())
-                    }
+            // Queued events: a zero-timeout poll, so that tokio clears the
+            // readiness only when the queue is empty (the round reads it).
+            let inotify = self.inotify.poll_read_with(cx, |fd| {
+                match wait_readable([fd], Some(Duration::ZERO))? {
+                    [true] => Ok(()),
+                    [false] => Err(io::ErrorKind::WouldBlock.into()),
                 }
             });
             match inotify {
+                Poll::Ready(Ok(())) => self.start_round(),
                 Poll::Ready(Err(err)) => return Poll::Ready(Step::Fatal(Error::io(err, None))),
                 // Both wakers are registered and nothing is left to route.
-                Poll::Pending if self.queue.is_empty() && self.failed.is_none() => {
-                    return Poll::Pending;
-                }
-                // A read made progress, or the last (empty) read still
-                // produced outputs of pending events: route them.
-                Poll::Ready(Ok(())) | Poll::Pending => {}
+                Poll::Pending => return Poll::Pending,
             }
         }
     }
 
-    /// One round of processing into the queue.
-    fn process(&mut self) {
-        let queue = &mut self.queue;
-        if let Err(err) = self.processor.process_ready(&mut |p| queue.push_back(p)) {
-            self.failed = Some(err);
-        }
+    /// Hands the processor to the blocking pool for one round.
+    fn start_round(&mut self) {
+        let Some(mut processor) = self.processor.take() else {
+            return;
+        };
+        self.round = Some(self.runtime.spawn_blocking(move || {
+            let mut outputs = VecDeque::new();
+            let result = processor.process_ready(&mut |p| outputs.push_back(p));
+            (processor, outputs, result)
+        }));
     }
 }
 

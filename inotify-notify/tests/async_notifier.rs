@@ -1,7 +1,7 @@
 //! Integration tests of `AsyncNotifier` (feature `tokio`) against the real
 //! kernel: bursts between polls, auto-add, per-watch handlers, wake-ups,
-//! `run` with a default handler, and what dropping it closes (checked on
-//! `/proc/self/fd`).
+//! `run` with a default handler, what dropping it closes (checked on
+//! `/proc/self/fd`), and that a tree moved in does not stall the runtime.
 //!
 //! Every test holds one process-wide lock so descriptor counts are stable.
 
@@ -334,4 +334,81 @@ fn new_outside_runtime_is_an_error() {
     let wm = WatchManager::new().expect("manager");
     let err = AsyncNotifier::new(&wm).expect_err("no runtime");
     assert!(err.to_string().contains("tokio runtime"), "{err}");
+}
+
+/// Builds `top` directories with `per` subdirectories each under `root`.
+fn make_tree(root: &Path, top: usize, per: usize) -> usize {
+    for t in 0..top {
+        let dir = root.join(format!("d{t:03}"));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        for s in 0..per {
+            std::fs::create_dir(dir.join(format!("s{s:03}"))).expect("mkdir");
+        }
+    }
+    top * (per + 1)
+}
+
+#[test]
+fn tree_moved_in_does_not_stall_the_runtime() {
+    run(async {
+        let dir = TempDir::new("stall");
+        let (watched, outside) = (dir.path().join("watched"), dir.path().join("outside"));
+        std::fs::create_dir_all(&watched).expect("mkdir");
+        std::fs::create_dir_all(&outside).expect("mkdir");
+        // 5,000 directories: the auto-add scan of the moved-in tree and
+        // the routing of its 5,000 synthetic events ran inside one poll
+        // (over 200 ms in a debug build; 381 ms for 20,000 in release).
+        let total = make_tree(&outside, 50, 99);
+        let wm = WatchManager::new().expect("manager");
+        wm.add_watch(&watched, WatchMask::CREATE, &recursive())
+            .expect("watch");
+        let mut notifier = AsyncNotifier::new(&wm).expect("notifier");
+        let longest = Arc::new(Mutex::new(Duration::ZERO));
+        let record = Arc::clone(&longest);
+        let ticker = tokio::spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_millis(1));
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            interval.tick().await;
+            let mut last = std::time::Instant::now();
+            loop {
+                interval.tick().await;
+                let now = std::time::Instant::now();
+                let mut longest = record.lock().expect("lock");
+                *longest = (*longest).max(now - last);
+                last = now;
+            }
+        });
+        // Let the ticker start before the tree comes in.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        std::fs::rename(&outside, watched.join("tree")).expect("move the tree in");
+        let mut dirs = 0;
+        let collect = async {
+            while dirs < total {
+                let event = notifier
+                    .next()
+                    .await
+                    .expect("the stream goes on")
+                    .expect("no error");
+                if event.mask.contains(EventMask::CREATE | EventMask::ISDIR) {
+                    dirs += 1;
+                }
+            }
+        };
+        timeout(Duration::from_secs(60), collect)
+            .await
+            .unwrap_or_else(|_| panic!("timed out; {dirs} of {total} directories reported"));
+        // The ticker's next tick measures the gap that ends now.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        ticker.abort();
+        let longest = *longest.lock().expect("lock");
+        eprintln!("longest gap between 1 ms ticks: {longest:?}");
+        assert!(
+            longest < Duration::from_millis(50),
+            "the runtime stalled for {longest:?} while {total} directories were scanned"
+        );
+        assert!(
+            wm.wd(watched.join("tree/d049/s098")).is_some(),
+            "auto-added"
+        );
+    });
 }
