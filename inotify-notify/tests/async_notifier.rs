@@ -402,8 +402,11 @@ fn tree_moved_in_does_not_stall_the_runtime() {
         ticker.abort();
         let longest = *longest.lock().expect("lock");
         eprintln!("longest gap between 1 ms ticks: {longest:?}");
+        // Processing on the runtime thread stalled it 226 ms for this tree
+        // (debug build); on the blocking pool the gaps measured 9-34 ms.
+        // 100 ms leaves room for a loaded 2-core CI machine.
         assert!(
-            longest < Duration::from_millis(50),
+            longest < Duration::from_millis(100),
             "the runtime stalled for {longest:?} while {total} directories were scanned"
         );
         assert!(
