@@ -37,7 +37,9 @@ impl std::error::Error for ContextError {
     }
 }
 
-/// The errno behind `err`, looking through the context this crate adds.
+/// The errno behind `err`, looking through the context this crate adds
+/// and through any chain of `source()`s down to an OS error (so an upper
+/// layer's error converted into `io::Error` keeps its errno reachable).
 ///
 /// ```
 /// use inotify_core::{raw_os_error, Inotify, WatchMask};
@@ -49,11 +51,25 @@ impl std::error::Error for ContextError {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn raw_os_error(err: &io::Error) -> Option<i32> {
-    err.raw_os_error().or_else(|| {
-        err.get_ref()
-            .and_then(|inner| inner.downcast_ref::<ContextError>())
-            .and_then(ContextError::raw_os_error)
-    })
+    if let Some(code) = err.raw_os_error() {
+        return Some(code);
+    }
+    let mut next = err
+        .get_ref()
+        .map(|inner| inner as &(dyn std::error::Error + 'static));
+    while let Some(inner) = next {
+        if let Some(context) = inner.downcast_ref::<ContextError>() {
+            return context.raw_os_error();
+        }
+        if let Some(code) = inner
+            .downcast_ref::<io::Error>()
+            .and_then(io::Error::raw_os_error)
+        {
+            return Some(code);
+        }
+        next = inner.source();
+    }
+    None
 }
 
 /// Wraps `source` with `message`, keeping its kind.

@@ -1,5 +1,9 @@
 //! The crate's one error type, in walkdir's shape: a kind, the path
 //! involved (if any) and the underlying `io::Error` as `source()`.
+//!
+//! The errno stays reachable: core wraps OS errors with context (the path,
+//! the limit to raise); [`Error::io`] keeps that text as the message and
+//! the bare OS error as the source, so `io_error().raw_os_error()` works.
 
 use std::fmt;
 use std::io;
@@ -12,6 +16,14 @@ use inotify_core::raw_os_error;
 const ENOSPC: i32 = 28;
 /// Too many open files / inotify instances.
 const EMFILE: i32 = 24;
+/// No such file or directory.
+const ENOENT: i32 = 2;
+/// Operation not permitted.
+const EPERM: i32 = 1;
+/// Permission denied.
+const EACCES: i32 = 13;
+/// Invalid argument.
+const EINVAL: i32 = 22;
 
 /// What went wrong, for callers that branch on errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +43,15 @@ pub enum ErrorKind {
     QueueOverflow,
     /// The watch manager was closed.
     Closed,
+    /// ENOENT: the path does not exist (also an empty path, which the
+    /// kernel rejects the same way).
+    NotFound,
+    /// EACCES or EPERM: the path may not be watched (search or read
+    /// permission missing, or a filesystem that refuses inotify).
+    PermissionDenied,
+    /// EINVAL or an argument rejected before the system call: for example
+    /// a mask without any event bit.
+    InvalidInput,
 }
 
 /// An error of the watch manager or a notifier.
@@ -44,7 +65,11 @@ pub struct Error(Box<Inner>);
 struct Inner {
     kind: ErrorKind,
     path: Option<PathBuf>,
+    /// What failed, for errors without an OS cause; the path is appended.
     message: Option<String>,
+    /// The context core added to an OS error (it usually names the path).
+    context: Option<String>,
+    /// The OS error itself (bare, so its `raw_os_error()` is the errno).
     source: Option<io::Error>,
 }
 
@@ -54,6 +79,7 @@ impl fmt::Debug for Error {
             .field("kind", &self.0.kind)
             .field("path", &self.0.path)
             .field("message", &self.0.message)
+            .field("context", &self.0.context)
             .field("source", &self.0.source)
             .finish()
     }
@@ -73,23 +99,62 @@ impl Error {
         self.0.path.as_deref()
     }
 
-    /// The underlying OS error, if any.
+    /// The underlying OS error, if any: for a failed system call, the bare
+    /// `io::Error` of the errno, so `raw_os_error()` on it works (the
+    /// context — path, limit to raise — is in this error's `Display`).
     pub fn io_error(&self) -> Option<&io::Error> {
         self.0.source.as_ref()
     }
 
-    /// Wraps an OS error, classifying the resource limits.
+    /// The errno of the failed system call, if there was one.
+    ///
+    /// ```
+    /// use inotify_notify::{ErrorKind, WatchManager, WatchMask, WatchOptions};
+    /// let wm = WatchManager::new()?;
+    /// let err = wm
+    ///     .add_watch("/no/such/path", WatchMask::CREATE, &WatchOptions::default())
+    ///     .unwrap_err();
+    /// assert_eq!(err.raw_os_error(), Some(2)); // ENOENT
+    /// assert_eq!(*err.kind(), ErrorKind::NotFound);
+    /// assert!(err.to_string().contains("/no/such/path"));
+    /// # Ok::<(), inotify_notify::Error>(())
+    /// ```
+    pub fn raw_os_error(&self) -> Option<i32> {
+        self.0.source.as_ref().and_then(raw_os_error)
+    }
+
+    /// Wraps an OS error, classifying its errno (or, without one, its
+    /// `io::ErrorKind`).
     pub(crate) fn io(err: io::Error, path: Option<&Path>) -> Self {
-        let kind = match raw_os_error(&err) {
+        let errno = raw_os_error(&err);
+        let kind = match errno {
             Some(ENOSPC) => ErrorKind::WatchLimit,
             Some(EMFILE) => ErrorKind::InstanceLimit,
-            _ => ErrorKind::Io,
+            Some(ENOENT) => ErrorKind::NotFound,
+            Some(EACCES | EPERM) => ErrorKind::PermissionDenied,
+            Some(EINVAL) => ErrorKind::InvalidInput,
+            Some(_) => ErrorKind::Io,
+            None => match err.kind() {
+                io::ErrorKind::NotFound => ErrorKind::NotFound,
+                io::ErrorKind::PermissionDenied => ErrorKind::PermissionDenied,
+                io::ErrorKind::InvalidInput => ErrorKind::InvalidInput,
+                _ => ErrorKind::Io,
+            },
+        };
+        // Core's context wrapper hides the errno from `raw_os_error()`:
+        // keep its text, and the OS error itself as the source.
+        let (context, source) = match errno {
+            Some(code) if err.raw_os_error().is_none() => {
+                (Some(err.to_string()), io::Error::from_raw_os_error(code))
+            }
+            _ => (None, err),
         };
         Error(Box::new(Inner {
             kind,
             path: path.map(Path::to_path_buf),
             message: None,
-            source: Some(err),
+            context,
+            source: Some(source),
         }))
     }
 
@@ -99,6 +164,7 @@ impl Error {
             kind,
             path: path.map(Path::to_path_buf),
             message: Some(message.into()),
+            context: None,
             source: None,
         }))
     }
@@ -117,7 +183,10 @@ impl fmt::Display for Error {
             // Core's messages already name the path and, for ENOSPC/EMFILE,
             // the /proc/sys/fs/inotify value to raise.
             Some(err) => {
-                let text = err.to_string();
+                let text = match &self.0.context {
+                    Some(context) => context.clone(),
+                    None => err.to_string(),
+                };
                 match &self.0.path {
                     Some(path) if !text.contains(&*path.to_string_lossy()) => {
                         write!(f, "{}: {text}", path.display())
@@ -145,11 +214,14 @@ impl From<io::Error> for Error {
     }
 }
 
+/// Keeps the kind and the errno: `inotify_notify::raw_os_error` (core's
+/// `raw_os_error`) on the result finds it through `source()`.
 impl From<Error> for io::Error {
     fn from(err: Error) -> io::Error {
         let kind = match err.0.kind {
-            ErrorKind::NotWatched => io::ErrorKind::NotFound,
-            ErrorKind::InvalidPattern => io::ErrorKind::InvalidInput,
+            ErrorKind::NotWatched | ErrorKind::NotFound => io::ErrorKind::NotFound,
+            ErrorKind::InvalidPattern | ErrorKind::InvalidInput => io::ErrorKind::InvalidInput,
+            ErrorKind::PermissionDenied => io::ErrorKind::PermissionDenied,
             _ => err
                 .0
                 .source
@@ -171,8 +243,51 @@ mod tests {
         assert_eq!(err.path(), Some(Path::new("/x")));
         assert!(err.to_string().contains("/x"));
         let io_err: io::Error = err.into();
-        assert_eq!(raw_os_error(&io_err), None);
+        assert_eq!(raw_os_error(&io_err), Some(ENOSPC));
         assert_eq!(io_err.kind(), io::ErrorKind::StorageFull);
+    }
+
+    #[test]
+    fn errnos_are_classified_and_survive_core_context() {
+        for (errno, kind, io_kind) in [
+            (ENOENT, ErrorKind::NotFound, io::ErrorKind::NotFound),
+            (
+                EACCES,
+                ErrorKind::PermissionDenied,
+                io::ErrorKind::PermissionDenied,
+            ),
+            (
+                EPERM,
+                ErrorKind::PermissionDenied,
+                io::ErrorKind::PermissionDenied,
+            ),
+            (EINVAL, ErrorKind::InvalidInput, io::ErrorKind::InvalidInput),
+            (EMFILE, ErrorKind::InstanceLimit, io::ErrorKind::Other),
+            (12, ErrorKind::Io, io::ErrorKind::OutOfMemory),
+        ] {
+            // Core's error for a failed add: context wrapped around the errno.
+            let inotify = inotify_core::Inotify::init().unwrap();
+            inotify_core::fault::inject(
+                inotify_core::fault::Op::AddWatch,
+                inotify_core::fault::Fault::Errno(errno),
+            );
+            let core_err = inotify
+                .add_watch("/", inotify_core::WatchMask::CREATE)
+                .unwrap_err();
+            let err = Error::io(core_err, Some(Path::new("/")));
+            assert_eq!(*err.kind(), kind, "errno {errno}");
+            assert_eq!(err.raw_os_error(), Some(errno));
+            assert_eq!(
+                err.io_error().and_then(io::Error::raw_os_error),
+                Some(errno)
+            );
+            assert!(err.to_string().starts_with("cannot watch /"), "{err}");
+            let io_err: io::Error = err.into();
+            if io_kind != io::ErrorKind::Other {
+                assert_eq!(io_err.kind(), io_kind, "errno {errno}");
+            }
+            assert_eq!(raw_os_error(&io_err), Some(errno));
+        }
     }
 
     #[test]

@@ -146,6 +146,11 @@
 //! - **`max_user_watches`** (ENOSPC → [`ErrorKind::WatchLimit`]) and
 //!   **`max_user_instances`** (EMFILE → [`ErrorKind::InstanceLimit`]); the
 //!   messages name the `/proc/sys/fs/inotify` file to raise.
+//! - **Errors** keep the errno: [`Error::raw_os_error`] (and
+//!   `io_error().raw_os_error()`); [`ErrorKind`] classifies ENOENT
+//!   (`NotFound`), EACCES/EPERM (`PermissionDenied`) and EINVAL
+//!   (`InvalidInput`); `io::Error::from(err)` keeps kind and errno
+//!   ([`raw_os_error`] finds it).
 //!
 //! # pyinotify → Rust
 //!
@@ -201,7 +206,9 @@ pub use emit::Processed;
 pub use error::{Error, ErrorKind, Result};
 pub use event::Event;
 pub use handler::{ProcessEvent, SharedHandler, dispatch, shared};
-pub use inotify_core::{EventKind, EventMask, WatchDescriptor, WatchMask, long_path, normalize};
+pub use inotify_core::{
+    EventKind, EventMask, WatchDescriptor, WatchMask, long_path, normalize, raw_os_error,
+};
 pub use notifier::{Notifier, NotifierBuilder, StopHandle};
 pub use processors::{ChainIfTrue, ChainLink, PrintAllEvents, Stats};
 #[cfg(feature = "signals")]

@@ -9,6 +9,9 @@ use inotify_notify::{
 
 use crate::support::{TempDir, collecting_notifier, has, pump_quiet, pump_until};
 
+/// Linux errno values (the same on every architecture).
+const ENOENT: i32 = 2;
+
 fn rec() -> WatchOptions {
     WatchOptions {
         rec: true,
@@ -232,4 +235,29 @@ fn manager_is_send_sync_clone() {
     check::<inotify_notify::StopHandle>();
     send::<inotify_notify::Notifier>();
     send::<inotify_notify::ThreadedNotifier>();
+}
+
+/// Issue 11 item 10: the errno was hidden behind core's context wrapper.
+#[test]
+fn add_watch_error_exposes_errno_and_classifies_it() {
+    let dir = TempDir::new("errno");
+    let wm = WatchManager::new().unwrap();
+    let missing = dir.join("missing");
+    let err = wm
+        .add_watch(&missing, WatchMask::CREATE, &WatchOptions::default())
+        .unwrap_err();
+    assert_eq!(
+        err.io_error().and_then(std::io::Error::raw_os_error),
+        Some(ENOENT),
+        "{err:?}"
+    );
+    assert_eq!(err.raw_os_error(), Some(ENOENT));
+    assert_eq!(*err.kind(), ErrorKind::NotFound);
+    assert!(
+        err.to_string().contains(&*missing.to_string_lossy()),
+        "{err}"
+    );
+    let io_err: std::io::Error = err.into();
+    assert_eq!(io_err.kind(), std::io::ErrorKind::NotFound);
+    assert_eq!(inotify_notify::raw_os_error(&io_err), Some(ENOENT));
 }

@@ -76,7 +76,7 @@ fn add_watch_errnos_surface_as_typed_errors_naming_the_path() {
         let wm = WatchManager::new().unwrap();
         for (injected, kind) in [
             (ENOMEM, ErrorKind::Io),
-            (EINVAL, ErrorKind::Io),
+            (EINVAL, ErrorKind::InvalidInput),
             (EAGAIN, ErrorKind::Io),
             (ENOSPC, ErrorKind::WatchLimit),
         ] {
@@ -132,7 +132,10 @@ fn notifier_read_and_poll_errors_are_typed_and_lose_nothing() {
 
         fault::inject(Op::Poll, Fault::Errno(EINVAL));
         let err = notifier.check_events(Some(TIMEOUT)).unwrap_err();
-        assert_eq!((*err.kind(), errno(&err)), (ErrorKind::Io, Some(EINVAL)));
+        assert_eq!(
+            (*err.kind(), errno(&err)),
+            (ErrorKind::InvalidInput, Some(EINVAL))
+        );
 
         assert!(notifier.check_events(Some(TIMEOUT)).unwrap());
         fault::inject(Op::Read, Fault::Errno(ENOMEM));
