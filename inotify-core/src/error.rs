@@ -101,19 +101,34 @@ fn limit_hint(limit: Limit) -> String {
     }
 }
 
+/// `path` for a message: its display, or `""` when it is empty (so the
+/// message still says which path failed).
+pub(crate) fn shown(path: &Path) -> impl fmt::Display + '_ {
+    struct Shown<'a>(&'a Path);
+    impl fmt::Display for Shown<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            if self.0.as_os_str().is_empty() {
+                f.write_str("\"\"")
+            } else {
+                self.0.display().fmt(f)
+            }
+        }
+    }
+    Shown(path)
+}
+
 /// Context for a failed `inotify_add_watch` on `path`.
 pub(crate) fn add_watch_error(path: &Path, source: io::Error) -> io::Error {
+    let path = shown(path);
     let message = match source.raw_os_error() {
         Some(libc::ENOSPC) => format!(
-            "cannot watch {}: inotify watch limit reached {}",
-            path.display(),
+            "cannot watch {path}: inotify watch limit reached {}",
             limit_hint(Limit::MaxUserWatches)
         ),
-        Some(libc::EEXIST) => format!(
-            "cannot watch {}: already watched and IN_MASK_CREATE was given",
-            path.display()
-        ),
-        _ => format!("cannot watch {}: {source}", path.display()),
+        Some(libc::EEXIST) => {
+            format!("cannot watch {path}: already watched and IN_MASK_CREATE was given")
+        }
+        _ => format!("cannot watch {path}: {source}"),
     };
     with_context(message, source)
 }

@@ -57,7 +57,13 @@ impl<'w, T: Clone> AddIter<'w, T> {
             watcher,
             mask,
             data,
-            root: Some(normalize(root)),
+            // An empty root stays empty (not `.`): its add fails with
+            // ENOENT, as the kernel's does.
+            root: Some(if root.as_os_str().is_empty() {
+                PathBuf::new()
+            } else {
+                normalize(root)
+            }),
             stack: Vec::new(),
             listing: None,
             filter: None,

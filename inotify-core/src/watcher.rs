@@ -152,6 +152,9 @@ impl<T> Watcher<T> {
 
     /// Adds or modifies the watch of `path` with `data`.
     ///
+    /// The path is normalised for the table, but an empty path is not the
+    /// current directory: it fails with ENOENT, as the kernel's does.
+    ///
     /// # Errors
     /// As [`Inotify::add_watch`].
     pub fn add_with(
@@ -160,7 +163,14 @@ impl<T> Watcher<T> {
         mask: WatchMask,
         data: T,
     ) -> io::Result<WatchDescriptor> {
-        let path = normalize(path.as_ref());
+        let path = path.as_ref();
+        if path.as_os_str().is_empty() {
+            return Err(crate::error::add_watch_error(
+                path,
+                io::Error::from_raw_os_error(libc::ENOENT),
+            ));
+        }
+        let path = normalize(path);
         let wd = self.inotify.add_watch(&path, mask)?;
         let recorded = if mask.contains(WatchMask::MASK_ADD) {
             self.table.get(wd).map_or(mask, |e| e.mask() | mask) - WatchMask::MASK_ADD

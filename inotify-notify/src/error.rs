@@ -158,6 +158,19 @@ impl Error {
         }))
     }
 
+    /// ENOENT for an empty path, as the kernel's `inotify_add_watch("")`
+    /// (normalising would make it `.`, the current directory).
+    pub(crate) fn empty_path() -> Self {
+        let source = io::Error::from_raw_os_error(ENOENT);
+        Error(Box::new(Inner {
+            kind: ErrorKind::NotFound,
+            path: Some(PathBuf::new()),
+            message: None,
+            context: Some(format!("cannot watch \"\": {source}")),
+            source: Some(source),
+        }))
+    }
+
     /// An error without an OS cause.
     pub(crate) fn new(kind: ErrorKind, path: Option<&Path>, message: impl Into<String>) -> Self {
         Error(Box::new(Inner {

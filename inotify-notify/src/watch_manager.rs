@@ -144,7 +144,8 @@ impl WatchManager {
     /// `MASK_ADD`, `ONESHOT`). With `quiet == false` the first error is
     /// returned as `Err`; with `quiet == true` every path's result is in
     /// the map. Races of a recursive add (a directory deleted mid-walk) are
-    /// not errors.
+    /// not errors. An empty path fails with `NotFound` (ENOENT, as the
+    /// kernel's), it is not the current directory.
     ///
     /// # Errors
     /// The first failure when `quiet` is false; `Closed` after
@@ -186,7 +187,11 @@ impl WatchManager {
                 vec![pattern.as_ref().to_path_buf()]
             };
             for path in expanded {
-                let mut added = recursive::add_tree(&mut st, &path, mask, options);
+                let mut added = if path.as_os_str().is_empty() {
+                    vec![(path, Err(Error::empty_path()))]
+                } else {
+                    recursive::add_tree(&mut st, &path, mask, options)
+                };
                 if !options.quiet
                     && let Some(at) = added.iter().position(|(_, res)| res.is_err())
                     && let (_, Err(err)) = added.swap_remove(at)

@@ -315,3 +315,43 @@ fn auto_watcher_try_read_returns_at_once_and_still_auto_adds() {
     assert_eq!(names, ["sub"]);
     assert!(auto.watcher().wd(dir.join("sub")).is_some(), "auto-added");
 }
+
+/// Issue 11 item 7: `normalize("")` is `.`, so an empty path used to watch
+/// the current directory; it must fail as `Inotify::add_watch("")` does.
+#[test]
+fn watcher_empty_path_is_enoent_like_the_kernel() {
+    let inotify = inotify_core::Inotify::init().unwrap();
+    let kernel = inotify.add_watch("", WatchMask::CREATE).unwrap_err();
+    assert_eq!(inotify_core::raw_os_error(&kernel), Some(libc::ENOENT));
+    assert!(kernel.to_string().contains("\"\""), "{kernel}");
+
+    let mut watcher: Watcher = Watcher::new().unwrap();
+    let err = watcher.add("", WatchMask::CREATE).unwrap_err();
+    assert_eq!(
+        inotify_core::raw_os_error(&err),
+        Some(libc::ENOENT),
+        "{err}"
+    );
+    assert!(err.to_string().contains("\"\""), "{err}");
+    let err = watcher
+        .add_all("", WatchMask::CREATE, (), |_| Ok(()))
+        .unwrap_err();
+    assert_eq!(
+        inotify_core::raw_os_error(&err),
+        Some(libc::ENOENT),
+        "{err}"
+    );
+    assert_eq!(watcher.num_watches(), 0, "{:?}", watch_list(&watcher));
+
+    let mut auto: AutoWatcher = AutoWatcher::new(None).unwrap();
+    let err = auto
+        .watcher()
+        .add_all("", WatchMask::CREATE, (), |_| Ok(()))
+        .unwrap_err();
+    assert_eq!(
+        inotify_core::raw_os_error(&err),
+        Some(libc::ENOENT),
+        "{err}"
+    );
+    assert_eq!(auto.watcher().num_watches(), 0);
+}

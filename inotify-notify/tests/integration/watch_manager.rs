@@ -261,3 +261,23 @@ fn add_watch_error_exposes_errno_and_classifies_it() {
     assert_eq!(io_err.kind(), std::io::ErrorKind::NotFound);
     assert_eq!(inotify_notify::raw_os_error(&io_err), Some(ENOENT));
 }
+
+/// Issue 11 item 7: an empty path watched the current directory.
+#[test]
+fn add_watch_empty_path_is_not_found_like_the_kernel() {
+    let wm = WatchManager::new().unwrap();
+    for options in [WatchOptions::default(), rec()] {
+        let err = wm.add_watch("", WatchMask::CREATE, &options).unwrap_err();
+        assert_eq!(*err.kind(), ErrorKind::NotFound, "{err}");
+        assert_eq!(err.raw_os_error(), Some(ENOENT));
+        assert!(err.to_string().contains("\"\""), "{err}");
+        let quiet = WatchOptions {
+            quiet: true,
+            ..options
+        };
+        let result = wm.add_watch("", WatchMask::CREATE, &quiet).unwrap();
+        assert_eq!(result.len(), 1, "{result:?}");
+        assert!(result.values().all(Result::is_err), "{result:?}");
+    }
+    assert_eq!(wm.num_watches(), 0, "{:?}", wm.watches());
+}
