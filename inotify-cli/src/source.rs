@@ -448,7 +448,11 @@ fn watch_paths(
         let result = wm.add_watch(path, mask, &options);
         if let Err(err) = result {
             progress.finish();
-            return Err(watch_error(opts.failed, path, &err));
+            let mut message = watch_error(opts.failed, path, &err);
+            if !mask.has_event_bit() {
+                message.push_str(" (no event to watch: flags such as oneshot alone watch nothing)");
+            }
+            return Err(message);
         }
         // inotifywait adds the slash to a root that lstat() says is a
         // directory, so a symlink to a directory is shown without it; a

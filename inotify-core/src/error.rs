@@ -133,6 +133,19 @@ pub(crate) fn add_watch_error(path: &Path, source: io::Error) -> io::Error {
     with_context(message, source)
 }
 
+/// EINVAL for a mask that asks for no event (see
+/// [`WatchMask::has_event_bit`](crate::WatchMask::has_event_bit)), naming
+/// the path.
+pub(crate) fn no_event_bit_error(path: &Path, mask: crate::WatchMask) -> io::Error {
+    with_context(
+        format!(
+            "cannot watch {}: the mask {mask} has no event bit (flags alone watch nothing)",
+            shown(path)
+        ),
+        io::Error::from_raw_os_error(libc::EINVAL),
+    )
+}
+
 /// Context for a failed `inotify_init1`.
 pub(crate) fn init_error(source: io::Error) -> io::Error {
     let message = match source.raw_os_error() {

@@ -76,9 +76,18 @@ impl Inotify {
     /// `inotify_add_watch`: watches `path`, or changes the mask of its
     /// existing watch (then the same descriptor comes back).
     ///
+    /// This is the kernel call as it is: it mirrors what the kernel
+    /// accepts. The kernel (measured on Linux 6.18) rejects with EINVAL an
+    /// empty mask, a bit it does not know, and `MASK_ADD` with
+    /// `MASK_CREATE` — before it looks the path up — but accepts a mask of
+    /// flags alone (`ONLYDIR`, `DONT_FOLLOW`, `ONESHOT`, ...), giving a
+    /// watch that reports nothing but `IN_IGNORED` and `IN_UNMOUNT`.
+    /// [`crate::Watcher`] and the upper layers refuse such masks
+    /// ([`WatchMask::has_event_bit`]).
+    ///
     /// # Errors
-    /// ENOENT, EACCES, ENOTDIR (with `ONLYDIR`), EEXIST (with `MASK_CREATE`),
-    /// EINVAL (no event bit, or `MASK_ADD` with `MASK_CREATE`), ENOSPC (watch
+    /// ENOENT (also for an empty path), EACCES, ENOTDIR (with `ONLYDIR`),
+    /// EEXIST (with `MASK_CREATE`), EINVAL (see above), ENOSPC (watch
     /// limit: the message names `max_user_watches`); every message names the
     /// path. A path with a NUL byte is `InvalidInput`.
     ///

@@ -474,6 +474,18 @@ macro_rules! mask_text {
 mask_text!(WatchMask);
 mask_text!(EventMask);
 
+impl WatchMask {
+    /// Whether the mask asks for an event: a bit of `ALL_EVENTS`, or
+    /// `IN_UNMOUNT`/`IN_IGNORED`/`IN_Q_OVERFLOW` (reported unasked, but
+    /// asking for them alone still means "tell me when that happens").
+    /// The kernel accepts flags alone (`ONLYDIR`, ...) as a watch reporting
+    /// nothing; [`crate::Watcher`] and the upper layers refuse such masks.
+    pub fn has_event_bit(self) -> bool {
+        let always = ffi::IN_UNMOUNT | ffi::IN_IGNORED | ffi::IN_Q_OVERFLOW;
+        self.intersects(WatchMask::ALL_EVENTS) || self.bits() & always != 0
+    }
+}
+
 impl EventMask {
     /// The kind of the event: its single event bit.
     ///

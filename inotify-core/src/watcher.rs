@@ -156,7 +156,9 @@ impl<T> Watcher<T> {
     /// current directory: it fails with ENOENT, as the kernel's does.
     ///
     /// # Errors
-    /// As [`Inotify::add_watch`].
+    /// As [`Inotify::add_watch`]; also EINVAL (`InvalidInput`) for a mask
+    /// without an event bit ([`WatchMask::has_event_bit`]), which the
+    /// kernel would accept as a watch that reports nothing.
     pub fn add_with(
         &mut self,
         path: impl AsRef<Path>,
@@ -164,6 +166,9 @@ impl<T> Watcher<T> {
         data: T,
     ) -> io::Result<WatchDescriptor> {
         let path = path.as_ref();
+        if !mask.has_event_bit() {
+            return Err(crate::error::no_event_bit_error(path, mask));
+        }
         if path.as_os_str().is_empty() {
             return Err(crate::error::add_watch_error(
                 path,

@@ -9,7 +9,7 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use inotify_core::raw_os_error;
+use inotify_core::{WatchMask, raw_os_error};
 
 /// Linux errno values the kinds are derived from (the crate does not name
 /// `libc`; these numbers are the same on every Linux architecture).
@@ -161,12 +161,36 @@ impl Error {
     /// ENOENT for an empty path, as the kernel's `inotify_add_watch("")`
     /// (normalising would make it `.`, the current directory).
     pub(crate) fn empty_path() -> Self {
-        let source = io::Error::from_raw_os_error(ENOENT);
+        Self::refused(ErrorKind::NotFound, Path::new(""), ENOENT, None)
+    }
+
+    /// EINVAL for a mask that asks for no event
+    /// ([`WatchMask::has_event_bit`]): the kernel would accept flags alone
+    /// (and an empty user mask once the manager adds its own bits) as a
+    /// watch that reports nothing.
+    pub(crate) fn no_event_bit(path: &Path, mask: WatchMask) -> Self {
+        let why = format!("the mask {mask} has no event bit (flags alone watch nothing)");
+        Self::refused(ErrorKind::InvalidInput, path, EINVAL, Some(why))
+    }
+
+    /// An add refused before the system call, with the errno the kernel
+    /// gives (or would give) for it.
+    fn refused(kind: ErrorKind, path: &Path, errno: i32, why: Option<String>) -> Self {
+        let source = io::Error::from_raw_os_error(errno);
+        let shown = if path.as_os_str().is_empty() {
+            "\"\"".to_owned()
+        } else {
+            path.display().to_string()
+        };
+        let context = match why {
+            Some(why) => format!("cannot watch {shown}: {why}"),
+            None => format!("cannot watch {shown}: {source}"),
+        };
         Error(Box::new(Inner {
-            kind: ErrorKind::NotFound,
-            path: Some(PathBuf::new()),
+            kind,
+            path: Some(path.to_path_buf()),
             message: None,
-            context: Some(format!("cannot watch \"\": {source}")),
+            context: Some(context),
             source: Some(source),
         }))
     }

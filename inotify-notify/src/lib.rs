@@ -107,7 +107,10 @@
 //! - **Masks**: the manager adds bits for its own needs (`MOVED_*`,
 //!   `MOVE_SELF` for recursive watches, `CREATE`/`DELETE` for `auto_add`,
 //!   more with snapshots) but dispatches only the kinds the user asked
-//!   for, plus `IN_IGNORED`, `IN_Q_OVERFLOW` and `IN_UNMOUNT` always.
+//!   for, plus `IN_IGNORED`, `IN_Q_OVERFLOW` and `IN_UNMOUNT` always. A
+//!   mask without an event bit (flags alone, or empty) is refused with
+//!   [`ErrorKind::InvalidInput`]: the kernel only rejects an empty mask,
+//!   and would accept the rest as a watch reporting nothing.
 //! - **Renames**: `MOVED_FROM`/`MOVED_TO` pair by cookie ([`Event::src_pathname`]);
 //!   a watched directory moved within the tree renames its watch and every
 //!   watch below. A `MOVED_FROM` of a watched directory without its

@@ -145,7 +145,9 @@ impl WatchManager {
     /// returned as `Err`; with `quiet == true` every path's result is in
     /// the map. Races of a recursive add (a directory deleted mid-walk) are
     /// not errors. An empty path fails with `NotFound` (ENOENT, as the
-    /// kernel's), it is not the current directory.
+    /// kernel's), it is not the current directory. A mask without an event
+    /// bit (flags alone, or empty: [`WatchMask::has_event_bit`]) fails with
+    /// `InvalidInput` before anything is added, whatever `quiet` says.
     ///
     /// # Errors
     /// The first failure when `quiet` is false; `Closed` after
@@ -181,6 +183,9 @@ impl WatchManager {
             return Err(closed());
         }
         for pattern in paths {
+            if !mask.has_event_bit() {
+                return Err(Error::no_event_bit(pattern.as_ref(), mask));
+            }
             let expanded = if options.do_glob {
                 expand_glob(pattern.as_ref())?
             } else {
@@ -248,6 +253,12 @@ impl WatchManager {
                 continue;
             };
             let path = entry.path().to_path_buf();
+            if let Some(mask) = mask
+                && !mask.has_event_bit()
+            {
+                out.insert(wd, Err(Error::no_event_bit(&path, mask)));
+                continue;
+            }
             let mut data = entry.data.clone();
             let flags = entry.mask() - WatchMask::ALL_EVENTS;
             if let Some(mask) = mask {

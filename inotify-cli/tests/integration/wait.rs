@@ -116,7 +116,7 @@ fn delete_self_asked_for_exits_zero() {
 fn bad_arguments_one_line_exit_one() {
     let _serial = crate::support::serial();
     let dir = tree("badargs");
-    let cases: [(&[&str], &str); 9] = [
+    let cases: [(&[&str], &str); 10] = [
         (
             &["-e", "bogus", "w"],
             "'bogus' is not a valid event!  Run with the '--help' option to see a list of events.\n",
@@ -146,6 +146,14 @@ fn bad_arguments_one_line_exit_one() {
         (
             &["missing"],
             "Setting up watches.\nCouldn't watch missing: No such file or directory\n",
+        ),
+        // Issue 11 item 8: a mask of flags alone (the kernel would accept
+        // it and report nothing) is refused with a clear message, not a
+        // wait for ever.
+        (
+            &["-e", "oneshot", "w"],
+            "Setting up watches.\nCouldn't watch w: Invalid argument \
+             (no event to watch: flags such as oneshot alone watch nothing)\n",
         ),
     ];
     for (args, want) in cases {

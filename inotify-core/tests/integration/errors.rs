@@ -45,6 +45,66 @@ fn add_watch_without_event_bits_is_einval() {
     assert!(err.to_string().contains(&*dir.path().to_string_lossy()));
 }
 
+/// What the kernel really rejects (measured on Linux 6.18, issue 11 item
+/// 8): EINVAL only for an empty mask, a bit it does not know, or
+/// `MASK_ADD|MASK_CREATE` — checked before the path is looked up. A mask
+/// of flags alone is accepted: a watch that reports nothing.
+#[test]
+fn add_watch_mirrors_the_kernel_flags_alone_accepted() {
+    let dir = TempDir::new("flags-alone");
+    let inotify = Inotify::init().unwrap();
+    for flags in [
+        WatchMask::ONLYDIR,
+        WatchMask::DONT_FOLLOW,
+        WatchMask::EXCL_UNLINK,
+        WatchMask::MASK_ADD,
+        WatchMask::ONESHOT,
+    ] {
+        inotify
+            .add_watch(dir.path(), flags)
+            .unwrap_or_else(|err| panic!("{flags}: {err}"));
+    }
+    for bad in [
+        WatchMask::from_bits_retain(0x1000),
+        WatchMask::CREATE | WatchMask::from_bits_retain(0x0080_0000),
+        WatchMask::CREATE | WatchMask::MASK_ADD | WatchMask::MASK_CREATE,
+    ] {
+        let err = inotify.add_watch(dir.path(), bad).unwrap_err();
+        assert_eq!(raw_os_error(&err), Some(libc::EINVAL), "{bad}: {err}");
+    }
+    let err = inotify
+        .add_watch(dir.join("missing"), WatchMask::empty())
+        .unwrap_err();
+    assert_eq!(raw_os_error(&err), Some(libc::EINVAL), "mask first: {err}");
+}
+
+/// `Watcher` refuses what the kernel would accept but never report on.
+#[test]
+fn watcher_rejects_a_mask_without_event_bits() {
+    let dir = TempDir::new("no-event-bit");
+    let mut watcher: inotify_core::Watcher = inotify_core::Watcher::new().unwrap();
+    for mask in [
+        WatchMask::empty(),
+        WatchMask::ONLYDIR,
+        WatchMask::ONLYDIR | WatchMask::DONT_FOLLOW | WatchMask::MASK_ADD,
+    ] {
+        let err = watcher.add(dir.path(), mask).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{mask}: {err}");
+        assert_eq!(raw_os_error(&err), Some(libc::EINVAL), "{err}");
+        let text = err.to_string();
+        assert!(text.contains("no event bit"), "{text}");
+        assert!(text.contains(&*dir.path().to_string_lossy()), "{text}");
+        let err = watcher
+            .add_all(dir.path(), mask, (), |_| Ok(()))
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    }
+    assert_eq!(watcher.num_watches(), 0);
+    // IN_UNMOUNT alone asks for something (inotifywait -e unmount).
+    let unmount = WatchMask::from_bits_retain(inotify_core::EventMask::UNMOUNT.bits());
+    watcher.add(dir.path(), unmount).unwrap();
+}
+
 #[test]
 fn rm_watch_unknown_wd_is_einval_naming_the_wd() {
     let inotify = Inotify::init().unwrap();

@@ -11,6 +11,7 @@ use crate::support::{TempDir, collecting_notifier, has, pump_quiet, pump_until};
 
 /// Linux errno values (the same on every architecture).
 const ENOENT: i32 = 2;
+const EINVAL: i32 = 22;
 
 fn rec() -> WatchOptions {
     WatchOptions {
@@ -280,4 +281,42 @@ fn add_watch_empty_path_is_not_found_like_the_kernel() {
         assert!(result.values().all(Result::is_err), "{result:?}");
     }
     assert_eq!(wm.num_watches(), 0, "{:?}", wm.watches());
+}
+
+/// Issue 11 item 8: `ONLYDIR` alone, or an empty mask with `rec` (the
+/// manager's own bits made the kernel accept it), watched nothing.
+#[test]
+fn add_and_update_reject_a_mask_without_event_bits() {
+    let dir = TempDir::new("no-event-bit");
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    let wm = WatchManager::new().unwrap();
+    let auto = WatchOptions {
+        auto_add: true,
+        ..rec()
+    };
+    for (mask, options) in [
+        (WatchMask::ONLYDIR, WatchOptions::default()),
+        (WatchMask::empty(), rec()),
+        (WatchMask::ONLYDIR | WatchMask::DONT_FOLLOW, auto.clone()),
+    ] {
+        let err = wm.add_watch(dir.path(), mask, &options).unwrap_err();
+        assert_eq!(
+            *err.kind(),
+            ErrorKind::InvalidInput,
+            "{mask} {options:?}: {err}"
+        );
+        assert_eq!(err.raw_os_error(), Some(EINVAL));
+        assert!(err.to_string().contains("no event bit"), "{err}");
+        assert!(
+            err.to_string().contains(&*dir.path().to_string_lossy()),
+            "{err}"
+        );
+    }
+    assert_eq!(wm.num_watches(), 0, "{:?}", wm.watches());
+    let added = wm.add_watch(dir.path(), WatchMask::CREATE, &auto).unwrap();
+    let wd = added[dir.path()].as_ref().copied().unwrap();
+    let result = wm.update_watch(wd, Some(WatchMask::ONLYDIR), &WatchOptions::default());
+    let err = result[&wd].as_ref().unwrap_err();
+    assert_eq!(*err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert_eq!(wm.watch(wd).unwrap().mask, WatchMask::CREATE, "unchanged");
 }
