@@ -161,7 +161,7 @@
 //! |---|---|
 //! | `WatchManager()` | [`WatchManager::new`] |
 //! | `wm.add_watch(path, mask, proc_fun, rec, auto_add, do_glob, quiet, exclude_filter)` | [`WatchManager::add_watch`] with [`WatchOptions`] |
-//! | `wm.update_watch(wd, mask, proc_fun, rec, auto_add)` | [`WatchManager::update_watch`] |
+//! | `wm.update_watch(wd, mask, proc_fun, rec, auto_add)` | [`WatchManager::update_watch`] with [`WatchUpdate`] (unset fields kept) |
 //! | `wm.rm_watch(wd, rec, quiet)` | [`WatchManager::rm_watch`] |
 //! | `wm.get_wd(path)` / `wm.get_path(wd)` / `wm.get_watch(wd)` | [`WatchManager::wd`] / [`WatchManager::path`] / [`WatchManager::watch`] |
 //! | `wm.watches` | [`WatchManager::watches`] |
@@ -217,7 +217,7 @@ pub use processors::{ChainIfTrue, ChainLink, PrintAllEvents, Stats};
 #[cfg(feature = "signals")]
 pub use signals::{SIGINT, SIGTERM};
 pub use threaded::ThreadedNotifier;
-pub use watch::{ExcludeFilter, Watch, WatchOptions};
+pub use watch::{ExcludeFilter, Watch, WatchOptions, WatchUpdate};
 pub use watch_manager::{AddResult, WatchManager};
 
 /// The workspace README's examples, compiled (and the non-looping ones run)

@@ -125,6 +125,48 @@ impl fmt::Debug for WatchOptions {
     }
 }
 
+/// What [`crate::WatchManager::update_watch`] changes (pyinotify's
+/// `update_watch` keyword arguments): every `None` keeps the watch's
+/// current setting.
+///
+/// ```
+/// use inotify_notify::{WatchManager, WatchMask, WatchOptions, WatchUpdate};
+/// # let dir = std::env::temp_dir().join(format!("update-doc-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// let wm = WatchManager::new()?;
+/// let options = WatchOptions { rec: true, auto_add: true, ..WatchOptions::default() };
+/// let wd = *wm.add_watch(&dir, WatchMask::CREATE, &options)?[&dir].as_ref().unwrap();
+/// let update = WatchUpdate { mask: Some(WatchMask::CREATE | WatchMask::DELETE), ..WatchUpdate::default() };
+/// assert!(wm.update_watch(wd, &update)[&wd].is_ok());
+/// assert!(wm.watch(wd).unwrap().auto_add, "not given, so kept");
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), inotify_notify::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct WatchUpdate {
+    /// The new event mask (`None`: keep it). Flags in it are ignored; the
+    /// watch keeps the flags it was added with.
+    pub mask: Option<WatchMask>,
+    /// The new per-watch handler (`None`: keep it).
+    pub proc_fun: Option<SharedHandler>,
+    /// Turn watching of new directories on or off (`None`: keep it).
+    pub auto_add: Option<bool>,
+    /// Apply the update to every watch below the descriptor too (a scope,
+    /// not a setting of the watch).
+    pub rec: bool,
+}
+
+impl fmt::Debug for WatchUpdate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WatchUpdate")
+            .field("mask", &self.mask)
+            .field("proc_fun", &self.proc_fun.as_ref().map(|_| ".."))
+            .field("auto_add", &self.auto_add)
+            .field("rec", &self.rec)
+            .finish()
+    }
+}
+
 /// A snapshot of one watched directory for overflow recovery:
 /// entry name → what the consumer was last told about it.
 pub(crate) type Snapshot = HashMap<OsString, EntryMeta>;

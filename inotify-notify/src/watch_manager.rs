@@ -19,7 +19,9 @@ use crate::handler::SharedHandler;
 use crate::recursive;
 use crate::transient::{self, Transients};
 use crate::walk::{RawEvent, WalkState};
-use crate::watch::{Watch, WatchData, WatchOptions, expand_glob, kernel_mask, watch_view};
+use crate::watch::{
+    Watch, WatchData, WatchOptions, WatchUpdate, expand_glob, kernel_mask, watch_view,
+};
 
 /// A watch removed from the table before its `IGNORED` was read.
 pub(crate) struct Detached {
@@ -228,13 +230,13 @@ impl WatchManager {
     }
 
     /// Changes the mask, handler or `auto_add` of `wd` (and with
-    /// `options.rec` of every watch below it). `mask: None` keeps the mask;
-    /// `options.proc_fun: None` keeps the handler.
+    /// `update.rec` of every watch below it); what `update` leaves `None`
+    /// is kept. Returns each descriptor's result; a mask without an event
+    /// bit is refused (`InvalidInput`) and leaves the watch unchanged.
     pub fn update_watch(
         &self,
         wd: WatchDescriptor,
-        mask: Option<WatchMask>,
-        options: &WatchOptions,
+        update: &WatchUpdate,
     ) -> BTreeMap<WatchDescriptor, Result<()>> {
         let mut out = BTreeMap::new();
         let mut st = self.lock();
@@ -242,7 +244,7 @@ impl WatchManager {
             out.insert(wd, Err(not_watched_wd(wd)));
             return out;
         };
-        let wds = if options.rec {
+        let wds = if update.rec {
             st.watcher.table().subtree(entry.path())
         } else {
             vec![wd]
@@ -253,7 +255,7 @@ impl WatchManager {
                 continue;
             };
             let path = entry.path().to_path_buf();
-            if let Some(mask) = mask
+            if let Some(mask) = update.mask
                 && !mask.has_event_bit()
             {
                 out.insert(wd, Err(Error::no_event_bit(&path, mask)));
@@ -261,13 +263,15 @@ impl WatchManager {
             }
             let mut data = entry.data.clone();
             let flags = entry.mask() - WatchMask::ALL_EVENTS;
-            if let Some(mask) = mask {
+            if let Some(mask) = update.mask {
                 data.user_mask = mask & WatchMask::ALL_EVENTS;
             }
-            if let Some(handler) = &options.proc_fun {
+            if let Some(handler) = &update.proc_fun {
                 data.set_proc_fun(handler.clone());
             }
-            data.auto_add = options.auto_add;
+            if let Some(auto_add) = update.auto_add {
+                data.auto_add = auto_add;
+            }
             let kmask = kernel_mask(&data, snapshots) | (flags - WatchMask::MASK_ADD);
             let res = st
                 .watcher

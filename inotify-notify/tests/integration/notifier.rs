@@ -47,11 +47,11 @@ fn coalesce_events_drops_duplicates_within_a_batch() {
     let builder = NotifierBuilder::new().coalesce_events(true).clone();
     let (mut notifier, events) = collecting_notifier(&wm, &builder);
     let watch = WatchMask::OPEN | WatchMask::CLOSE_NOWRITE;
-    wm.update_watch(
-        wm.wd(dir.path()).unwrap(),
-        Some(watch),
-        &WatchOptions::default(),
-    );
+    let update = inotify_notify::WatchUpdate {
+        mask: Some(watch),
+        ..inotify_notify::WatchUpdate::default()
+    };
+    wm.update_watch(wm.wd(dir.path()).unwrap(), &update);
     for _ in 0..5 {
         std::fs::read(&file).unwrap();
     }

@@ -4,7 +4,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use inotify_notify::{
-    ErrorKind, Event, ExcludeFilter, NotifierBuilder, WatchManager, WatchMask, WatchOptions, shared,
+    ErrorKind, Event, ExcludeFilter, NotifierBuilder, WatchManager, WatchMask, WatchOptions,
+    WatchUpdate, shared,
 };
 
 use crate::support::{TempDir, collecting_notifier, has, pump_quiet, pump_until};
@@ -144,13 +145,14 @@ fn update_watch_changes_mask_and_handler() {
     let wd = *added[dir.path()].as_ref().unwrap();
     let own: Arc<Mutex<Vec<Event>>> = Arc::default();
     let sink = own.clone();
-    let options = WatchOptions {
+    let update = WatchUpdate {
+        mask: Some(WatchMask::DELETE),
         proc_fun: Some(shared(move |e: &Event| {
             sink.lock().unwrap().push(e.clone());
         })),
-        ..WatchOptions::default()
+        ..WatchUpdate::default()
     };
-    let result = wm.update_watch(wd, Some(WatchMask::DELETE), &options);
+    let result = wm.update_watch(wd, &update);
     assert!(result[&wd].is_ok());
     assert_eq!(wm.watch(wd).unwrap().mask, WatchMask::DELETE);
     let (mut notifier, default) = collecting_notifier(&wm, &NotifierBuilder::new());
@@ -315,8 +317,63 @@ fn add_and_update_reject_a_mask_without_event_bits() {
     assert_eq!(wm.num_watches(), 0, "{:?}", wm.watches());
     let added = wm.add_watch(dir.path(), WatchMask::CREATE, &auto).unwrap();
     let wd = added[dir.path()].as_ref().copied().unwrap();
-    let result = wm.update_watch(wd, Some(WatchMask::ONLYDIR), &WatchOptions::default());
+    let update = WatchUpdate {
+        mask: Some(WatchMask::ONLYDIR),
+        ..WatchUpdate::default()
+    };
+    let result = wm.update_watch(wd, &update);
     let err = result[&wd].as_ref().unwrap_err();
     assert_eq!(*err.kind(), ErrorKind::InvalidInput, "{err}");
     assert_eq!(wm.watch(wd).unwrap().mask, WatchMask::CREATE, "unchanged");
+}
+
+/// Issue 11 item 6: changing only the mask turned `auto_add` off.
+#[test]
+fn update_watch_keeps_the_options_it_is_not_given() {
+    let dir = TempDir::new("update-keeps");
+    let wm = WatchManager::new().unwrap();
+    let auto = WatchOptions {
+        auto_add: true,
+        ..rec()
+    };
+    let added = wm.add_watch(dir.path(), WatchMask::CREATE, &auto).unwrap();
+    let wd = *added[dir.path()].as_ref().unwrap();
+    let update = WatchUpdate {
+        mask: Some(WatchMask::CREATE | WatchMask::DELETE),
+        ..WatchUpdate::default()
+    };
+    let result = wm.update_watch(wd, &update);
+    assert!(result[&wd].is_ok(), "{result:?}");
+    let watch = wm.watch(wd).unwrap();
+    assert_eq!(watch.mask, WatchMask::CREATE | WatchMask::DELETE);
+    assert!(watch.auto_add, "auto_add kept");
+    let (mut notifier, events) = collecting_notifier(&wm, &NotifierBuilder::new());
+    std::fs::create_dir(dir.join("new")).unwrap();
+    assert!(pump_until(
+        &mut notifier,
+        &events,
+        Duration::from_secs(5),
+        |_| wm.wd(dir.join("new")).is_some()
+    ));
+}
+
+/// `auto_add: Some(false)` turns it off; the mask stays.
+#[test]
+fn update_watch_turns_auto_add_off_only_when_asked() {
+    let dir = TempDir::new("update-auto-off");
+    let wm = WatchManager::new().unwrap();
+    let auto = WatchOptions {
+        auto_add: true,
+        ..rec()
+    };
+    let added = wm.add_watch(dir.path(), WatchMask::CREATE, &auto).unwrap();
+    let wd = *added[dir.path()].as_ref().unwrap();
+    let off = WatchUpdate {
+        auto_add: Some(false),
+        ..WatchUpdate::default()
+    };
+    assert!(wm.update_watch(wd, &off)[&wd].is_ok());
+    let watch = wm.watch(wd).unwrap();
+    assert!(!watch.auto_add);
+    assert_eq!(watch.mask, WatchMask::CREATE);
 }

@@ -43,7 +43,14 @@ fn rm_watch_after_ignored_is_a_clean_error() {
         let quiet = wm.rm_watch(wd, true, true).unwrap();
         assert!(quiet[&wd].is_err());
         assert!(
-            wm.update_watch(wd, Some(WatchMask::DELETE), &WatchOptions::default())[&wd].is_err()
+            wm.update_watch(
+                wd,
+                &inotify_notify::WatchUpdate {
+                    mask: Some(WatchMask::DELETE),
+                    ..inotify_notify::WatchUpdate::default()
+                }
+            )[&wd]
+                .is_err()
         );
 
         // Core: the kernel's EINVAL, named, never a panic.
