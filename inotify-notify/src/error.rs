@@ -43,6 +43,10 @@ pub enum ErrorKind {
     QueueOverflow,
     /// The watch manager was closed.
     Closed,
+    /// Not an error of the add: the path was excluded by the
+    /// [`crate::WatchOptions::exclude_filter`] (pyinotify's `-2`). Only an
+    /// excluded root is listed in the result map.
+    Excluded,
     /// ENOENT: the path does not exist (also an empty path, which the
     /// kernel rejects the same way).
     NotFound,
@@ -71,6 +75,8 @@ struct Inner {
     context: Option<String>,
     /// The OS error itself (bare, so its `raw_os_error()` is the errno).
     source: Option<io::Error>,
+    /// For an error of `add_watch`: what it had added before failing.
+    partial: Option<crate::AddResult>,
 }
 
 impl fmt::Debug for Error {
@@ -81,6 +87,7 @@ impl fmt::Debug for Error {
             .field("message", &self.0.message)
             .field("context", &self.0.context)
             .field("source", &self.0.source)
+            .field("partial", &self.0.partial)
             .finish()
     }
 }
@@ -123,6 +130,47 @@ impl Error {
         self.0.source.as_ref().and_then(raw_os_error)
     }
 
+    /// For an error returned by [`crate::WatchManager::add_watch`] (or
+    /// `add_watches`): every path it had handled before failing, with its
+    /// result — those watches stay in place (pyinotify's
+    /// `WatchManagerError.wmd`). `None` for other errors.
+    ///
+    /// ```
+    /// use inotify_notify::{WatchManager, WatchMask, WatchOptions};
+    /// # let dir = std::env::temp_dir().join(format!("partial-doc-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// let wm = WatchManager::new()?;
+    /// let paths = [dir.clone(), dir.join("missing")];
+    /// let err = wm.add_watches(&paths, WatchMask::CREATE, &WatchOptions::default()).unwrap_err();
+    /// let added = err.partial().expect("what was added");
+    /// assert!(added[&dir].is_ok() && wm.wd(&dir).is_some());
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), inotify_notify::Error>(())
+    /// ```
+    pub fn partial(&self) -> Option<&crate::AddResult> {
+        self.0.partial.as_ref()
+    }
+
+    /// Takes the partial result out of the error (see [`Error::partial`]).
+    pub fn take_partial(&mut self) -> Option<crate::AddResult> {
+        self.0.partial.take()
+    }
+
+    /// Attaches the partial result of an add.
+    pub(crate) fn with_partial(mut self, partial: crate::AddResult) -> Self {
+        self.0.partial = Some(partial);
+        self
+    }
+
+    /// The result of an excluded root (see [`ErrorKind::Excluded`]).
+    pub(crate) fn excluded(path: &Path) -> Self {
+        Error::new(
+            ErrorKind::Excluded,
+            Some(path),
+            "excluded by the exclude filter",
+        )
+    }
+
     /// Wraps an OS error, classifying its errno (or, without one, its
     /// `io::ErrorKind`).
     pub(crate) fn io(err: io::Error, path: Option<&Path>) -> Self {
@@ -155,6 +203,7 @@ impl Error {
             message: None,
             context,
             source: Some(source),
+            partial: None,
         }))
     }
 
@@ -192,6 +241,7 @@ impl Error {
             message: None,
             context: Some(context),
             source: Some(source),
+            partial: None,
         }))
     }
 
@@ -203,6 +253,7 @@ impl Error {
             message: Some(message.into()),
             context: None,
             source: None,
+            partial: None,
         }))
     }
 }

@@ -162,7 +162,7 @@
 //! | `WatchManager()` | [`WatchManager::new`] |
 //! | `wm.add_watch(path, mask, proc_fun, rec, auto_add, do_glob, quiet, exclude_filter)` | [`WatchManager::add_watch`] with [`WatchOptions`] |
 //! | `wm.update_watch(wd, mask, proc_fun, rec, auto_add)` | [`WatchManager::update_watch`] with [`WatchUpdate`] (unset fields kept) |
-//! | `wm.rm_watch(wd, rec, quiet)` | [`WatchManager::rm_watch`] |
+//! | `wm.rm_watch(wd, rec, quiet)` | [`WatchManager::rm_watch`] with [`RmOptions`] |
 //! | `wm.get_wd(path)` / `wm.get_path(wd)` / `wm.get_watch(wd)` | [`WatchManager::wd`] / [`WatchManager::path`] / [`WatchManager::watch`] |
 //! | `wm.watches` | [`WatchManager::watches`] |
 //! | `wm.watch_transient_file(f, mask, cls)` | [`WatchManager::watch_transient_file`] |
@@ -181,6 +181,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod add_result;
 #[cfg(feature = "tokio")]
 mod async_notifier;
 mod bookkeeping;
@@ -202,6 +203,7 @@ mod walk;
 mod watch;
 mod watch_manager;
 
+pub use add_result::AddResult;
 #[cfg(feature = "tokio")]
 pub use async_notifier::AsyncNotifier;
 pub use bookkeeping::{EventProcessor, MOVE_GRACE, ProcessorOptions};
@@ -217,8 +219,8 @@ pub use processors::{ChainIfTrue, ChainLink, PrintAllEvents, Stats};
 #[cfg(feature = "signals")]
 pub use signals::{SIGINT, SIGTERM};
 pub use threaded::ThreadedNotifier;
-pub use watch::{ExcludeFilter, Watch, WatchOptions, WatchUpdate};
-pub use watch_manager::{AddResult, WatchManager};
+pub use watch::{ExcludeFilter, RmOptions, Watch, WatchOptions, WatchUpdate};
+pub use watch_manager::WatchManager;
 
 /// The workspace README's examples, compiled (and the non-looping ones run)
 /// as doctests so the front page never shows code that does not build.

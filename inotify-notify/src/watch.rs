@@ -167,6 +167,26 @@ impl fmt::Debug for WatchUpdate {
     }
 }
 
+/// Options of [`crate::WatchManager::rm_watch`] (pyinotify's `rec` and
+/// `quiet`).
+///
+/// ```
+/// use inotify_notify::{RmOptions, WatchDescriptor, WatchManager};
+/// let wm = WatchManager::new()?;
+/// let quiet = RmOptions { quiet: true, ..RmOptions::default() };
+/// let removed = wm.rm_watch(WatchDescriptor::from_raw(42), quiet)?;
+/// assert!(removed[&WatchDescriptor::from_raw(42)].is_err()); // not watched
+/// # Ok::<(), inotify_notify::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RmOptions {
+    /// Remove every watch below the descriptor too.
+    pub rec: bool,
+    /// `true`: report each descriptor's result in the map; `false`: stop
+    /// at the first error and return it.
+    pub quiet: bool,
+}
+
 /// A snapshot of one watched directory for overflow recovery:
 /// entry name → what the consumer was last told about it.
 pub(crate) type Snapshot = HashMap<OsString, EntryMeta>;

@@ -11,16 +11,17 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use inotify_core::{
-    EventBuffer, InitOptions, Inotify, WatchDescriptor, WatchMask, Watcher, long_path,
+    EventBuffer, InitOptions, Inotify, WatchDescriptor, WatchMask, Watcher, long_path, normalize,
 };
 
+use crate::add_result::{AddResult, into_result};
 use crate::error::{Error, ErrorKind, Result};
 use crate::handler::SharedHandler;
 use crate::recursive;
 use crate::transient::{self, Transients};
 use crate::walk::{RawEvent, WalkState};
 use crate::watch::{
-    Watch, WatchData, WatchOptions, WatchUpdate, expand_glob, kernel_mask, watch_view,
+    RmOptions, Watch, WatchData, WatchOptions, WatchUpdate, expand_glob, kernel_mask, watch_view,
 };
 
 /// A watch removed from the table before its `IGNORED` was read.
@@ -94,9 +95,6 @@ impl std::fmt::Debug for WatchManager {
     }
 }
 
-/// The result map of [`WatchManager::add_watch`].
-pub type AddResult = BTreeMap<PathBuf, Result<WatchDescriptor>>;
-
 impl WatchManager {
     /// A manager on a new inotify instance.
     ///
@@ -151,6 +149,11 @@ impl WatchManager {
     /// bit (flags alone, or empty: [`WatchMask::has_event_bit`]) fails with
     /// `InvalidInput` before anything is added, whatever `quiet` says.
     ///
+    /// An error carries what was added before it ([`Error::partial`]);
+    /// those watches stay. A root excluded by `exclude_filter` is not an
+    /// error: the map holds it with an [`ErrorKind::Excluded`] error
+    /// (pyinotify's `-2`).
+    ///
     /// # Errors
     /// The first failure when `quiet` is false; `Closed` after
     /// [`WatchManager::close`].
@@ -181,44 +184,14 @@ impl WatchManager {
     {
         let mut all = Vec::new();
         let mut st = self.lock();
-        if st.closed {
-            return Err(closed());
-        }
-        for pattern in paths {
-            if !mask.has_event_bit() {
-                return Err(Error::no_event_bit(pattern.as_ref(), mask));
-            }
-            let expanded = if options.do_glob {
-                expand_glob(pattern.as_ref())?
-            } else {
-                vec![pattern.as_ref().to_path_buf()]
-            };
-            for path in expanded {
-                let mut added = if path.as_os_str().is_empty() {
-                    vec![(path, Err(Error::empty_path()))]
-                } else {
-                    recursive::add_tree(&mut st, &path, mask, options)
-                };
-                if !options.quiet
-                    && let Some(at) = added.iter().position(|(_, res)| res.is_err())
-                    && let (_, Err(err)) = added.swap_remove(at)
-                {
-                    transient::restore_masks(&mut st);
-                    drop(st);
-                    self.wake_if_pending();
-                    return Err(err);
-                }
-                if all.is_empty() {
-                    all = added;
-                } else {
-                    all.append(&mut added);
-                }
-            }
-        }
+        let outcome = add_all(&mut st, paths, mask, options, &mut all);
         transient::restore_masks(&mut st);
         drop(st);
         self.wake_if_pending();
-        Ok(into_result(all))
+        match outcome {
+            Ok(()) => Ok(into_result(all)),
+            Err(err) => Err(err.with_partial(into_result(all))),
+        }
     }
 
     /// Wakes a notifier if a walk drained events it must process.
@@ -284,20 +257,20 @@ impl WatchManager {
         out
     }
 
-    /// Removes `wd` (and with `rec` every watch below it). The watches
-    /// leave [`WatchManager::watches`] at once; their `IN_IGNORED` events
-    /// are still delivered by the notifier.
+    /// Removes `wd` (and with `options.rec` every watch below it). The
+    /// watches leave [`WatchManager::watches`] at once; their `IN_IGNORED`
+    /// events are still delivered by the notifier.
     ///
     /// # Errors
-    /// With `quiet == false`, the first failure (`NotWatched` for an
-    /// unknown descriptor).
+    /// With `options.quiet == false`, the first failure (`NotWatched` for
+    /// an unknown descriptor).
     #[doc(alias = "inotify_rm_watch")]
     pub fn rm_watch(
         &self,
         wd: WatchDescriptor,
-        rec: bool,
-        quiet: bool,
+        options: RmOptions,
     ) -> Result<BTreeMap<WatchDescriptor, Result<()>>> {
+        let RmOptions { rec, quiet } = options;
         let mut out = BTreeMap::new();
         let mut st = self.lock();
         let Some(entry) = st.watcher.table().get(wd) else {
@@ -528,8 +501,67 @@ impl AsFd for WatchManager {
     }
 }
 
+/// The body of [`WatchManager::add_watches`]: each path's results go to
+/// `all` in walk order; stops at the first error unless `quiet` (the
+/// caller attaches `all` to it as the partial result).
+fn add_all<I, P>(
+    st: &mut Shared,
+    paths: I,
+    mask: WatchMask,
+    options: &WatchOptions,
+    all: &mut Vec<(PathBuf, Result<WatchDescriptor>)>,
+) -> Result<()>
+where
+    I: IntoIterator<Item = P>,
+    P: AsRef<Path>,
+{
+    if st.closed {
+        return Err(closed());
+    }
+    for pattern in paths {
+        if !mask.has_event_bit() {
+            return Err(Error::no_event_bit(pattern.as_ref(), mask));
+        }
+        let expanded = if options.do_glob {
+            expand_glob(pattern.as_ref())?
+        } else {
+            vec![pattern.as_ref().to_path_buf()]
+        };
+        for path in expanded {
+            let mut added = if path.as_os_str().is_empty() {
+                vec![(path, Err(Error::empty_path()))]
+            } else if let Some(root) = excluded_root(&path, options) {
+                vec![(root.clone(), Err(Error::excluded(&root)))]
+            } else {
+                recursive::add_tree(st, &path, mask, options)
+            };
+            // An excluded root is a result, not a failure.
+            let failed = added.iter().position(|(_, res)| {
+                res.as_ref()
+                    .is_err_and(|err| *err.kind() != ErrorKind::Excluded)
+            });
+            if !options.quiet
+                && let Some(at) = failed
+                && let (_, Err(err)) = added.swap_remove(at)
+            {
+                all.append(&mut added);
+                return Err(err);
+            }
+            all.append(&mut added);
+        }
+    }
+    Ok(())
+}
+
+/// The normalised `path` if the options' exclude filter excludes it.
+fn excluded_root(path: &Path, options: &WatchOptions) -> Option<PathBuf> {
+    let filter = options.exclude_filter.as_ref()?;
+    let path = normalize(path);
+    filter.is_excluded(&path).then_some(path)
+}
+
 /// The error for an operation after `close`.
-fn closed() -> Error {
+pub(crate) fn closed() -> Error {
     Error::new(ErrorKind::Closed, None, "the watch manager is closed")
 }
 
@@ -545,83 +577,4 @@ pub(crate) fn not_watched_wd(wd: WatchDescriptor) -> Error {
 /// Whether `path` exists as a directory (symlinks followed when `follow`).
 pub(crate) fn is_dir(path: &Path, follow: bool) -> bool {
     long_path::metadata(path, follow).is_ok_and(|m| m.is_dir())
-}
-
-/// The map of [`WatchManager::add_watches`] from the results in walk
-/// order: a path listed twice keeps its first result (a walk error keyed
-/// by its root keeps the root's own result).
-///
-/// Inserting path by path costs a `Path` comparison per B-tree level, each
-/// parsing components: a third of a 10k-directory add. The paths here are
-/// normalised (`add_tree` normalises the root and joins plain names), for
-/// which comparing bytes with `/` ranked lowest is the component order and
-/// equal paths are equal bytes; so they are sorted that way and built in
-/// bulk (`collect` sorts again by `Path`, one comparison per neighbour on
-/// sorted input, so the map's order never depends on that assumption).
-fn into_result(mut all: Vec<(PathBuf, Result<WatchDescriptor>)>) -> AddResult {
-    all.sort_by(|a, b| normalized_cmp(&a.0, &b.0));
-    // Stable sort: equal paths keep walk order; keep the first.
-    all.dedup_by(|later, earlier| later.0.as_os_str() == earlier.0.as_os_str());
-    all.into_iter().collect()
-}
-
-/// [`Path`]'s order for normalised paths, on bytes: `/` sorts before
-/// every other byte, as a component boundary does.
-fn normalized_cmp(a: &Path, b: &Path) -> std::cmp::Ordering {
-    let (a, b) = (
-        a.as_os_str().as_encoded_bytes(),
-        b.as_os_str().as_encoded_bytes(),
-    );
-    let rank = |byte: u8| if byte == b'/' { 0 } else { u16::from(byte) + 1 };
-    // Skip the common prefix eight bytes at a time (paths of one tree
-    // share long prefixes), then byte by byte.
-    let n = a.len().min(b.len());
-    let mut i = 0;
-    while i + 8 <= n && a[i..i + 8] == b[i..i + 8] {
-        i += 8;
-    }
-    match a[i..n].iter().zip(&b[i..n]).position(|(x, y)| x != y) {
-        Some(at) => rank(a[i + at]).cmp(&rank(b[i + at])),
-        None => a.len().cmp(&b.len()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn normalized_cmp_is_path_order() {
-        let paths = [
-            "/", "/a", "/a/b", "/a-c", "/a.b", "/a/b/c", "/ab", "/a\u{e9}", "/b", "a", "a/b", "a-b",
-        ];
-        for x in paths {
-            for y in paths {
-                let (x, y) = (Path::new(x), Path::new(y));
-                assert_eq!(normalized_cmp(x, y), x.cmp(y), "{x:?} vs {y:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn into_result_keeps_the_first_result_per_path() {
-        let wd = WatchDescriptor::from_raw;
-        let all = vec![
-            (PathBuf::from("/t/b"), Ok(wd(2))),
-            (PathBuf::from("/t"), Ok(wd(1))),
-            (PathBuf::from("/t/a-b"), Ok(wd(3))),
-            (PathBuf::from("/t/a/x"), Ok(wd(4))),
-            (PathBuf::from("/t"), Err(closed())),
-        ];
-        let map = into_result(all);
-        let keys: Vec<_> = map.keys().map(PathBuf::as_path).collect();
-        let want: [&Path; 4] = [
-            "/t".as_ref(),
-            "/t/a/x".as_ref(),
-            "/t/a-b".as_ref(),
-            "/t/b".as_ref(),
-        ];
-        assert_eq!(keys, want);
-        assert_eq!(map[Path::new("/t")].as_ref().ok(), Some(&wd(1)));
-    }
 }

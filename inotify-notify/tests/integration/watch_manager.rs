@@ -121,7 +121,15 @@ fn rm_watch_rec_removes_subtree_and_delivers_ignored() {
     wm.add_watch(dir.path(), WatchMask::CREATE, &rec()).unwrap();
     let (mut notifier, events) = collecting_notifier(&wm, &NotifierBuilder::new());
     let wd_a = wm.wd(dir.join("a")).unwrap();
-    let removed = wm.rm_watch(wd_a, true, false).unwrap();
+    let removed = wm
+        .rm_watch(
+            wd_a,
+            inotify_notify::RmOptions {
+                rec: true,
+                ..inotify_notify::RmOptions::default()
+            },
+        )
+        .unwrap();
     assert_eq!(removed.len(), 2);
     assert_eq!(wm.num_watches(), 1);
     assert!(wm.wd(dir.join("a/b")).is_none());
@@ -131,7 +139,9 @@ fn rm_watch_rec_removes_subtree_and_delivers_ignored() {
         Duration::from_secs(5),
         |e| { has(e, "IN_IGNORED", &dir.join("a")) && has(e, "IN_IGNORED", &dir.join("a/b")) }
     ));
-    let err = wm.rm_watch(wd_a, false, false).unwrap_err();
+    let err = wm
+        .rm_watch(wd_a, inotify_notify::RmOptions::default())
+        .unwrap_err();
     assert_eq!(*err.kind(), ErrorKind::NotWatched);
 }
 
@@ -376,4 +386,47 @@ fn update_watch_turns_auto_add_off_only_when_asked() {
     let watch = wm.watch(wd).unwrap();
     assert!(!watch.auto_add);
     assert_eq!(watch.mask, WatchMask::CREATE);
+}
+
+/// Friction (issue 11): an add failing part-way lost the descriptors it
+/// had added; pyinotify's `WatchManagerError` carries them.
+#[test]
+fn add_error_carries_what_was_added_before_it() {
+    let dir = TempDir::new("partial");
+    std::fs::create_dir_all(dir.join("t/a")).unwrap();
+    std::fs::create_dir_all(dir.join("t/b")).unwrap();
+    let wm = WatchManager::new().unwrap();
+    let missing = dir.join("missing");
+    let err = wm
+        .add_watches([dir.join("t"), missing.clone()], WatchMask::CREATE, &rec())
+        .unwrap_err();
+    assert_eq!(err.path(), Some(missing.as_path()));
+    let partial = err.partial().expect("the partial result");
+    let keys: Vec<_> = partial.keys().cloned().collect();
+    assert_eq!(keys, [dir.join("t"), dir.join("t/a"), dir.join("t/b")]);
+    for (path, wd) in partial {
+        assert_eq!(wm.wd(path), Some(*wd.as_ref().unwrap()), "still watched");
+    }
+    assert_eq!(wm.num_watches(), 3);
+}
+
+/// pyinotify reports an excluded root as -2; here it is an explicit
+/// `Excluded` entry, and not an error of the add.
+#[test]
+fn excluded_root_has_an_explicit_result() {
+    let dir = TempDir::new("excluded-root");
+    let wm = WatchManager::new().unwrap();
+    let root = dir.path().to_path_buf();
+    let excluded = root.clone();
+    let options = WatchOptions {
+        exclude_filter: Some(ExcludeFilter::new(move |p| p == excluded)),
+        ..rec()
+    };
+    let result = wm
+        .add_watch(dir.path(), WatchMask::CREATE, &options)
+        .unwrap();
+    let err = result[&root].as_ref().unwrap_err();
+    assert_eq!(*err.kind(), ErrorKind::Excluded, "{err}");
+    assert!(err.to_string().contains("excluded"), "{err}");
+    assert_eq!(wm.num_watches(), 0);
 }

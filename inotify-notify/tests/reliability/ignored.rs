@@ -38,9 +38,19 @@ fn rm_watch_after_ignored_is_a_clean_error() {
         );
         assert_eq!(wm.path(wd), None, "state gone with IGNORED");
         assert_eq!(wm.num_watches(), 0);
-        let err = wm.rm_watch(wd, false, false).unwrap_err();
+        let err = wm
+            .rm_watch(wd, inotify_notify::RmOptions::default())
+            .unwrap_err();
         assert_eq!(*err.kind(), ErrorKind::NotWatched, "{err}");
-        let quiet = wm.rm_watch(wd, true, true).unwrap();
+        let quiet = wm
+            .rm_watch(
+                wd,
+                inotify_notify::RmOptions {
+                    rec: true,
+                    quiet: true,
+                },
+            )
+            .unwrap();
         assert!(quiet[&wd].is_err());
         assert!(
             wm.update_watch(
@@ -69,8 +79,12 @@ fn rm_watch_after_ignored_is_a_clean_error() {
             .unwrap()
             .as_ref()
             .unwrap();
-        wm.rm_watch(wd, false, false).unwrap();
-        assert!(wm.rm_watch(wd, false, false).is_err());
+        wm.rm_watch(wd, inotify_notify::RmOptions::default())
+            .unwrap();
+        assert!(
+            wm.rm_watch(wd, inotify_notify::RmOptions::default())
+                .is_err()
+        );
     });
 }
 
