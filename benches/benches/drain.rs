@@ -368,7 +368,8 @@ fn contenders() -> Vec<(&'static str, Box<dyn Contender>)> {
         let notifier = Notifier::new(&wm, |event: &inotify_notify::Event| {
             black_box(event);
         })
-        .expect("notifier");
+        .expect("notifier")
+        .into_dyn();
         NotifierNoop { dir, notifier }
     };
     let threaded = ThreadedChannel {

@@ -101,7 +101,8 @@ fn main() -> io::Result<()> {
                 Notifier::new(&wm, |e: &inotify_notify::Event| {
                     black_box(e);
                 })
-                .map_err(io::Error::from)?,
+                .map_err(io::Error::from)?
+                .into_dyn(),
             );
         }
         other => {

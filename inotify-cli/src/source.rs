@@ -351,7 +351,8 @@ pub fn setup_direct(
     // Every event comes out of `next_batch`; the handler is never called.
     let notifier = notifier_builder(opts)
         .build(&wm, |_: &Event| {})
-        .map_err(|err| format!("Couldn't start the notifier: {err}"))?;
+        .map_err(|err| format!("Couldn't start the notifier: {err}"))?
+        .into_dyn();
     Ok(DirectSource {
         wm,
         notifier,
@@ -361,9 +362,7 @@ pub fn setup_direct(
 
 /// The notifier options both programs use.
 fn notifier_builder(opts: &SetupOptions) -> NotifierBuilder {
-    let mut builder = NotifierBuilder::new();
-    builder.rescan_on_overflow(opts.rescan);
-    builder
+    NotifierBuilder::new().rescan_on_overflow(opts.rescan)
 }
 
 /// Running watches read on the caller's thread (inotifywait's loop).

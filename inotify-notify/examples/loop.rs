@@ -18,10 +18,9 @@ fn main() -> Result<(), inotify_notify::Error> {
     let demo = dir.is_demo();
     let wm = WatchManager::new()?;
     wm.add_watch(dir.path(), WatchMask::ALL_EVENTS, &WatchOptions::default())?;
-    let mut builder = NotifierBuilder::new();
-    builder.timeout(Some(Duration::from_secs(1)));
+    let builder = NotifierBuilder::new().timeout(Some(Duration::from_secs(1)));
     #[cfg(feature = "signals")]
-    builder.stop_on_signals(true);
+    let builder = builder.stop_on_signals(true);
     let mut notifier = builder.build(&wm, PrintAllEvents::stdout())?;
     let stop = notifier.stop_handle();
     let run_for = if demo {

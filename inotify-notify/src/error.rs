@@ -43,6 +43,9 @@ pub enum ErrorKind {
     QueueOverflow,
     /// The watch manager was closed.
     Closed,
+    /// A handler panicked on a [`crate::ThreadedNotifier`]'s thread; the
+    /// message holds the panic's. The thread has stopped.
+    HandlerPanicked,
     /// Not an error of the add: the path was excluded by the
     /// [`crate::WatchOptions::exclude_filter`] (pyinotify's `-2`). Only an
     /// excluded root is listed in the result map.

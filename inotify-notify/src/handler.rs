@@ -110,9 +110,109 @@ pub fn shared<H: ProcessEvent + Send + 'static>(handler: H) -> SharedHandler {
     Arc::new(Mutex::new(handler))
 }
 
+/// A shared handler is a handler too — a [`SharedHandler`] or any
+/// `Arc<Mutex<H>>` — so one handler can be a watch's `proc_fun` and a
+/// notifier's default handler at once, and the program reads it back
+/// through its own clone of the `Arc` (a [`crate::Stats`] of a
+/// [`crate::ThreadedNotifier`], say). Each event locks it once and goes to
+/// the inner handler's method for its kind; a poisoned lock (an earlier
+/// panic) is recovered.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use inotify_notify::{EventKind, Stats, ThreadedNotifier, WatchManager};
+/// let wm = WatchManager::new()?;
+/// let stats = Arc::new(Mutex::new(Stats::new()));
+/// let mut threaded = ThreadedNotifier::new(&wm, Arc::clone(&stats))?;
+/// threaded.start()?;
+/// threaded.stop()?;
+/// assert_eq!(stats.lock().unwrap().count(EventKind::Create), 0);
+/// # Ok::<(), inotify_notify::Error>(())
+/// ```
+impl<P: ProcessEvent + ?Sized> ProcessEvent for Arc<Mutex<P>> {
+    fn process_default(&mut self, event: &Event) {
+        let mut guard = self
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        dispatch(&mut *guard, event);
+    }
+
+    fn process_error(&mut self, error: &Error) {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .process_error(error);
+    }
+}
+
+/// Every event method forwarded to the boxed handler's own (one virtual
+/// call, as with the box alone).
+macro_rules! forward_to_inner {
+    ($($method:ident),* $(,)?) => {
+        $(
+            fn $method(&mut self, event: &Event) {
+                (**self).$method(event);
+            }
+        )*
+    };
+}
+
+/// A boxed handler is a handler: the default handler of a plain
+/// [`crate::Notifier`]. Each event goes to the inner handler's method for
+/// its kind.
+impl ProcessEvent for Box<dyn ProcessEvent + Send> {
+    forward_to_inner!(
+        process_in_access,
+        process_in_modify,
+        process_in_attrib,
+        process_in_close_write,
+        process_in_close_nowrite,
+        process_in_open,
+        process_in_moved_from,
+        process_in_moved_to,
+        process_in_create,
+        process_in_delete,
+        process_in_delete_self,
+        process_in_move_self,
+        process_in_unmount,
+        process_in_q_overflow,
+        process_in_ignored,
+        process_in_close,
+        process_in_move,
+        process_default,
+    );
+
+    fn process_error(&mut self, error: &Error) {
+        (**self).process_error(error);
+    }
+}
+
+/// A handler from a closure, with the closure's argument type inferred:
+/// `from_fn(|e| ...)` compiles where a bare closure needs `|e: &Event|`
+/// (inference needs the `FnMut(&Event)` bound written on the parameter).
+///
+/// ```
+/// use inotify_notify::{Notifier, WatchManager, from_fn};
+/// let wm = WatchManager::new()?;
+/// let _notifier = Notifier::new(&wm, from_fn(|e| println!("{}", e.pathname().display())))?;
+/// # Ok::<(), inotify_notify::Error>(())
+/// ```
+pub fn from_fn<F: FnMut(&Event)>(f: F) -> FnHandler<F> {
+    FnHandler(f)
+}
+
+/// The handler of [`from_fn`]: every event goes to the closure.
+#[derive(Debug, Clone, Copy)]
+pub struct FnHandler<F>(pub F);
+
+impl<F: FnMut(&Event)> ProcessEvent for FnHandler<F> {
+    fn process_default(&mut self, event: &Event) {
+        (self.0)(event);
+    }
+}
+
 /// Calls the method of `handler` for `event`'s kind (specific, then family,
 /// then default).
-pub fn dispatch(handler: &mut dyn ProcessEvent, event: &Event) {
+pub fn dispatch<P: ProcessEvent + ?Sized>(handler: &mut P, event: &Event) {
     match event.kind() {
         EventKind::Access => handler.process_in_access(event),
         EventKind::Modify => handler.process_in_modify(event),

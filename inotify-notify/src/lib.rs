@@ -37,9 +37,16 @@
 //!   (`rec`, `auto_add`, `do_glob`, `quiet`, `exclude_filter`, `proc_fun`).
 //! - A [`Notifier`] reads, runs the bookkeeping ([`EventProcessor`]) and
 //!   dispatches [`Event`]s to a [`ProcessEvent`] handler: the watch's
-//!   `proc_fun` if it has one, else the notifier's default handler.
+//!   `proc_fun` if it has one, else the notifier's default handler, which
+//!   it gives back typed ([`Notifier::handler`], [`Notifier::into_handler`]).
+//!   Handlers: any `ProcessEvent`, a closure `|e: &Event| ..` (or
+//!   [`from_fn`]`(|e| ..)`, which needs no annotation), or an
+//!   `Arc<Mutex<H>>` ([`shared`]) the program keeps a clone of.
 //!   [`ThreadedNotifier`] does it on its own thread;
-//!   [`ThreadedNotifier::channel`] sends events to a bounded channel.
+//!   [`ThreadedNotifier::channel`] sends events to a bounded channel
+//!   (its types re-exported in [`channel`]).
+//! - [`NotifierBuilder`] setters take and return the builder by value, so
+//!   a partly configured builder can be stored, cloned and passed along.
 //! - [`EventProcessor`] is the seam for other loops (mio, tokio): call
 //!   [`EventProcessor::process_ready`] when the manager's fd ([`AsFd`](std::os::fd::AsFd))
 //!   or [`WatchManager::pending_fd`] is readable.
@@ -84,6 +91,10 @@
 //!   signal *later*; a program with its own handling should register it
 //!   before building the notifier (it is then left alone) or not use
 //!   `stop_on_signals`.
+//! - Without the feature, [`StopHandle::stop`] is async-signal-safe (an
+//!   atomic store and an eventfd write): a program's own raw signal
+//!   handler may call it to end a blocked [`Notifier::run`] at once, which
+//!   a handler that only sets a flag cannot (EINTR is retried inside).
 //! - Only the blocking loops wait on the signal socket ([`Notifier::run`],
 //!   [`Notifier::check_events`], [`ThreadedNotifier`]); a mio or tokio loop
 //!   should watch the signals itself.
@@ -170,9 +181,11 @@
 //! | `Notifier(wm, default_proc_fun, read_freq, threshold, timeout)` | [`NotifierBuilder`] … [`NotifierBuilder::build`] |
 //! | `notifier.check_events()` / `read_events()` / `process_events()` | [`Notifier::check_events`] / [`Notifier::read_events`] / [`Notifier::process_events`] |
 //! | `notifier.loop(callback)` | [`Notifier::run`] |
+//! | `notifier.stop()` | [`Notifier::stop`] (the descriptor stays open) / [`StopHandle::stop`] |
+//! | `WatchManagerError.wmd` | [`Error::partial`] |
 //! | `except KeyboardInterrupt` around `loop` | `NotifierBuilder::stop_on_signals` (feature `signals`) |
 //! | `notifier.coalesce_events()` | [`NotifierBuilder::coalesce_events`] |
-//! | `ThreadedNotifier(wm, ...)`, `.start()`, `.stop()` | [`ThreadedNotifier`] |
+//! | `ThreadedNotifier(wm, ...)`, `.start()`, `.stop()` | [`ThreadedNotifier`] (a handler panic stops it; `stop` returns it) |
 //! | `ProcessEvent`, `process_IN_CREATE`, `process_default` | [`ProcessEvent`], `process_in_create`, `process_default` |
 //! | `ProcessEvent(pevent=...)`, `ChainIfTrue` | [`ChainIfTrue`] |
 //! | `PrintAllEvents`, `Stats` | [`PrintAllEvents`], [`Stats`] |
@@ -210,7 +223,7 @@ pub use bookkeeping::{EventProcessor, MOVE_GRACE, ProcessorOptions};
 pub use emit::Processed;
 pub use error::{Error, ErrorKind, Result};
 pub use event::Event;
-pub use handler::{ProcessEvent, SharedHandler, dispatch, shared};
+pub use handler::{FnHandler, ProcessEvent, SharedHandler, dispatch, from_fn, shared};
 pub use inotify_core::{
     EventKind, EventMask, WatchDescriptor, WatchMask, long_path, normalize, raw_os_error,
 };
@@ -221,6 +234,26 @@ pub use signals::{SIGINT, SIGTERM};
 pub use threaded::ThreadedNotifier;
 pub use watch::{ExcludeFilter, RmOptions, Watch, WatchOptions, WatchUpdate};
 pub use watch_manager::WatchManager;
+
+/// The channel of [`ThreadedNotifier::channel`] (crossbeam's bounded
+/// channel), re-exported so a program needs no `crossbeam-channel`
+/// dependency to name the receiver or match its errors.
+///
+/// ```
+/// use inotify_notify::channel::{Receiver, RecvTimeoutError};
+/// use inotify_notify::{Event, ThreadedNotifier, WatchManager};
+/// use std::time::Duration;
+/// let wm = WatchManager::new()?;
+/// let (_notifier, events): (ThreadedNotifier, Receiver<Event>) = ThreadedNotifier::channel(&wm, 16)?;
+/// let idle = events.recv_timeout(Duration::from_millis(1));
+/// assert!(matches!(idle, Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected)));
+/// # Ok::<(), inotify_notify::Error>(())
+/// ```
+pub mod channel {
+    pub use crossbeam_channel::{
+        IntoIter, Iter, Receiver, RecvError, RecvTimeoutError, TryIter, TryRecvError,
+    };
+}
 
 /// The workspace README's examples, compiled (and the non-looping ones run)
 /// as doctests so the front page never shows code that does not build.

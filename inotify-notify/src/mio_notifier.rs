@@ -49,7 +49,7 @@ use crate::notifier::Notifier;
 /// # std::fs::remove_dir_all(&dir)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-impl Source for Notifier {
+impl<H> Source for Notifier<H> {
     fn register(
         &mut self,
         registry: &Registry,
@@ -87,7 +87,7 @@ impl Source for Notifier {
     }
 }
 
-impl Notifier {
+impl<H: crate::ProcessEvent> Notifier<H> {
     /// Reads, processes and dispatches ([`Notifier::read_events`], then
     /// [`Notifier::process_events`]) until the kernel queue and the
     /// manager's pending events are empty: what an edge-triggered loop

@@ -12,7 +12,7 @@
 
 use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::Duration;
 
 use inotify_core::{Threshold, Waker, wait_readable};
@@ -36,6 +36,9 @@ struct StopInner {
     /// Shared (`Arc`) so a signal-hook action can set it directly.
     stopped: Arc<AtomicBool>,
     waker: Waker,
+    /// The errno of a failed wake-up (0: none), kept for the loop to log:
+    /// `stop` itself must not log (async-signal-safety).
+    wake_error: AtomicI32,
     /// The signal that stopped the loop (0: none), set by a signal-hook
     /// action before `stopped`.
     #[cfg(feature = "signals")]
@@ -49,6 +52,7 @@ impl StopHandle {
             inner: Arc::new(StopInner {
                 stopped: Arc::new(AtomicBool::new(false)),
                 waker: Waker::new()?,
+                wake_error: AtomicI32::new(0),
                 #[cfg(feature = "signals")]
                 signal: Arc::default(),
             }),
@@ -56,10 +60,34 @@ impl StopHandle {
     }
 
     /// Asks the loop to stop and wakes it.
+    ///
+    /// **Async-signal-safe**: it does one atomic store and one 8-byte
+    /// `write(2)` to an eventfd — no allocation, no lock, no logging (a
+    /// failed write, which an open eventfd does not do, only stores the
+    /// errno for the loop to log). So a raw signal handler may call it,
+    /// for example one registered with `signal_hook::low_level::register`
+    /// (whose handlers save and restore `errno`): a blocked
+    /// [`Notifier::run`] or [`Notifier::check_events`] then returns at
+    /// once, although the loop retries EINTR. Without unsafe code, the
+    /// `signals` feature's `NotifierBuilder::stop_on_signals` does the
+    /// same for SIGINT and SIGTERM.
     pub fn stop(&self) {
         self.inner.stopped.store(true, Ordering::SeqCst);
         if let Err(err) = self.inner.waker.wake() {
-            log::warn!("cannot wake the notifier: {err}");
+            let errno = err.raw_os_error().unwrap_or(-1);
+            self.inner.wake_error.store(errno, Ordering::SeqCst);
+        }
+    }
+
+    /// Logs a wake-up that [`StopHandle::stop`] could not do (once).
+    fn log_wake_error(&self) {
+        match self.inner.wake_error.swap(0, Ordering::SeqCst) {
+            0 => {}
+            -1 => log::warn!("cannot wake the notifier"),
+            errno => log::warn!(
+                "cannot wake the notifier: {}",
+                std::io::Error::from_raw_os_error(errno)
+            ),
         }
     }
 
@@ -99,6 +127,21 @@ impl StopHandle {
 
 /// Builds a [`Notifier`] (or a [`ThreadedNotifier`]) with pyinotify's
 /// options.
+///
+/// Setters take and return the builder by value (as `std::thread::Builder`),
+/// so a partly configured builder can be stored, passed along and cloned;
+/// `build` borrows it, so one builder builds several notifiers.
+///
+/// ```
+/// use std::time::Duration;
+/// use inotify_notify::{Event, NotifierBuilder, WatchManager};
+/// let base = NotifierBuilder::new().read_freq(Duration::from_millis(10));
+/// let coalescing = base.clone().coalesce_events(true);
+/// let wm = WatchManager::new()?;
+/// let _plain = base.build(&wm, |_: &Event| {})?;
+/// let _merged = coalescing.build(&wm, |_: &Event| {})?;
+/// # Ok::<(), inotify_notify::Error>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct NotifierBuilder {
     read_freq: Duration,
@@ -119,28 +162,32 @@ impl NotifierBuilder {
 
     /// pyinotify's `read_freq`: after each round, wait this long (stoppable)
     /// before reading again, so events accumulate into larger batches.
-    pub fn read_freq(&mut self, d: Duration) -> &mut Self {
+    #[must_use]
+    pub fn read_freq(mut self, d: Duration) -> Self {
         self.read_freq = d;
         self
     }
 
     /// pyinotify's `threshold`: read only when at least this many bytes are
     /// queued (FIONREAD, checked only when non-zero). Use with `read_freq`.
-    pub fn threshold(&mut self, bytes: usize) -> &mut Self {
+    #[must_use]
+    pub fn threshold(mut self, bytes: usize) -> Self {
         self.threshold = bytes;
         self
     }
 
     /// pyinotify's `timeout`: the longest [`Notifier::run`] waits before
     /// calling its callback again (`None`: no limit).
-    pub fn timeout(&mut self, d: Option<Duration>) -> &mut Self {
+    #[must_use]
+    pub fn timeout(mut self, d: Option<Duration>) -> Self {
         self.timeout = d;
         self
     }
 
     /// pyinotify's `coalesce_events`: drop duplicates of (wd, mask,
     /// cookie, name) within a batch.
-    pub fn coalesce_events(&mut self, on: bool) -> &mut Self {
+    #[must_use]
+    pub fn coalesce_events(mut self, on: bool) -> Self {
         self.processor.coalesce_events = on;
         self
     }
@@ -149,20 +196,23 @@ impl NotifierBuilder {
     /// synthetic events that bring a consumer back in line. Keeps a
     /// snapshot (name, type, size, mtime) of every watched directory, so it
     /// costs memory and a `stat` per entry at setup.
-    pub fn rescan_on_overflow(&mut self, on: bool) -> &mut Self {
+    #[must_use]
+    pub fn rescan_on_overflow(mut self, on: bool) -> Self {
         self.processor.rescan_on_overflow = on;
         self
     }
 
     /// Stop [`Notifier::run`] when the manager has no watch left (for
     /// example after the watched root was deleted).
-    pub fn stop_when_empty(&mut self, on: bool) -> &mut Self {
+    #[must_use]
+    pub fn stop_when_empty(mut self, on: bool) -> Self {
         self.stop_when_empty = on;
         self
     }
 
     /// Read buffer size in bytes (default 64 KiB).
-    pub fn buffer_size(&mut self, bytes: usize) -> &mut Self {
+    #[must_use]
+    pub fn buffer_size(mut self, bytes: usize) -> Self {
         self.buffer_size = Some(bytes);
         self
     }
@@ -174,7 +224,8 @@ impl NotifierBuilder {
     /// [`StopHandle::signal`] tells which signal came. See the crate docs'
     /// "Signals" section for what dropping the notifier restores.
     #[cfg(feature = "signals")]
-    pub fn stop_on_signals(&mut self, on: bool) -> &mut Self {
+    #[must_use]
+    pub fn stop_on_signals(mut self, on: bool) -> Self {
         self.stop_on_signals = on;
         self
     }
@@ -189,7 +240,7 @@ impl NotifierBuilder {
         &self,
         wm: &WatchManager,
         default_handler: H,
-    ) -> Result<Notifier> {
+    ) -> Result<Notifier<H>> {
         self.build_with_stop(wm, default_handler, StopHandle::new()?)
     }
 
@@ -206,7 +257,7 @@ impl NotifierBuilder {
         wm: &WatchManager,
         default_handler: H,
         stop: StopHandle,
-    ) -> Result<Notifier> {
+    ) -> Result<Notifier<H>> {
         #[cfg(feature = "signals")]
         let signals = if self.stop_on_signals {
             Some(crate::signals::SignalStop::register(&stop)?)
@@ -220,7 +271,7 @@ impl NotifierBuilder {
         Ok(Notifier {
             processor,
             wm: wm.clone(),
-            handler: Box::new(default_handler),
+            handler: default_handler,
             queue: Vec::new(),
             stop,
             options: self.clone(),
@@ -238,12 +289,21 @@ impl NotifierBuilder {
         wm: &WatchManager,
         handler: H,
     ) -> Result<ThreadedNotifier> {
+        let handler: Box<dyn ProcessEvent + Send> = Box::new(handler);
         Ok(ThreadedNotifier::from_notifier(self.build(wm, handler)?))
     }
 }
 
 /// pyinotify's `Notifier`: reads, processes and dispatches events in the
 /// calling thread.
+///
+/// Generic over its default handler `H`, so the program gets its handler
+/// back ([`Notifier::handler`], [`Notifier::into_handler`]) — a [`Stats`]
+/// after a run needs no `Arc<Mutex<..>>`. Plain `Notifier` is the
+/// type-erased `Notifier<Box<dyn ProcessEvent + Send>>`
+/// ([`Notifier::into_dyn`]), for fields and functions that take any.
+///
+/// [`Stats`]: crate::Stats
 ///
 /// ```
 /// use inotify_notify::{Event, Notifier, WatchManager, WatchMask, WatchOptions};
@@ -263,10 +323,10 @@ impl NotifierBuilder {
 /// # std::fs::remove_dir_all(&dir)?;
 /// # Ok::<(), inotify_notify::Error>(())
 /// ```
-pub struct Notifier {
+pub struct Notifier<H = Box<dyn ProcessEvent + Send>> {
     processor: EventProcessor,
     wm: WatchManager,
-    handler: Box<dyn ProcessEvent + Send>,
+    handler: H,
     /// Events read and processed by the bookkeeping, not yet dispatched.
     queue: Vec<Processed>,
     stop: StopHandle,
@@ -276,7 +336,7 @@ pub struct Notifier {
     signals: Option<crate::signals::SignalStop>,
 }
 
-impl std::fmt::Debug for Notifier {
+impl<H> std::fmt::Debug for Notifier<H> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Notifier")
             .field("queued", &self.queue.len())
@@ -285,18 +345,70 @@ impl std::fmt::Debug for Notifier {
     }
 }
 
-impl Notifier {
+impl<H: ProcessEvent + Send + 'static> Notifier<H> {
     /// A notifier with default options.
     ///
     /// # Errors
     /// As [`NotifierBuilder::build`].
-    pub fn new<H: ProcessEvent + Send + 'static>(
-        wm: &WatchManager,
-        default_handler: H,
-    ) -> Result<Self> {
+    pub fn new(wm: &WatchManager, default_handler: H) -> Result<Self> {
         NotifierBuilder::new().build(wm, default_handler)
     }
 
+    /// The same notifier with its handler boxed: a plain [`Notifier`], for
+    /// code that stores or takes notifiers of any handler.
+    pub fn into_dyn(self) -> Notifier {
+        let Notifier {
+            processor,
+            wm,
+            handler,
+            queue,
+            stop,
+            options,
+            #[cfg(feature = "signals")]
+            signals,
+        } = self;
+        Notifier {
+            processor,
+            wm,
+            handler: Box::new(handler),
+            queue,
+            stop,
+            options,
+            #[cfg(feature = "signals")]
+            signals,
+        }
+    }
+}
+
+impl<H> Notifier<H> {
+    /// The default handler (read a [`crate::Stats`] after a run).
+    pub fn handler(&self) -> &H {
+        &self.handler
+    }
+
+    /// The default handler, mutably.
+    pub fn handler_mut(&mut self) -> &mut H {
+        &mut self.handler
+    }
+
+    /// Ends the notifier and gives its default handler back.
+    ///
+    /// ```
+    /// use inotify_notify::{Notifier, Stats, WatchManager};
+    /// let wm = WatchManager::new()?;
+    /// let mut notifier = Notifier::new(&wm, Stats::new())?;
+    /// notifier.stop();
+    /// notifier.run(|_| false)?;
+    /// let stats: Stats = notifier.into_handler();
+    /// assert!(stats.counts().is_empty());
+    /// # Ok::<(), inotify_notify::Error>(())
+    /// ```
+    pub fn into_handler(self) -> H {
+        self.handler
+    }
+}
+
+impl<H> Notifier<H> {
     /// Waits until events can be read or `timeout` passes (`None`: until
     /// then or a stop). Returns whether events are ready.
     ///
@@ -304,6 +416,7 @@ impl Notifier {
     /// `poll` failures.
     pub fn check_events(&mut self, timeout: Option<Duration>) -> Result<bool> {
         if self.stop.is_stopped() {
+            self.stop.log_wake_error();
             return Ok(false);
         }
         let [events, pending, stopped, signalled] = wait_readable(
@@ -369,7 +482,10 @@ impl Notifier {
     ///
     /// # Errors
     /// None today; kept fallible as pyinotify's may raise.
-    pub fn process_events(&mut self) -> Result<()> {
+    pub fn process_events(&mut self) -> Result<()>
+    where
+        H: ProcessEvent,
+    {
         for processed in self.queue.drain(..) {
             match processed {
                 Processed::Event {
@@ -379,7 +495,7 @@ impl Notifier {
                 Processed::Event {
                     event,
                     handler: None,
-                } => dispatch(&mut *self.handler, &event),
+                } => dispatch(&mut self.handler, &event),
                 Processed::Error(err) => self.handler.process_error(&err),
             }
         }
@@ -387,7 +503,10 @@ impl Notifier {
     }
 
     /// Sends an error to the default handler.
-    pub(crate) fn report(&mut self, err: &crate::Error) {
+    pub(crate) fn report(&mut self, err: &crate::Error)
+    where
+        H: ProcessEvent,
+    {
         self.handler.process_error(err);
     }
 
@@ -399,10 +518,14 @@ impl Notifier {
     ///
     /// # Errors
     /// A failed wait or read.
-    pub fn run(&mut self, mut callback: impl FnMut(&mut Notifier) -> bool) -> Result<()> {
+    pub fn run(&mut self, mut callback: impl FnMut(&mut Self) -> bool) -> Result<()>
+    where
+        H: ProcessEvent,
+    {
         loop {
             self.process_events()?;
             if self.stop.is_stopped() || callback(self) {
+                self.stop.log_wake_error();
                 return Ok(());
             }
             if self.options.stop_when_empty && self.wm.num_watches() == 0 {
@@ -426,9 +549,33 @@ impl Notifier {
         }
     }
 
-    /// A handle that stops [`Notifier::run`] from anywhere.
+    /// A handle that stops [`Notifier::run`] from anywhere (another
+    /// thread, a handler, a signal handler: see [`StopHandle::stop`]).
     pub fn stop_handle(&self) -> StopHandle {
         self.stop.clone()
+    }
+
+    /// pyinotify's `Notifier.stop`: ends [`Notifier::run`] (from its
+    /// callback, or before it starts) and makes [`Notifier::check_events`]
+    /// return `false`, for good. Unlike pyinotify's it does not close the
+    /// descriptor: the watches live as long as the manager. From another
+    /// thread or a signal handler, use [`Notifier::stop_handle`].
+    ///
+    /// ```
+    /// use inotify_notify::{Event, Notifier, WatchManager};
+    /// let wm = WatchManager::new()?;
+    /// let mut notifier = Notifier::new(&wm, |_: &Event| {})?;
+    /// let mut rounds = 0;
+    /// notifier.run(|n| {
+    ///     rounds += 1;
+    ///     n.stop();
+    ///     false
+    /// })?;
+    /// assert_eq!(rounds, 1);
+    /// # Ok::<(), inotify_notify::Error>(())
+    /// ```
+    pub fn stop(&self) {
+        self.stop.stop();
     }
 
     /// The manager.
@@ -443,7 +590,7 @@ impl Notifier {
 }
 
 /// The inotify descriptor, for a mio/poll loop driving the notifier.
-impl AsFd for Notifier {
+impl<H> AsFd for Notifier<H> {
     fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
         self.wm.as_fd()
     }

@@ -1,6 +1,8 @@
 //! [`ThreadedNotifier`]: a [`Notifier`] on its own thread, with a prompt
 //! `stop`, and channel mode on a bounded crossbeam channel.
 
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -17,9 +19,18 @@ use crate::watch_manager::WatchManager;
 ///
 /// [`ThreadedNotifier::stop`] wakes the thread's wait at once (eventfd) and
 /// joins it; dropping the notifier does the same.
+///
+/// A handler that panics (the default one or a watch's `proc_fun`) stops
+/// the thread: the panic is caught, `process_error` of the default
+/// handler receives an [`ErrorKind::HandlerPanicked`] error with the
+/// panic's message, [`ThreadedNotifier::is_alive`] turns `false`, and
+/// [`ThreadedNotifier::stop`] returns that error. To read a handler back
+/// after the thread ends, give it as a [`crate::SharedHandler`] (a
+/// handler too) and keep a clone.
 pub struct ThreadedNotifier {
     notifier: Option<Notifier>,
-    thread: Option<JoinHandle<()>>,
+    /// Returns the panic of a handler, if one panicked.
+    thread: Option<JoinHandle<Result<()>>>,
     stop: StopHandle,
 }
 
@@ -65,9 +76,26 @@ impl ThreadedNotifier {
             .name("inotify-notifier".into())
             .spawn(move || {
                 // Errors end the loop but reach the handler first; the
-                // thread itself never panics on them.
-                if let Err(err) = notifier.run(|_| false) {
-                    notifier.report(&err);
+                // thread itself never panics on them. A handler's panic
+                // is caught: reported, then returned to `stop`.
+                match panic::catch_unwind(AssertUnwindSafe(|| notifier.run(|_| false))) {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(err)) => {
+                        notifier.report(&err);
+                        Ok(())
+                    }
+                    Err(payload) => {
+                        let err = Error::new(
+                            ErrorKind::HandlerPanicked,
+                            None,
+                            format!("a handler panicked: {}", panic_message(&*payload)),
+                        );
+                        let told = panic::catch_unwind(AssertUnwindSafe(|| notifier.report(&err)));
+                        if told.is_err() {
+                            log::error!("process_error panicked too, reporting: {err}");
+                        }
+                        Err(err)
+                    }
                 }
             })
             .map_err(|err| Error::io(err, None))?;
@@ -80,16 +108,23 @@ impl ThreadedNotifier {
     /// only asks the loop to stop.
     ///
     /// # Errors
-    /// None today (a panicking handler's thread is joined and logged).
+    /// `HandlerPanicked` when a handler panicked and so ended the thread
+    /// (returned by the first `stop` after it; later calls return `Ok`).
     pub fn stop(&mut self) -> Result<()> {
         self.stop.stop();
         if let Some(handle) = self.thread.take() {
             if handle.thread().id() == thread::current().id() {
+                // Keep the handle: the owner's `stop` joins it.
+                self.thread = Some(handle);
                 return Ok(());
             }
-            if handle.join().is_err() {
-                log::error!("the notifier thread panicked in a handler");
-            }
+            return handle.join().unwrap_or_else(|payload| {
+                Err(Error::new(
+                    ErrorKind::HandlerPanicked,
+                    None,
+                    format!("the notifier thread panicked: {}", panic_message(&*payload)),
+                ))
+            });
         }
         Ok(())
     }
@@ -139,6 +174,7 @@ impl NotifierBuilder {
             tx,
             stop: stop.clone(),
         };
+        let sender: Box<dyn ProcessEvent + Send> = Box::new(sender);
         let notifier = self.build_with_stop(wm, sender, stop)?;
         Ok((ThreadedNotifier::from_notifier(notifier), rx))
     }
@@ -182,4 +218,13 @@ impl ProcessEvent for ChannelSender {
     fn process_error(&mut self, error: &Error) {
         log::warn!("notifier error in channel mode: {error}");
     }
+}
+
+/// The text of a panic's payload (`panic!` gives a `&str` or a `String`).
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }

@@ -67,7 +67,7 @@ fn recorder() -> (Seen, impl FnMut(&Event) + Send + 'static) {
 /// Polls and processes until `done` holds for the recorded paths.
 fn poll_until(
     poll: &mut Poll,
-    notifier: &mut Notifier,
+    notifier: &mut Notifier<impl inotify_notify::ProcessEvent>,
     seen: &Seen,
     done: impl Fn(&[PathBuf]) -> bool,
 ) {

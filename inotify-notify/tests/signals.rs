@@ -54,8 +54,7 @@ fn sigterm_stops_notifiers_then_terminates_after_drop() {
 fn two_notifiers_stop_on_one_sigterm() {
     let dir = temp_dir("two");
     let options = WatchOptions::default();
-    let mut builder = NotifierBuilder::new();
-    builder.stop_on_signals(true);
+    let builder = NotifierBuilder::new().stop_on_signals(true);
 
     let wm_run = WatchManager::new().expect("watch manager");
     wm_run

@@ -230,3 +230,87 @@ fn print_all_events_writes_one_line_per_event() {
     assert!(text.contains("mask=IN_CREATE"), "{text}");
     assert_eq!(text.lines().count(), 1);
 }
+
+/// Friction (issue 11): the notifier gives its handler back, typed.
+#[test]
+fn notifier_hands_its_handler_back() {
+    let dir = TempDir::new("handler-back");
+    let wm = WatchManager::new().unwrap();
+    wm.add_watch(dir.path(), WatchMask::CREATE, &WatchOptions::default())
+        .unwrap();
+    let mut notifier = inotify_notify::Notifier::new(&wm, Stats::new()).unwrap();
+    std::fs::write(dir.join("f"), b"").unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    notifier
+        .run(|n| n.handler().count(EventKind::Create) > 0 || std::time::Instant::now() > deadline)
+        .unwrap();
+    assert_eq!(notifier.handler_mut().count(EventKind::Create), 1);
+    let stats: Stats = notifier.into_handler();
+    assert_eq!(stats.count(EventKind::Create), 1);
+}
+
+/// Friction (issue 11): a shared handler (`Arc<Mutex<H>>`, as `shared()`
+/// makes) can be the default handler, and the program reads it through
+/// its own clone; closures infer their argument through `from_fn`.
+#[test]
+fn shared_handler_is_a_default_handler_and_from_fn_infers() {
+    let dir = TempDir::new("shared-default");
+    let wm = WatchManager::new().unwrap();
+    wm.add_watch(dir.path(), WatchMask::CREATE, &WatchOptions::default())
+        .unwrap();
+    let stats = Arc::new(Mutex::new(Stats::new()));
+    let mut threaded = inotify_notify::ThreadedNotifier::new(&wm, Arc::clone(&stats)).unwrap();
+    threaded.start().unwrap();
+    let names: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = Arc::clone(&names);
+    // `|e| ...` with no type: `from_fn` carries the `FnMut(&Event)` bound.
+    let mut direct = inotify_notify::Notifier::new(
+        &wm,
+        inotify_notify::from_fn(move |e| sink.lock().unwrap().push(e.maskname())),
+    )
+    .unwrap();
+    std::fs::write(dir.join("f"), b"").unwrap();
+    // The manager is shared by both notifiers: whichever reads first gets
+    // the event.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let seen = || {
+        let counted = stats.lock().unwrap().count(EventKind::Create);
+        counted + u64::try_from(names.lock().unwrap().len()).unwrap()
+    };
+    while seen() == 0 && std::time::Instant::now() < deadline {
+        if direct
+            .check_events(Some(Duration::from_millis(10)))
+            .unwrap()
+        {
+            direct.read_events().unwrap();
+            direct.process_events().unwrap();
+        }
+    }
+    assert_eq!(seen(), 1, "one CREATE, counted by one of the two");
+    threaded.stop().unwrap();
+}
+
+/// Friction (issue 11): a partly configured builder can be stored and
+/// cloned; `Notifier::stop` ends `run` like pyinotify's.
+#[test]
+fn builder_is_storable_and_notifier_stop_ends_run() {
+    struct Config {
+        builder: NotifierBuilder,
+    }
+    let config = Config {
+        builder: NotifierBuilder::new().read_freq(Duration::from_millis(1)),
+    };
+    let builder = config.builder.clone().coalesce_events(true);
+    let wm = WatchManager::new().unwrap();
+    let mut notifier = builder.build(&wm, inotify_notify::from_fn(|_| {})).unwrap();
+    let mut rounds = 0;
+    notifier
+        .run(|n| {
+            rounds += 1;
+            n.stop();
+            rounds > 100
+        })
+        .unwrap();
+    assert_eq!(rounds, 1);
+    assert!(!notifier.check_events(Some(Duration::ZERO)).unwrap());
+}

@@ -17,7 +17,8 @@ fn threshold_delays_reads_until_enough_bytes_are_queued() {
     wm.add_watch(dir.path(), WatchMask::CREATE, &WatchOptions::default())
         .unwrap();
     // One CREATE record with a short name is 16 + 16 bytes.
-    let (mut notifier, events) = collecting_notifier(&wm, NotifierBuilder::new().threshold(32 * 4));
+    let (mut notifier, events) =
+        collecting_notifier(&wm, &NotifierBuilder::new().threshold(32 * 4));
     std::fs::write(dir.join("a"), b"").unwrap();
     assert!(notifier.check_events(Some(Duration::from_secs(5))).unwrap());
     notifier.read_events().unwrap();
@@ -252,4 +253,45 @@ fn event_processor_is_driven_by_the_manager_fd() {
         .unwrap();
     assert_eq!(read, 1);
     assert_eq!(got, [dir.join("f")]);
+}
+
+/// Friction (issue 11): a handler panic ended a `ThreadedNotifier`
+/// silently. The thread stops, `process_error` hears of it, and `stop`
+/// returns the panic as `HandlerPanicked`.
+#[test]
+fn threaded_handler_panic_is_reported_by_stop() {
+    struct Panicky(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+    impl inotify_notify::ProcessEvent for Panicky {
+        fn process_default(&mut self, _: &Event) {
+            panic!("handler exploded");
+        }
+        fn process_error(&mut self, error: &inotify_notify::Error) {
+            self.0.lock().unwrap().push(error.to_string());
+        }
+    }
+    let dir = crate::support::TempDir::new("threaded-panic");
+    let wm = WatchManager::new().unwrap();
+    wm.add_watch(dir.path(), WatchMask::CREATE, &WatchOptions::default())
+        .unwrap();
+    let errors = std::sync::Arc::default();
+    let mut threaded = ThreadedNotifier::new(&wm, Panicky(std::sync::Arc::clone(&errors))).unwrap();
+    threaded.start().unwrap();
+    std::fs::write(dir.join("f"), b"").unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while threaded.is_alive() && std::time::Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    assert!(!threaded.is_alive(), "the thread stops after a panic");
+    let err = threaded.stop().unwrap_err();
+    assert_eq!(*err.kind(), inotify_notify::ErrorKind::HandlerPanicked);
+    assert!(err.to_string().contains("handler exploded"), "{err}");
+    let errors = errors.lock().unwrap();
+    assert!(
+        errors.iter().any(|e| e.contains("handler exploded")),
+        "{errors:?}"
+    );
+    assert!(
+        threaded.stop().is_ok(),
+        "reported once; stop stays idempotent"
+    );
 }

@@ -53,13 +53,14 @@ pub fn collector() -> (Collected, impl FnMut(&Event) + Send + 'static) {
 /// A notifier on `wm` collecting into a vector.
 pub fn collecting_notifier(wm: &WatchManager, builder: &NotifierBuilder) -> (Notifier, Collected) {
     let (events, handler) = collector();
-    (builder.build(wm, handler).expect("notifier"), events)
+    let notifier = builder.build(wm, handler).expect("notifier").into_dyn();
+    (notifier, events)
 }
 
 /// Runs `notifier` until `done` holds for the collected events or
 /// `timeout` passes; returns whether `done` held.
 pub fn pump_until(
-    notifier: &mut Notifier,
+    notifier: &mut Notifier<impl inotify_notify::ProcessEvent>,
     events: &Collected,
     timeout: Duration,
     mut done: impl FnMut(&[Event]) -> bool,
@@ -84,7 +85,11 @@ pub fn pump_until(
 }
 
 /// Reads until the queue stays empty for `quiet`, bounded by `timeout`.
-pub fn pump_quiet(notifier: &mut Notifier, quiet: Duration, timeout: Duration) {
+pub fn pump_quiet(
+    notifier: &mut Notifier<impl inotify_notify::ProcessEvent>,
+    quiet: Duration,
+    timeout: Duration,
+) {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
         if notifier.check_events(Some(quiet)).expect("check_events") {

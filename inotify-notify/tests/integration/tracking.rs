@@ -59,8 +59,9 @@ fn overflow_rescan_leaves_no_phantom_when_the_queue_fills_again_behind_the_overf
         &WatchOptions::default(),
     )
     .unwrap();
-    let mut builder = NotifierBuilder::new();
-    builder.rescan_on_overflow(true).buffer_size(4096);
+    let builder = NotifierBuilder::new()
+        .rescan_on_overflow(true)
+        .buffer_size(4096);
     let (mut notifier, events) = collecting_notifier(&wm, &builder);
     for n in 0..limit + 10 {
         fs::write(dir.join(format!("f{n:06}")), b"").unwrap();

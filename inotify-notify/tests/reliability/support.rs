@@ -90,7 +90,7 @@ pub fn lock(record: &Record) -> std::sync::MutexGuard<'_, Seen> {
 /// Runs `notifier` until `done` holds for the record or [`TIMEOUT`]
 /// passes; returns whether `done` held. Loop errors are returned.
 pub fn pump(
-    notifier: &mut Notifier,
+    notifier: &mut Notifier<impl ProcessEvent>,
     record: &Record,
     done: impl Fn(&Seen) -> bool,
 ) -> inotify_notify::Result<bool> {
