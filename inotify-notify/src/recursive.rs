@@ -237,8 +237,8 @@ pub(crate) fn detach(st: &mut Shared, wd: WatchDescriptor, stale: bool) -> Resul
 }
 
 /// Lists `dir` into a snapshot (lstat per entry).
-fn take_snapshot(dir: &Path) -> Option<Snapshot> {
-    let entries = long_path::read_dir(dir).ok()?;
+fn take_snapshot(dir: &Path) -> std::io::Result<Snapshot> {
+    let entries = long_path::read_dir(dir)?;
     let mut snapshot = Snapshot::new();
     for entry in entries.flatten() {
         let Ok(meta) = entry.metadata() else {
@@ -246,7 +246,7 @@ fn take_snapshot(dir: &Path) -> Option<Snapshot> {
         };
         snapshot.insert(entry.file_name(), meta_of(&meta));
     }
-    Some(snapshot)
+    Ok(snapshot)
 }
 
 /// The snapshot entry of an lstat result.
@@ -267,7 +267,12 @@ fn snapshot_into(st: &mut Shared, wd: WatchDescriptor) {
     }
     let path = entry.path().to_path_buf();
     note_listing(st, wd, &path);
-    let snapshot = take_snapshot(&path).unwrap_or_default();
+    let snapshot = take_snapshot(&path).unwrap_or_else(|err| {
+        if !is_race(&err) {
+            log::warn!("cannot list {} for its snapshot: {err}", path.display());
+        }
+        Snapshot::new()
+    });
     if let Some(entry) = st.watcher.table_mut().get_mut(wd) {
         entry.data.snapshot = Some(Box::new(snapshot));
     }
@@ -510,8 +515,18 @@ fn rescan_dir(
     let path = entry.path().to_path_buf();
     let data = entry.data.clone();
     note_listing(st, wd, &path);
-    let Some(now) = take_snapshot(&path) else {
-        return;
+    let now = match take_snapshot(&path) {
+        Ok(now) => now,
+        Err(err) => {
+            // Keep the old picture: it is what the consumer has seen.
+            if let Some(entry) = st.watcher.table_mut().get_mut(wd) {
+                entry.data.snapshot = Some(Box::new(old));
+            }
+            if !is_race(&err) {
+                out(Processed::Error(Error::io(err, Some(&path))));
+            }
+            return;
+        }
     };
     tick(st);
     let descend = data.rec || data.auto_add;
