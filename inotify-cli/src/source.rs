@@ -444,7 +444,9 @@ fn watch_paths(
     };
     let mut roots = Roots::new(opts.recursive);
     for path in paths {
-        let result = wm.add_watch(path, mask, &options);
+        // The summary: inotifywait never needs pyinotify's map of every
+        // watched path, which would cost a path per watch at the peak.
+        let result = wm.add_watches_summary([path], mask, &options);
         if let Err(err) = result {
             progress.finish();
             let mut message = watch_error(opts.failed, path, &err);

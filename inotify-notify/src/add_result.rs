@@ -1,16 +1,32 @@
-//! [`AddResult`]: the path → descriptor map of
-//! [`crate::WatchManager::add_watch`], built in bulk from a walk's results.
+//! The adds of [`crate::WatchManager::add_watches`] and
+//! [`crate::WatchManager::add_watches_summary`]: the walk over the given
+//! paths, and [`AddResult`], the path → descriptor map built in bulk from
+//! the walks' results.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use inotify_core::WatchDescriptor;
+use inotify_core::{WatchDescriptor, WatchMask, normalize};
 
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
+use crate::recursive;
+use crate::watch::{WatchOptions, expand_glob};
+use crate::watch_manager::{Shared, closed};
 
 /// The result map of [`crate::WatchManager::add_watch`]: each path with
 /// its descriptor or error (an excluded root: [`crate::ErrorKind::Excluded`]).
 pub type AddResult = BTreeMap<PathBuf, Result<WatchDescriptor>>;
+
+/// What [`crate::WatchManager::add_watches_summary`] did.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct AddSummary {
+    /// The watches added (with `rec`, every directory of the trees).
+    pub added: usize,
+    /// Each root's descriptor or error, and every error of the walks (with
+    /// [`crate::WatchManager::add_watches`]: every watched path too).
+    pub results: AddResult,
+}
 
 /// The map of [`crate::WatchManager::add_watches`] from the results in walk
 /// order: a path listed twice keeps its first result (a walk error keyed
@@ -49,6 +65,66 @@ fn normalized_cmp(a: &Path, b: &Path) -> std::cmp::Ordering {
         Some(at) => rank(a[i + at]).cmp(&rank(b[i + at])),
         None => a.len().cmp(&b.len()),
     }
+}
+
+/// The body of [`crate::WatchManager::add_watches`]: each path's results go to
+/// `all` in walk order; stops at the first error unless `quiet` (the
+/// caller attaches `all` to it as the partial result).
+pub(crate) fn add_all<I, P>(
+    st: &mut Shared,
+    paths: I,
+    mask: WatchMask,
+    options: &WatchOptions,
+    keep: bool,
+    all: &mut Vec<(PathBuf, Result<WatchDescriptor>)>,
+) -> Result<usize>
+where
+    I: IntoIterator<Item = P>,
+    P: AsRef<Path>,
+{
+    if st.closed {
+        return Err(closed());
+    }
+    let mut added = 0;
+    for pattern in paths {
+        if !mask.has_event_bit() {
+            return Err(Error::no_event_bit(pattern.as_ref(), mask));
+        }
+        let expanded = if options.do_glob {
+            expand_glob(pattern.as_ref())?
+        } else {
+            vec![pattern.as_ref().to_path_buf()]
+        };
+        for path in expanded {
+            let start = all.len();
+            if path.as_os_str().is_empty() {
+                all.push((path, Err(Error::empty_path())));
+            } else if let Some(root) = excluded_root(&path, options) {
+                all.push((root.clone(), Err(Error::excluded(&root))));
+            } else {
+                added += recursive::add_tree(st, &path, mask, options, keep, all);
+            }
+            // An excluded root is a result, not a failure.
+            let failed = all[start..].iter().position(|(_, res)| {
+                res.as_ref()
+                    .is_err_and(|err| *err.kind() != ErrorKind::Excluded)
+            });
+            if !options.quiet
+                && let Some(at) = failed
+                && let (_, Err(err)) = all.remove(start + at)
+            {
+                return Err(err);
+            }
+        }
+    }
+    Ok(added)
+}
+
+/// The normalised `path` if the options' exclude filter excludes it.
+fn excluded_root(path: &Path, options: &WatchOptions) -> Option<PathBuf> {
+    let filter = options.exclude_filter.as_ref()?;
+    let path = normalize(path);
+    filter.is_excluded(&path).then_some(path)
 }
 
 #[cfg(test)]

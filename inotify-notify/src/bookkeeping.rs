@@ -18,7 +18,8 @@ use inotify_core::{EventBuffer, EventKind, EventMask, WatchDescriptor, wait_read
 
 use crate::emit::{CoalesceSet, Coalescer, Processed, Target, Via, build, emit, wanted};
 use crate::event::Event;
-use crate::recursive::{self, detach, finish_walk, scan_new_dir};
+use crate::recursive::{detach, finish_walk, scan_new_dir};
+use crate::rescan::rescan;
 use crate::waiting::Waiting;
 use crate::walk::{RawEvent, already_scanned};
 use crate::watch::WatchData;
@@ -220,7 +221,7 @@ fn finish_round(
         let held = state.waiting.resolve_moves(st);
         replay(state, st, held, sink);
         state.rescan_due = false;
-        recursive::rescan(st, &mut |p| sink.send(p));
+        rescan(st, &mut |p| sink.send(p));
         run_pending(state, st, sink);
     }
     let held = state.waiting.resolve_moves(st);

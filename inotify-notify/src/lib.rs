@@ -207,6 +207,7 @@ mod mio_notifier;
 mod notifier;
 mod processors;
 mod recursive;
+mod rescan;
 #[cfg(feature = "signals")]
 mod signals;
 mod threaded;
@@ -216,7 +217,7 @@ mod walk;
 mod watch;
 mod watch_manager;
 
-pub use add_result::AddResult;
+pub use add_result::{AddResult, AddSummary};
 #[cfg(feature = "tokio")]
 pub use async_notifier::AsyncNotifier;
 pub use bookkeeping::{EventProcessor, MOVE_GRACE, ProcessorOptions};

@@ -1,6 +1,6 @@
 //! Walks: the recursive add of `add_watch(rec)` on core's `AddIter`, the
 //! race-free scan of a directory that appears under an `auto_add` watch,
-//! snapshots, and the rescan after a queue overflow.
+//! and snapshots (the rescan after a queue overflow is in `rescan.rs`).
 //!
 //! Every walk follows one protocol (see `WalkState`): a directory is
 //! watched *before* it is listed; every watch listed is noted so the
@@ -9,7 +9,6 @@
 //! a large walk cannot overflow it; and after the walk one final drain
 //! reads everything queued so far, after which the walk state is cleared.
 
-use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -29,7 +28,10 @@ pub(crate) const DRAIN_EVERY: usize = 64;
 pub(crate) type Out<'a> = &'a mut dyn FnMut(Processed);
 
 /// `add_watch` of one (glob-expanded) path: the watch, and with `rec` the
-/// whole tree below it.
+/// whole tree below it. Pushes onto `out` the root's result, every error,
+/// and with `keep` every directory's result (pyinotify's map: a path per
+/// watch, which costs memory at the peak of a big add). Returns how many
+/// watches were added.
 #[expect(
     clippy::too_many_lines,
     reason = "the walk loop shares many borrows of the state"
@@ -39,14 +41,16 @@ pub(crate) fn add_tree(
     path: &Path,
     mask: WatchMask,
     options: &WatchOptions,
-) -> Vec<(PathBuf, Result<WatchDescriptor>)> {
+    keep: bool,
+    out: &mut Vec<(PathBuf, Result<WatchDescriptor>)>,
+) -> usize {
     let path = normalize(path);
     if options
         .exclude_filter
         .as_ref()
         .is_some_and(|f| f.is_excluded(&path))
     {
-        return Vec::new();
+        return 0;
     }
     let mut flags = mask - WatchMask::ALL_EVENTS;
     if options.dont_follow {
@@ -73,7 +77,8 @@ pub(crate) fn add_tree(
         if !is_race(&err) {
             st.unwatched.insert(path.clone());
         }
-        return vec![(path.clone(), Err(Error::io(err, Some(&path))))];
+        out.push((path.clone(), Err(Error::io(err, Some(&path)))));
+        return 0;
     }
     let kmask = kernel_mask(&data, st.snapshots) | flags;
     if !options.rec || !data.is_dir {
@@ -87,10 +92,11 @@ pub(crate) fn add_tree(
             snapshot_into(st, wd);
             finish_walk(st);
         }
-        return vec![(path, res)];
+        let added = usize::from(res.is_ok());
+        out.push((path, res));
+        return added;
     }
     let parent_wd = path.parent().and_then(|p| st.watcher.wd(p));
-    let mut out: Vec<(PathBuf, Result<WatchDescriptor>)> = Vec::new();
     let mut added = Vec::new();
     {
         let Shared {
@@ -107,12 +113,23 @@ pub(crate) fn add_tree(
         }
         // Which directory is being listed, without a map of paths: the
         // walk lists the directory it popped last off its stack, so `open`
-        // mirrors that stack (indices into `out` of the directories
-        // yielded and not listed yet), and a directory whose parent is
-        // not the one being listed starts the listing of the topmost
-        // entry that matches (the ones above it were listed already).
-        let mut open: Vec<usize> = Vec::new();
-        let mut listing: Option<usize> = None;
+        // mirrors that stack (the directories yielded and not listed yet),
+        // and a directory whose parent is not the one being listed starts
+        // the listing of the topmost entry that matches (the ones above it
+        // were listed already). A directory leaves the stack into `out`
+        // (with `keep`) or is dropped: no path is held per watch.
+        let mut open: Vec<(PathBuf, WatchDescriptor)> = Vec::new();
+        let mut listing: Option<(PathBuf, WatchDescriptor)> = None;
+        // The root's result goes out first, as it is yielded first (a
+        // later error keyed by the root's path must not replace it).
+        let mut root = None;
+        let retire = |out: &mut Vec<(PathBuf, Result<WatchDescriptor>)>,
+                      root: Option<WatchDescriptor>,
+                      (dir, wd): (PathBuf, WatchDescriptor)| {
+            if keep && root != Some(wd) {
+                out.push((dir, Ok(wd)));
+            }
+        };
         let mut iter = watcher.add_iter(&path, kmask, data);
         if let Some(filter) = options.exclude_filter.clone() {
             iter = iter.filter_dirs(move |p| !filter.is_excluded(p));
@@ -121,27 +138,29 @@ pub(crate) fn add_tree(
             match step {
                 Ok((wd, dir)) => {
                     walk.listed.note_dir(wd);
+                    if root.is_none() {
+                        root = Some(wd);
+                        out.push((dir.clone(), Ok(wd)));
+                    }
                     if let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) {
-                        let is_listing =
-                            |at: Option<usize>| at.is_some_and(|i| out[i].0.as_path() == parent);
-                        if !is_listing(listing) {
-                            listing = None;
+                        if listing.as_ref().is_none_or(|(p, _)| p.as_path() != parent) {
+                            if let Some(done) = listing.take() {
+                                retire(out, root, done);
+                            }
                             while let Some(top) = open.pop() {
-                                if is_listing(Some(top)) {
+                                if top.0.as_path() == parent {
                                     listing = Some(top);
                                     break;
                                 }
+                                retire(out, root, top);
                             }
                         }
-                        if let Some(at) = listing
-                            && let (_, Ok(pwd)) = &out[at]
-                        {
+                        if let Some((_, pwd)) = &listing {
                             walk.listed.note_name(*pwd, name);
                         }
                     }
-                    open.push(out.len());
                     added.push(wd);
-                    out.push((dir, Ok(wd)));
+                    open.push((dir, wd));
                     walk.since_drain += 1;
                     if walk.since_drain >= DRAIN_EVERY {
                         drain_parts(reader, scratch, walk, pending);
@@ -166,6 +185,9 @@ pub(crate) fn add_tree(
                 }
             }
         }
+        for left in listing.into_iter().chain(open) {
+            retire(out, root, left);
+        }
     }
     for wd in added.iter().skip(1) {
         if let Some(entry) = st.watcher.table_mut().get_mut(*wd) {
@@ -179,7 +201,7 @@ pub(crate) fn add_tree(
         }
     }
     finish_walk(st);
-    out
+    added.len()
 }
 
 /// One object watched through a second path (a symlink, a bind mount)
@@ -237,7 +259,7 @@ pub(crate) fn detach(st: &mut Shared, wd: WatchDescriptor, stale: bool) -> Resul
 }
 
 /// Lists `dir` into a snapshot (lstat per entry).
-fn take_snapshot(dir: &Path) -> std::io::Result<Snapshot> {
+pub(crate) fn take_snapshot(dir: &Path) -> std::io::Result<Snapshot> {
     let entries = long_path::read_dir(dir)?;
     let mut snapshot = Snapshot::new();
     for entry in entries.flatten() {
@@ -280,7 +302,7 @@ fn snapshot_into(st: &mut Shared, wd: WatchDescriptor) {
 }
 
 /// Notes that the directory of `wd` at `path` is being listed.
-fn note_listing(st: &mut Shared, wd: WatchDescriptor, path: &Path) {
+pub(crate) fn note_listing(st: &mut Shared, wd: WatchDescriptor, path: &Path) {
     st.walk.active = true;
     st.walk.listed.note_dir(wd);
     if let (Some(parent), Some(name)) = (path.parent(), path.file_name())
@@ -291,7 +313,7 @@ fn note_listing(st: &mut Shared, wd: WatchDescriptor, path: &Path) {
 }
 
 /// Counts a walked directory; drains every [`DRAIN_EVERY`].
-fn tick(st: &mut Shared) {
+pub(crate) fn tick(st: &mut Shared) {
     st.walk.since_drain += 1;
     if st.walk.since_drain >= DRAIN_EVERY {
         drain(st);
@@ -409,200 +431,4 @@ pub(crate) struct NewDir {
     /// or renamed together with an ancestor whose rename is queued behind
     /// the event that named it.
     pub raced: bool,
-}
-
-/// Emits a synthetic event about `name` in the watch `wd`.
-fn synth(out: Out<'_>, st: &Shared, wd: WatchDescriptor, mask: EventMask, name: &OsStr) {
-    if let Some(entry) = st.watcher.table().get(wd) {
-        let target = Target::new(wd, entry.path(), &entry.data);
-        emit(out, &target, mask, 0, Some(name), None, true);
-    }
-}
-
-/// After `Q_OVERFLOW`: re-walks every tree from its roots, re-adds missing
-/// watches, drops stale ones, and emits the synthetic creates, deletes and
-/// modifications that bring a consumer's picture in line with the disk.
-/// Needs snapshots (the manager keeps them when rescans are on).
-pub(crate) fn rescan(st: &mut Shared, out: Out<'_>) {
-    st.walk.seen.clear();
-    let roots: Vec<WatchDescriptor> = st
-        .watcher
-        .table()
-        .iter()
-        .filter(|(_, e)| e.data.root && e.data.is_dir)
-        .map(|(wd, _)| wd)
-        .collect();
-    let mut visited = std::collections::HashSet::new();
-    for root in roots {
-        let Some(entry) = st.watcher.table().get(root) else {
-            continue;
-        };
-        let path = entry.path().to_path_buf();
-        match st
-            .watcher
-            .inotify()
-            .add_watch(&path, entry.mask() | WatchMask::MASK_ADD)
-        {
-            Ok(wd) if wd == root => {}
-            Ok(other) => {
-                // Another directory now has the root's name: the watch just
-                // made for it is not ours to keep; the old root is left
-                // unvisited and dropped below.
-                if st.watcher.table().get(other).is_none()
-                    && let Err(err) = st.watcher.inotify().rm_watch(other)
-                {
-                    log::debug!("rescan: {err}");
-                }
-                continue;
-            }
-            Err(_) => continue, // gone: left unvisited, dropped below
-        }
-        let mut stack = vec![root];
-        while let Some(wd) = stack.pop() {
-            visited.insert(wd);
-            rescan_dir(st, wd, &mut stack, &mut visited, out);
-        }
-    }
-    let stale: Vec<WatchDescriptor> = st
-        .watcher
-        .table()
-        .iter()
-        .filter(|(wd, e)| e.data.is_dir && !visited.contains(wd))
-        .map(|(wd, _)| wd)
-        .collect();
-    for wd in stale {
-        drop_stale(st, wd, out);
-    }
-    finish_walk(st);
-}
-
-/// Drops a watch the rescan found stale; its `IGNORED` may have been lost
-/// in the overflow, so when the kernel no longer knows it, a synthetic one
-/// is delivered.
-fn drop_stale(st: &mut Shared, wd: WatchDescriptor, out: Out<'_>) {
-    let Some(entry) = st.watcher.table_mut().remove(wd) else {
-        return;
-    };
-    let path = entry.path().to_path_buf();
-    if st.watcher.remove(wd).is_ok() {
-        st.detached.insert(
-            wd,
-            Detached {
-                path,
-                data: entry.data,
-                stale: true,
-            },
-        );
-    } else {
-        let target = Target::new(wd, &path, &entry.data);
-        emit(out, &target, EventMask::IGNORED, 0, None, None, true);
-    }
-}
-
-/// Compares one directory with its snapshot; queues subdirectories whose
-/// watch is still theirs for comparison, scans new ones.
-fn rescan_dir(
-    st: &mut Shared,
-    wd: WatchDescriptor,
-    stack: &mut Vec<WatchDescriptor>,
-    visited: &mut std::collections::HashSet<WatchDescriptor>,
-    out: Out<'_>,
-) {
-    let Some(entry) = st.watcher.table_mut().get_mut(wd) else {
-        return;
-    };
-    let old = entry.data.snapshot.take().map(|b| *b).unwrap_or_default();
-    let path = entry.path().to_path_buf();
-    let data = entry.data.clone();
-    note_listing(st, wd, &path);
-    let now = match take_snapshot(&path) {
-        Ok(now) => now,
-        Err(err) => {
-            // Keep the old picture: it is what the consumer has seen.
-            if let Some(entry) = st.watcher.table_mut().get_mut(wd) {
-                entry.data.snapshot = Some(Box::new(old));
-            }
-            if !is_race(&err) {
-                out(Processed::Error(Error::io(err, Some(&path))));
-            }
-            return;
-        }
-    };
-    tick(st);
-    let descend = data.rec || data.auto_add;
-    let mut names: Vec<&OsString> = now.keys().collect();
-    names.sort();
-    for name in names {
-        let meta = now[name];
-        let sub = path.join(name);
-        match old.get(name) {
-            None => {
-                synth(out, st, wd, create_mask(meta.is_dir), name);
-                st.walk.seen.entry(wd).or_default().insert(name.clone());
-                if meta.is_dir && descend {
-                    visited.extend(scan_new_dir(st, &data, sub, out).added);
-                }
-            }
-            Some(was) if was.is_dir != meta.is_dir => {
-                synth(out, st, wd, delete_mask(was.is_dir), name);
-                synth(out, st, wd, create_mask(meta.is_dir), name);
-                if meta.is_dir && descend {
-                    visited.extend(scan_new_dir(st, &data, sub, out).added);
-                }
-            }
-            Some(was) if !meta.is_dir => {
-                if was.stamp != meta.stamp {
-                    synth(out, st, wd, EventMask::MODIFY, name);
-                }
-            }
-            Some(_) if descend => {
-                let known = st.watcher.wd(&sub);
-                let kmask =
-                    kernel_mask(&data.child(), true) | WatchMask::ONLYDIR | WatchMask::DONT_FOLLOW;
-                match st.watcher.inotify().add_watch(&sub, kmask) {
-                    Ok(now_wd) if Some(now_wd) == known => stack.push(now_wd),
-                    Ok(_) => {
-                        // Another directory under the same name (or one
-                        // the table lost): replace it wholesale.
-                        synth(out, st, wd, delete_mask(true), name);
-                        synth(out, st, wd, create_mask(true), name);
-                        visited.extend(scan_new_dir(st, &data, sub, out).added);
-                    }
-                    Err(err) if is_race(&err) => {}
-                    Err(err) => {
-                        st.unwatched.insert(sub.clone());
-                        out(Processed::Error(Error::io(err, Some(&sub))));
-                    }
-                }
-            }
-            Some(_) => {}
-        }
-    }
-    let mut gone: Vec<(&OsString, &EntryMeta)> =
-        old.iter().filter(|(n, _)| !now.contains_key(*n)).collect();
-    gone.sort_by_key(|(n, _)| *n);
-    for (name, was) in gone {
-        synth(out, st, wd, delete_mask(was.is_dir), name);
-    }
-    if let Some(entry) = st.watcher.table_mut().get_mut(wd) {
-        entry.data.snapshot = Some(Box::new(now));
-    }
-}
-
-/// `CREATE`, with `ISDIR` for a directory.
-fn create_mask(dir: bool) -> EventMask {
-    if dir {
-        EventMask::CREATE | EventMask::ISDIR
-    } else {
-        EventMask::CREATE
-    }
-}
-
-/// `DELETE`, with `ISDIR` for a directory.
-fn delete_mask(dir: bool) -> EventMask {
-    if dir {
-        EventMask::DELETE | EventMask::ISDIR
-    } else {
-        EventMask::DELETE
-    }
 }

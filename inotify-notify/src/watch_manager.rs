@@ -11,17 +11,17 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use inotify_core::{
-    EventBuffer, InitOptions, Inotify, WatchDescriptor, WatchMask, Watcher, long_path, normalize,
+    EventBuffer, InitOptions, Inotify, WatchDescriptor, WatchMask, Watcher, long_path,
 };
 
-use crate::add_result::{AddResult, into_result};
+use crate::add_result::{AddResult, AddSummary, add_all, into_result};
 use crate::error::{Error, ErrorKind, Result};
 use crate::handler::SharedHandler;
 use crate::recursive;
 use crate::transient::{self, Transients};
 use crate::walk::{RawEvent, WalkState};
 use crate::watch::{
-    RmOptions, Watch, WatchData, WatchOptions, WatchUpdate, expand_glob, kernel_mask, watch_view,
+    RmOptions, Watch, WatchData, WatchOptions, WatchUpdate, kernel_mask, watch_view,
 };
 
 /// A watch removed from the table before its `IGNORED` was read.
@@ -182,14 +182,68 @@ impl WatchManager {
         I: IntoIterator<Item = P>,
         P: AsRef<Path>,
     {
+        self.add_with(paths, mask, options, true)
+            .map(|summary| summary.results)
+    }
+
+    /// [`WatchManager::add_watches`] without pyinotify's map of every
+    /// watched path: the summary counts the watches added and keeps only
+    /// each root's result and the errors. A recursive add of a big tree
+    /// then holds no path per watch at its peak (the CLI's way to add).
+    ///
+    /// ```
+    /// use inotify_notify::{WatchManager, WatchMask, WatchOptions};
+    /// let dir = std::env::temp_dir().join(format!("wm-summary-{}", std::process::id()));
+    /// std::fs::create_dir_all(dir.join("a/b"))?;
+    /// let wm = WatchManager::new()?;
+    /// let options = WatchOptions { rec: true, ..WatchOptions::default() };
+    /// let summary = wm.add_watches_summary([&dir], WatchMask::CREATE, &options)?;
+    /// assert_eq!(summary.added, 3);
+    /// assert_eq!(summary.results.len(), 1); // the root alone
+    /// assert_eq!(summary.results[&dir].as_ref().ok(), wm.wd(&dir).as_ref());
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), inotify_notify::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`WatchManager::add_watch`]; the partial result ([`Error::partial`])
+    /// holds the roots and errors so far.
+    pub fn add_watches_summary<I, P>(
+        &self,
+        paths: I,
+        mask: WatchMask,
+        options: &WatchOptions,
+    ) -> Result<AddSummary>
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<Path>,
+    {
+        self.add_with(paths, mask, options, false)
+    }
+
+    /// The adds of both forms: `keep` every directory's result or not.
+    fn add_with<I, P>(
+        &self,
+        paths: I,
+        mask: WatchMask,
+        options: &WatchOptions,
+        keep: bool,
+    ) -> Result<AddSummary>
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<Path>,
+    {
         let mut all = Vec::new();
         let mut st = self.lock();
-        let outcome = add_all(&mut st, paths, mask, options, &mut all);
+        let outcome = add_all(&mut st, paths, mask, options, keep, &mut all);
         transient::restore_masks(&mut st);
         drop(st);
         self.wake_if_pending();
         match outcome {
-            Ok(()) => Ok(into_result(all)),
+            Ok(added) => Ok(AddSummary {
+                added,
+                results: into_result(all),
+            }),
             Err(err) => Err(err.with_partial(into_result(all))),
         }
     }
@@ -499,65 +553,6 @@ impl AsFd for WatchManager {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.inner.poll_fd.as_fd()
     }
-}
-
-/// The body of [`WatchManager::add_watches`]: each path's results go to
-/// `all` in walk order; stops at the first error unless `quiet` (the
-/// caller attaches `all` to it as the partial result).
-fn add_all<I, P>(
-    st: &mut Shared,
-    paths: I,
-    mask: WatchMask,
-    options: &WatchOptions,
-    all: &mut Vec<(PathBuf, Result<WatchDescriptor>)>,
-) -> Result<()>
-where
-    I: IntoIterator<Item = P>,
-    P: AsRef<Path>,
-{
-    if st.closed {
-        return Err(closed());
-    }
-    for pattern in paths {
-        if !mask.has_event_bit() {
-            return Err(Error::no_event_bit(pattern.as_ref(), mask));
-        }
-        let expanded = if options.do_glob {
-            expand_glob(pattern.as_ref())?
-        } else {
-            vec![pattern.as_ref().to_path_buf()]
-        };
-        for path in expanded {
-            let mut added = if path.as_os_str().is_empty() {
-                vec![(path, Err(Error::empty_path()))]
-            } else if let Some(root) = excluded_root(&path, options) {
-                vec![(root.clone(), Err(Error::excluded(&root)))]
-            } else {
-                recursive::add_tree(st, &path, mask, options)
-            };
-            // An excluded root is a result, not a failure.
-            let failed = added.iter().position(|(_, res)| {
-                res.as_ref()
-                    .is_err_and(|err| *err.kind() != ErrorKind::Excluded)
-            });
-            if !options.quiet
-                && let Some(at) = failed
-                && let (_, Err(err)) = added.swap_remove(at)
-            {
-                all.append(&mut added);
-                return Err(err);
-            }
-            all.append(&mut added);
-        }
-    }
-    Ok(())
-}
-
-/// The normalised `path` if the options' exclude filter excludes it.
-fn excluded_root(path: &Path, options: &WatchOptions) -> Option<PathBuf> {
-    let filter = options.exclude_filter.as_ref()?;
-    let path = normalize(path);
-    filter.is_excluded(&path).then_some(path)
 }
 
 /// The error for an operation after `close`.
