@@ -183,17 +183,7 @@ fn run_pending(state: &mut State, st: &mut Shared, sink: &mut Coalescer<'_>) {
         if batch.is_empty() {
             return;
         }
-        for raw in &batch {
-            handle(
-                state,
-                st,
-                raw.wd,
-                raw.mask,
-                raw.cookie,
-                raw.name.as_deref(),
-                sink,
-            );
-        }
+        handle_raw(state, st, batch, sink);
         if st.walk.active {
             finish_walk(st);
         }
@@ -219,13 +209,13 @@ fn finish_round(
         }
         read += read_behind_overflow(state, st, buffer, sink)?;
         let held = state.waiting.resolve_moves(st);
-        replay(state, st, held, sink);
+        handle_raw(state, st, held, sink);
         state.rescan_due = false;
         rescan(st, &mut |p| sink.send(p));
         run_pending(state, st, sink);
     }
     let held = state.waiting.resolve_moves(st);
-    replay(state, st, held, sink);
+    handle_raw(state, st, held, sink);
     retry_unresolved(state, st, sink);
     st.walk.seen.clear();
     Ok(read)
@@ -263,8 +253,9 @@ fn read_behind_overflow(
     Ok(read)
 }
 
-/// Handles events that were held for a pending move, now resolved.
-fn replay(state: &mut State, st: &mut Shared, held: Vec<RawEvent>, sink: &mut Coalescer<'_>) {
+/// Handles events copied out of the read buffer: drained by walks, or
+/// held for a pending move that is now resolved.
+fn handle_raw(state: &mut State, st: &mut Shared, held: Vec<RawEvent>, sink: &mut Coalescer<'_>) {
     for raw in held {
         handle(
             state,
@@ -364,7 +355,7 @@ fn handle(
     if mask.contains(EventMask::Q_OVERFLOW) {
         // The pair of a pending move may be among the lost records.
         let held = state.waiting.resolve_moves(st);
-        replay(state, st, held, sink);
+        handle_raw(state, st, held, sink);
         sink.send(Processed::Event {
             event: Event::overflow(),
             handler: None,
@@ -390,7 +381,7 @@ fn handle(
             && let Some(dst) = st.watcher.table().get(wd).map(|e| e.path().join(name))
         {
             let held = state.waiting.resolve_clashing(st, &dst, cookie);
-            replay(state, st, held, sink);
+            handle_raw(state, st, held, sink);
         }
         if state.waiting.has_unresolved()
             && mask.intersects(EventMask::DELETE | EventMask::MOVED_FROM)
@@ -473,7 +464,7 @@ fn handle(
                 watch_new_dir(state, st, wd, name, template, dst.clone(), out);
             }
             if let Some(held) = held {
-                replay(state, st, held, sink);
+                handle_raw(state, st, held, sink);
             }
         }
         EventKind::Create => {
