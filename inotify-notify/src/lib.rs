@@ -122,12 +122,21 @@
 //!   mask without an event bit (flags alone, or empty) is refused with
 //!   [`ErrorKind::InvalidInput`]: the kernel only rejects an empty mask,
 //!   and would accept the rest as a watch reporting nothing.
-//! - **Renames**: `MOVED_FROM`/`MOVED_TO` pair by cookie ([`Event::src_pathname`]);
+//! - **Renames**: `MOVED_FROM`/`MOVED_TO` pair by cookie ([`Event::src_pathname`])
+//!   across the whole batch read, even when another process's event lands
+//!   between the two halves (the kernel does not queue them atomically);
 //!   a watched directory moved within the tree renames its watch and every
-//!   watch below. A `MOVED_FROM` of a watched directory without its
-//!   `MOVED_TO` — by the next event, or at the end of the batch after a
-//!   [`MOVE_GRACE`] wait — moved out of the tree: its watches are removed,
-//!   their events dropped, and their `IN_IGNORED` delivered.
+//!   watch below. Events of watches under a pending move wait until it is
+//!   resolved. A `MOVED_FROM` of a watched directory whose `MOVED_TO` has
+//!   not come by the end of the batch (after a [`MOVE_GRACE`] wait) moved
+//!   out of the tree: its watches are removed, their events dropped, and
+//!   their `IN_IGNORED` delivered. A `MOVED_TO` that could not be paired
+//!   carries cookie 0, so consumers pairing by cookie agree with
+//!   `src_pathname`.
+//! - **New directories in renamed parents**: a directory created just
+//!   before its parent (or an ancestor) is renamed is not at the path its
+//!   `CREATE` named when the auto-add runs; the add is retried under the
+//!   parent's new path once the rename is read, then scanned as usual.
 //! - **Roots**: a deleted root delivers `DELETE_SELF` then `IGNORED`; a
 //!   moved root (its parent is not watched, so nobody can say where it
 //!   went) delivers `MOVE_SELF` and its watches are removed (`IGNORED`
@@ -137,7 +146,11 @@
 //!   default handler. With [`NotifierBuilder::rescan_on_overflow`] the
 //!   trees are re-walked against per-directory snapshots and synthetic
 //!   creates, deletes and modifications (size/mtime, or any file an event
-//!   said changed since the last rescan) are emitted.
+//!   said changed since the last rescan) are emitted. The rescan runs once
+//!   the records queued behind the overflow record are processed (while
+//!   that record is queued the kernel can drop more events silently), so
+//!   nothing those records created and lost records removed stays in the
+//!   picture.
 //! - **Any depth**: paths of 4,096 bytes (`PATH_MAX`) or more are watched,
 //!   listed and scanned through a directory descriptor ([`long_path`]), so
 //!   a tree deeper than that is watched in full and its events carry the
