@@ -1,8 +1,11 @@
 //! Raw declarations of the Linux inotify ABI: constants, the `inotify_event`
-//! header and the four system calls, with no logic at all.
+//! header and the four system calls, with no logic at all; and those of
+//! fanotify (`fanotify_init`, `fanotify_mark`, the event metadata and info
+//! records, `FAN_*`) with the file-handle calls it needs.
 //!
 //! This is the bottom layer of the workspace. Everything here mirrors
-//! `<sys/inotify.h>` and `inotify(7)` one to one; `cargo xtask check-abi`
+//! `<sys/inotify.h>` and `inotify(7)` (and `<sys/fanotify.h>`,
+//! `fanotify(7)`) one to one; `cargo xtask check-abi`
 //! compiles a C program against the system header and fails if any value
 //! here drifts from it. Safe wrappers live in `inotify-core`.
 //!
@@ -14,10 +17,12 @@
 #![deny(missing_docs)]
 
 mod constants;
+mod fanotify;
 mod functions;
 mod types;
 
 pub use constants::*;
+pub use fanotify::*;
 pub use functions::*;
 pub use types::*;
 

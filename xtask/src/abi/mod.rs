@@ -1,7 +1,9 @@
 //! `cargo xtask check-abi`: compiles a C program against `<sys/inotify.h>`
-//! with the system compiler, runs it, and compares every value it prints with
-//! the same constant of `inotify-sys` (read at compile time through the path
-//! dependency). Any difference fails with the name and both values.
+//! and `<sys/fanotify.h>` with the system compiler, runs it, and compares
+//! every value it prints with the same constant of `inotify-sys` (read at
+//! compile time through the path dependency). Any difference fails with the
+//! name and both values. The inotify items are here, the fanotify ones in
+//! `fanotify.rs`.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -11,17 +13,19 @@ use std::process::Command;
 
 use inotify_sys as sys;
 
+mod fanotify;
+
 /// One compared value: its C expression and what `inotify-sys` says.
 struct Item {
     name: &'static str,
-    c_expr: &'static str,
+    c_expr: String,
     rust: i128,
 }
 
-fn item(name: &'static str, c_expr: &'static str, rust: impl Into<i128>) -> Item {
+fn item(name: &'static str, c_expr: impl Into<String>, rust: impl Into<i128>) -> Item {
     Item {
         name,
-        c_expr,
+        c_expr: c_expr.into(),
         rust: rust.into(),
     }
 }
@@ -31,8 +35,15 @@ fn wide(n: usize) -> i128 {
     i128::try_from(n).unwrap_or(i128::MAX)
 }
 
-/// Every value the ABI check compares.
+/// Every value the ABI check compares: inotify's, then fanotify's.
 fn items() -> Vec<Item> {
+    let mut all = inotify_items();
+    all.extend(fanotify::items());
+    all
+}
+
+/// Every inotify value the ABI check compares.
+fn inotify_items() -> Vec<Item> {
     let header = sys::inotify_event {
         wd: 0,
         mask: 0,
@@ -136,7 +147,8 @@ fn items() -> Vec<Item> {
 /// The C program: one `name<TAB>value` line per item. Values go through
 /// `long long` so that signed and unsigned constants print exactly.
 fn c_source(items: &[Item]) -> String {
-    let mut src = String::from(
+    let mut src = String::from(fanotify::INCLUDES);
+    src.push_str(
         "#include <limits.h>\n#include <stddef.h>\n#include <stdio.h>\n\
          #include <sys/inotify.h>\n#include <sys/ioctl.h>\n\nint main(void) {\n",
     );
@@ -221,7 +233,7 @@ fn compare(items: &[Item], c: &[(String, i128)]) -> Vec<String> {
             problems.push(format!("out of order: expected {}, got {name}", item.name));
         } else if item.rust != *value {
             problems.push(format!(
-                "{}: inotify-sys has {} (0x{:x}), <sys/inotify.h> has {} (0x{:x})",
+                "{}: inotify-sys has {} (0x{:x}), the C headers have {} (0x{:x})",
                 item.name, item.rust, item.rust, value, value
             ));
         }
@@ -236,6 +248,10 @@ fn proc_paths() -> Vec<String> {
         sys::PROC_MAX_USER_WATCHES,
         sys::PROC_MAX_USER_INSTANCES,
         sys::PROC_MAX_QUEUED_EVENTS,
+        sys::PROC_FANOTIFY_DIR,
+        sys::PROC_FANOTIFY_MAX_USER_MARKS,
+        sys::PROC_FANOTIFY_MAX_USER_GROUPS,
+        sys::PROC_FANOTIFY_MAX_QUEUED_EVENTS,
     ]
     .iter()
     .filter(|path| fs::metadata(path).is_err())
@@ -251,7 +267,7 @@ pub fn run() -> Result<(), String> {
     problems.extend(proc_paths());
     if problems.is_empty() {
         println!(
-            "check-abi: {} values of inotify-sys match <sys/inotify.h>",
+            "check-abi: {} values of inotify-sys match <sys/inotify.h> and <sys/fanotify.h>",
             items.len()
         );
         Ok(())
@@ -275,7 +291,7 @@ mod tests {
         let problems = compare(&items, &c);
         assert_eq!(
             problems,
-            ["IN_Y: inotify-sys has 2 (0x2), <sys/inotify.h> has 3 (0x3)"]
+            ["IN_Y: inotify-sys has 2 (0x2), the C headers have 3 (0x3)"]
         );
     }
 
@@ -291,5 +307,7 @@ mod tests {
         let src = c_source(&items);
         assert_eq!(src.matches("printf").count(), items.len());
         assert!(src.contains("#include <sys/inotify.h>"));
+        assert!(src.contains("#include <sys/fanotify.h>"));
+        assert!(src.starts_with("#define _GNU_SOURCE"));
     }
 }
