@@ -59,6 +59,7 @@ mod async_tokio;
 mod buffer;
 mod error;
 mod event;
+mod fanotify;
 pub mod fault;
 mod inotify;
 mod limits;
@@ -82,6 +83,10 @@ pub use async_tokio::{AsyncInotify, AsyncReadiness, EventStream, OwnedEvent, Reg
 pub use buffer::EventBuffer;
 pub use error::{ContextError, raw_os_error};
 pub use event::Event;
+pub use fanotify::{
+    FanEvent, FanEventMask, FanEvents, FanInitFlags, FanMarkFlags, FanParseError, FanWatchMask,
+    FileHandle, FileId, InfoRecord, InfoRecords, encode_fan_event, parse_fan_event,
+};
 pub use inotify::{InitOptions, Inotify};
 pub use limits::{Limit, Limits};
 pub use mask::{EventKind, EventMask, ParseMaskError, WatchMask};

@@ -1,9 +1,11 @@
 //! `cargo xtask fuzz --minutes N [--property]`: long runs against the
-//! record parser, beyond the million property-test cases of CI.
+//! record parsers (inotify and fanotify), beyond the million property-test
+//! cases of CI.
 //!
 //! Coverage-guided when it can be: `cargo fuzz` (libFuzzer) needs a
 //! nightly toolchain, so with `cargo +nightly fuzz` available it runs the
-//! `parse` target of `fuzz/` for N minutes. Otherwise (or with
+//! `parse` and `parse_fanotify` targets of `fuzz/` for N minutes between
+//! them. Otherwise (or with
 //! `--property`) it says so and repeats the parser property tests of
 //! `inotify-core` in release, each round with fresh random seeds, until
 //! the time is up.
@@ -14,7 +16,8 @@ use std::time::{Duration, Instant};
 
 use crate::soak::minutes_arg;
 
-/// Cases per property per round of the fallback (3 properties).
+/// Cases per property per round of the fallback (6 properties: 3 of the
+/// inotify parser, 3 of the fanotify parser, both matched by `parse_props`).
 const ROUND_CASES: u32 = 200_000;
 
 /// Whether `cargo +nightly fuzz` runs here.
@@ -38,20 +41,25 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
         .collect();
     let seconds = minutes_arg(&rest, 1.0)?;
     if !property && cargo_fuzz_available(root) {
-        eprintln!("xtask fuzz: cargo +nightly fuzz run parse for {seconds} s (coverage-guided)");
-        let status = Command::new("cargo")
-            .current_dir(root.join("fuzz"))
-            .args(["+nightly", "fuzz", "run", "parse", "--"])
-            .arg(format!("-max_total_time={seconds}"))
-            .status()
-            .map_err(|err| format!("cannot run cargo fuzz: {err}"))?;
-        return if status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "the fuzzer found a failure ({status}); see fuzz/artifacts/parse"
-            ))
-        };
+        // The time is shared between the two parsers' targets.
+        let share = (seconds / 2).max(1);
+        for target in ["parse", "parse_fanotify"] {
+            eprintln!(
+                "xtask fuzz: cargo +nightly fuzz run {target} for {share} s (coverage-guided)"
+            );
+            let status = Command::new("cargo")
+                .current_dir(root.join("fuzz"))
+                .args(["+nightly", "fuzz", "run", target, "--"])
+                .arg(format!("-max_total_time={share}"))
+                .status()
+                .map_err(|err| format!("cannot run cargo fuzz: {err}"))?;
+            if !status.success() {
+                return Err(format!(
+                    "the fuzzer found a failure ({status}); see fuzz/artifacts/{target}"
+                ));
+            }
+        }
+        return Ok(());
     }
     if !property {
         eprintln!(
@@ -87,7 +95,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     }
     eprintln!(
         "xtask fuzz: {rounds} rounds, {} random cases, no failure",
-        rounds * 3 * u64::from(ROUND_CASES)
+        rounds * 6 * u64::from(ROUND_CASES)
     );
     Ok(())
 }

@@ -10,6 +10,7 @@ mod support;
 
 mod errors;
 mod events;
+mod fan_parse_props;
 #[cfg(feature = "fault-injection")]
 mod fault;
 mod fd;

@@ -2,8 +2,9 @@
 //! panics, and what it consumes plus what it leaves is exactly the input.
 //!
 //! The number of cases per property comes from `PROPTEST_CASES` (default
-//! 5,000, a few seconds in a debug build); `.ci/run` runs them with
-//! `PROPTEST_CASES=350000` in release, over a million cases in total.
+//! 5,000, a few seconds in a debug build); `.ci/run` runs them and the
+//! fanotify parser's (`fan_parse_props`) in release, over a million cases
+//! in total.
 
 use inotify_core::{Events, ParseError, encode_record, parse_event};
 use proptest::prelude::*;
@@ -16,7 +17,7 @@ fn cases() -> u32 {
         .unwrap_or(5_000)
 }
 
-fn config() -> ProptestConfig {
+pub fn config() -> ProptestConfig {
     ProptestConfig {
         cases: cases(),
         // Shrunk failures are printed; no regression files in the tree.

@@ -1,0 +1,20 @@
+//! fanotify, the second notification interface of Linux, in FID mode:
+//! typed flags and masks, a zero-copy parser of events and their info
+//! records, and a record writer for tests.
+//!
+//! Why a second interface: inotify needs one watch per directory, so a tree
+//! costs a walk and kernel memory per directory and `max_user_watches` caps
+//! it. fanotify reports the same directory-entry events by the parent
+//! directory's file handle and the entry name, and one filesystem mark
+//! (`CAP_SYS_ADMIN`) covers a whole filesystem. Unprivileged programs (5.13)
+//! get inode marks from their own budget (`max_user_marks`).
+
+mod event;
+mod mask;
+mod parse;
+mod record;
+
+pub use event::{FanEvent, FileHandle, FileId, InfoRecord};
+pub use mask::{FanEventMask, FanInitFlags, FanMarkFlags, FanWatchMask};
+pub use parse::{FanEvents, FanParseError, InfoRecords, parse_fan_event};
+pub use record::encode_fan_event;
