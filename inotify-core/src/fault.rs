@@ -26,6 +26,10 @@ pub enum Op {
     Poll,
     /// `ioctl(FIONREAD)`.
     Fionread,
+    /// `fanotify_init`.
+    FanInit,
+    /// `fanotify_mark`.
+    FanMark,
 }
 
 /// What the targeted call does instead of its normal work.

@@ -84,8 +84,9 @@ pub use buffer::EventBuffer;
 pub use error::{ContextError, raw_os_error};
 pub use event::Event;
 pub use fanotify::{
-    FanEvent, FanEventMask, FanEvents, FanInitFlags, FanMarkFlags, FanParseError, FanWatchMask,
-    FileHandle, FileId, InfoRecord, InfoRecords, encode_fan_event, parse_fan_event,
+    FanBuffer, FanEvent, FanEventMask, FanEvents, FanFeatures, FanInitFlags, FanMarkFlags,
+    FanParseError, FanWatchMask, Fanotify, FileHandle, FileId, FileIdBuf, FsSupport, HandleCache,
+    HandleResolver, InfoRecord, InfoRecords, MarkTarget, encode_fan_event, parse_fan_event,
 };
 pub use inotify::{InitOptions, Inotify};
 pub use limits::{Limit, Limits};

@@ -1,5 +1,6 @@
 //! The only module of `inotify-core` with `unsafe` code: one thin
-//! `io::Result` wrapper per system call the crate makes.
+//! `io::Result` wrapper per system call the crate makes (inotify's, and
+//! fanotify's with the file-handle calls its FID mode needs).
 //!
 //! Each wrapper checks the return value and turns -1 into
 //! `io::Error::last_os_error()`; none retries EINTR, so that callers (and the
@@ -142,6 +143,150 @@ pub(crate) fn is_nonblocking(fd: BorrowedFd<'_>) -> io::Result<bool> {
     // - known: F_GETFL takes no pointer argument; `fd` is open.
     let flags = check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) })?;
     Ok(flags & libc::O_NONBLOCK != 0)
+}
+
+/// `fanotify_init(flags | FAN_CLOEXEC, O_RDONLY | O_CLOEXEC | O_LARGEFILE)`.
+///
+/// The event flags matter only for groups that open a descriptor per event,
+/// which `Fanotify` refuses; they are still validated by the kernel.
+pub(crate) fn fanotify_init(flags: u32) -> io::Result<OwnedFd> {
+    fault::check(Op::FanInit)?;
+    let event_flags = libc::O_RDONLY | libc::O_CLOEXEC | libc::O_LARGEFILE;
+    let event_flags =
+        u32::try_from(event_flags).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY:
+    // - known: the call takes only integers and touches no memory of ours.
+    let fd = check(unsafe {
+        inotify_sys::fanotify_init(flags | inotify_sys::FAN_CLOEXEC, event_flags)
+    })?;
+    Ok(own(fd))
+}
+
+/// `fanotify_mark(fd, flags, mask, dirfd, path)`: `path` relative to `dirfd`
+/// (the working directory when `None`), or the object of `dirfd` itself when
+/// `path` is `None`.
+pub(crate) fn fanotify_mark(
+    fd: BorrowedFd<'_>,
+    flags: u32,
+    mask: u64,
+    dirfd: Option<BorrowedFd<'_>>,
+    path: Option<&CStr>,
+) -> io::Result<()> {
+    fault::check(Op::FanMark)?;
+    let dirfd = dirfd.map_or(libc::AT_FDCWD, |d| d.as_raw_fd());
+    let path = path.map_or(std::ptr::null(), CStr::as_ptr);
+    // SAFETY:
+    // - known: `path` is null or a valid NUL-terminated string that outlives
+    //   the call; `fd` and `dirfd` are borrowed (or AT_FDCWD) and stay open.
+    // - trusted: the kernel only reads `path` and does not keep the pointer.
+    check(unsafe { inotify_sys::fanotify_mark(fd.as_raw_fd(), flags, mask, dirfd, path) }).map(drop)
+}
+
+/// A `struct file_handle` with room for the largest handle, aligned as
+/// the C structure is.
+#[repr(C)]
+struct HandleBuf {
+    header: inotify_sys::file_handle,
+    bytes: [u8; inotify_sys::MAX_HANDLE_SZ],
+}
+
+/// A handle returned by [`name_to_handle_at`].
+pub(crate) struct RawHandle {
+    pub(crate) handle_type: i32,
+    pub(crate) bytes: [u8; inotify_sys::MAX_HANDLE_SZ],
+    /// Invariant: at most `MAX_HANDLE_SZ`.
+    pub(crate) len: usize,
+}
+
+/// `name_to_handle_at(fd, "", .., AT_EMPTY_PATH)`: the handle of the
+/// object `fd` refers to (an `O_PATH` descriptor will do).
+pub(crate) fn name_to_handle_at(fd: BorrowedFd<'_>) -> io::Result<RawHandle> {
+    let mut buf = HandleBuf {
+        header: inotify_sys::file_handle {
+            handle_bytes: u32::try_from(inotify_sys::MAX_HANDLE_SZ).unwrap_or(0),
+            handle_type: 0,
+            f_handle: [],
+        },
+        bytes: [0; inotify_sys::MAX_HANDLE_SZ],
+    };
+    let mut mount_id: libc::c_int = 0;
+    // SAFETY:
+    // - known: the path is the empty C string literal; `buf` is a live,
+    //   exclusively borrowed `file_handle` header followed (repr(C), no
+    //   padding: the header is 8 bytes of 4-byte fields) by `handle_bytes`
+    //   bytes of room; `mount_id` is a live `c_int`; `fd` is borrowed.
+    // - trusted: the kernel writes at most `handle_bytes` bytes after the
+    //   header (or fails with EOVERFLOW) and does not keep the pointers.
+    check(unsafe {
+        inotify_sys::name_to_handle_at(
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            (&raw mut buf).cast(),
+            &raw mut mount_id,
+            libc::AT_EMPTY_PATH,
+        )
+    })?;
+    let len = usize::try_from(buf.header.handle_bytes)
+        .ok()
+        .filter(|&len| len <= inotify_sys::MAX_HANDLE_SZ)
+        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))?;
+    Ok(RawHandle {
+        handle_type: buf.header.handle_type,
+        bytes: buf.bytes,
+        len,
+    })
+}
+
+/// `open_by_handle_at(mount_fd, handle, flags)`: opens the object a handle
+/// names on the filesystem of `mount_fd`.
+pub(crate) fn open_by_handle_at(
+    mount_fd: BorrowedFd<'_>,
+    handle_type: i32,
+    bytes: &[u8],
+    flags: libc::c_int,
+) -> io::Result<OwnedFd> {
+    let mut buf = HandleBuf {
+        header: inotify_sys::file_handle {
+            handle_bytes: 0,
+            handle_type,
+            f_handle: [],
+        },
+        bytes: [0; inotify_sys::MAX_HANDLE_SZ],
+    };
+    let room = buf
+        .bytes
+        .get_mut(..bytes.len())
+        .ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
+    room.copy_from_slice(bytes);
+    buf.header.handle_bytes =
+        u32::try_from(bytes.len()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY:
+    // - known: `buf` is a live `file_handle` header followed by
+    //   `handle_bytes` (at most MAX_HANDLE_SZ) initialised bytes;
+    //   `mount_fd` is borrowed and open for the call.
+    // - trusted: the kernel reads the handle only and returns a new
+    //   descriptor, or fails (EPERM without CAP_DAC_READ_SEARCH, ESTALE).
+    let fd = check(unsafe {
+        inotify_sys::open_by_handle_at(mount_fd.as_raw_fd(), (&raw mut buf).cast(), flags)
+    })?;
+    Ok(own(fd))
+}
+
+/// `fstatfs(fd).f_fsid`: the filesystem id fanotify reports, as two words.
+pub(crate) fn fsid(fd: BorrowedFd<'_>) -> io::Result<[i32; 2]> {
+    let mut stat = std::mem::MaybeUninit::<libc::statfs>::uninit();
+    // SAFETY:
+    // - known: `stat` is live, exclusively borrowed room for one `statfs`.
+    // - trusted: on success the kernel filled the whole structure.
+    check(unsafe { libc::fstatfs(fd.as_raw_fd(), stat.as_mut_ptr()) })?;
+    // SAFETY:
+    // - known: fstatfs succeeded, so every field of `stat` is written.
+    let stat = unsafe { stat.assume_init() };
+    // SAFETY:
+    // - known: `fsid_t` is `#[repr(C)] struct { __val: [c_int; 2] }`, 8
+    //   bytes with no padding, so every bit pattern is a valid `[i32; 2]`;
+    //   libc keeps the field private, hence the transmute.
+    Ok(unsafe { std::mem::transmute::<libc::fsid_t, [i32; 2]>(stat.f_fsid) })
 }
 
 /// Registers an inotify instance with tokio's reactor (`AsyncFd::register`).

@@ -13,7 +13,7 @@ use bitflags::bitflags;
 use inotify_sys as ffi;
 
 bitflags! {
-    /// The flags of `fanotify_init`. `Fanotify::init`
+    /// The flags of `fanotify_init`. [`Fanotify::init`](crate::Fanotify::init)
     /// always adds `CLOEXEC`.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub struct FanInitFlags: u32 {
@@ -67,7 +67,7 @@ bitflags! {
 
 bitflags! {
     /// The flags of `fanotify_mark`: the operation, the mark type and
-    /// modifiers. `Fanotify::add_mark` and its
+    /// modifiers. [`Fanotify::add_mark`](crate::Fanotify::add_mark) and its
     /// siblings set the operation and type themselves.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub struct FanMarkFlags: u32 {
