@@ -10,7 +10,9 @@ mod support;
 
 mod errors;
 mod events;
+mod fan_namespaces;
 mod fan_parse_props;
+mod fanotify;
 #[cfg(feature = "fault-injection")]
 mod fault;
 mod fd;
