@@ -67,7 +67,7 @@
 //!   no event carries a descriptor); [`Fanotify::add_mark`] marks an inode,
 //!   mount or filesystem; [`Fanotify::read_events`] fills a [`FanBuffer`]
 //!   and returns [`FanEvents`] of borrowed [`FanEvent`]s, whose
-//!   [`InfoRecord`]s (FID, DFID, DFID_NAME, OLD/NEW_DFID_NAME of
+//!   [`InfoRecord`]s (FID, DFID, `DFID_NAME`, `OLD/NEW_DFID_NAME` of
 //!   `FAN_RENAME`, PIDFD, ERROR, unknown types) the parser has checked.
 //! - [`FanWatchMask`] is what a mark asks for, [`FanEventMask`] what an
 //!   event reports; [`FanInitFlags`], [`FanMarkFlags`] the call flags.

@@ -324,7 +324,10 @@ fn unprivileged_inode_marks_work_and_filesystem_marks_need_cap_sys_admin() {
         message.contains("needs CAP_SYS_ADMIN for a filesystem mark"),
         "{message}"
     );
-    assert!(message.contains(&*dir.path().to_string_lossy()), "{message}");
+    assert!(
+        message.contains(&*dir.path().to_string_lossy()),
+        "{message}"
+    );
 
     // Without CAP_DAC_READ_SEARCH a handle cannot be opened; the message
     // points at mapping the marked directories instead.
