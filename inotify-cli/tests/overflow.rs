@@ -48,9 +48,14 @@ fn poll(mut cond: impl FnMut() -> bool) -> bool {
 }
 
 /// Runs inotifywait with `extra` args, overflows it, returns (stdout, stderr).
-fn overflow_run(dir: &Path, extra: &[&str]) -> (String, String) {
+///
+/// The kernel reads `max_queued_events` once, when an instance is created:
+/// it is lowered to 16 only until the child's instance exists, so the
+/// global limit is down for milliseconds, not for the whole test.
+fn overflow_run(dir: &Path, extra: &[&str], original: &str) -> (String, String) {
     let out_path = dir.join("out");
     let err_path = dir.join("err");
+    std::fs::write(LIMIT, "16").expect("lower limit");
     let mut child = Command::new(env!("CARGO_BIN_EXE_inotifywait"))
         .args(["-m", "-e", "create"])
         .args(extra)
@@ -69,7 +74,9 @@ fn overflow_run(dir: &Path, extra: &[&str]) -> (String, String) {
                 .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|s| s.contains("inotify wd:")))
         })
     };
-    assert!(poll(watching));
+    let watched = poll(watching);
+    std::fs::write(LIMIT, original).expect("restore max_queued_events");
+    assert!(watched, "the child never watched");
     signal(pid, "STOP");
     for i in 0..200 {
         std::fs::write(dir.join(format!("w/f{i:03}")), b"").expect("create");
@@ -97,19 +104,19 @@ fn overflow_is_always_warned_and_rescan_recovers() {
         return;
     }
     let original = std::fs::read_to_string(LIMIT).expect("read limit");
-    let _restore = Restore(original.trim().to_owned());
-    std::fs::write(LIMIT, "16").expect("lower limit");
+    let original = original.trim().to_owned();
+    let _restore = Restore(original.clone());
     let dir = std::env::temp_dir().join(format!("cli-overflow-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("w")).expect("mkdir");
 
-    let (_, err) = overflow_run(&dir, &["-qq"]);
+    let (_, err) = overflow_run(&dir, &["-qq"], &original);
     assert!(err.contains("use --rescan to recover"), "{err}");
 
     for entry in std::fs::read_dir(dir.join("w")).expect("ls").flatten() {
         std::fs::remove_file(entry.path()).expect("rm");
     }
-    let (out, err) = overflow_run(&dir, &["--rescan"]);
+    let (out, err) = overflow_run(&dir, &["--rescan"], &original);
     assert!(err.contains("rescanning the watched trees"), "{err}");
     for i in 0..200 {
         let name = format!(" CREATE f{i:03}\n");
