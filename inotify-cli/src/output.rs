@@ -11,29 +11,10 @@ use std::path::Path;
 
 use crate::timefmt;
 
-/// The errno behind `err`, looking through errors that wrap it with
-/// context (the library adds the path to the kernel's error).
-pub fn raw_errno(err: &io::Error) -> Option<i32> {
-    if let Some(code) = err.raw_os_error() {
-        return Some(code);
-    }
-    let mut source: Option<&(dyn std::error::Error + 'static)> = err.get_ref().map(|e| e as _);
-    while let Some(e) = source {
-        if let Some(code) = e
-            .downcast_ref::<io::Error>()
-            .and_then(io::Error::raw_os_error)
-        {
-            return Some(code);
-        }
-        source = e.source();
-    }
-    None
-}
-
 /// The text of an OS error as C's `strerror` prints it (no path, no
 /// ` (os error N)` suffix); other errors as they display.
 pub fn strerror(err: &io::Error) -> String {
-    let Some(code) = raw_errno(err) else {
+    let Some(code) = inotify_notify::raw_os_error(err) else {
         return err.to_string();
     };
     let text = io::Error::from_raw_os_error(code).to_string();

@@ -303,8 +303,8 @@ impl Progress {
 /// The message inotifywait prints when a path cannot be watched.
 fn watch_error(failed: &str, given: &Path, err: &Error) -> String {
     let shown = given.display();
-    match err.io_error().and_then(crate::output::raw_errno) {
-        Some(28) => format!(
+    match err.kind() {
+        ErrorKind::WatchLimit => format!(
             "Failed to watch {shown}; upper limit on inotify watches reached! Please increase the amount of inotify watches allowed per user via `/proc/sys/fs/inotify/max_user_watches'."
         ),
         _ => match err.io_error() {
