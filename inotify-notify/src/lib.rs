@@ -221,8 +221,10 @@ mod notifier;
 mod processors;
 mod recursive;
 mod rescan;
+mod settle;
 #[cfg(feature = "signals")]
 mod signals;
+mod sync;
 mod threaded;
 mod transient;
 mod waiting;
@@ -243,6 +245,9 @@ pub use inotify_core::{
 };
 pub use notifier::{Notifier, NotifierBuilder, StopHandle};
 pub use processors::{ChainIfTrue, ChainLink, PrintAllEvents, Stats};
+pub use settle::{
+    Batch, Change, ChangeKind, SettleHandler, SettleNotifier, SettleOptions, SettleThread, Settler,
+};
 #[cfg(feature = "signals")]
 pub use signals::{SIGINT, SIGTERM};
 pub use threaded::ThreadedNotifier;

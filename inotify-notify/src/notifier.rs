@@ -275,6 +275,7 @@ impl NotifierBuilder {
             queue: Vec::new(),
             stop,
             options: self.clone(),
+            sync: std::sync::Arc::default(),
             #[cfg(feature = "signals")]
             signals,
         })
@@ -331,6 +332,8 @@ pub struct Notifier<H = Box<dyn ProcessEvent + Send>> {
     queue: Vec<Processed>,
     stop: StopHandle,
     options: NotifierBuilder,
+    /// The sync barrier's cookies in flight (`sync.rs`).
+    sync: Arc<crate::sync::SyncState>,
     /// With `stop_on_signals`: the registration, removed on drop.
     #[cfg(feature = "signals")]
     signals: Option<crate::signals::SignalStop>,
@@ -364,6 +367,7 @@ impl<H: ProcessEvent + Send + 'static> Notifier<H> {
             queue,
             stop,
             options,
+            sync,
             #[cfg(feature = "signals")]
             signals,
         } = self;
@@ -374,6 +378,7 @@ impl<H: ProcessEvent + Send + 'static> Notifier<H> {
             queue,
             stop,
             options,
+            sync,
             #[cfg(feature = "signals")]
             signals,
         }
@@ -487,6 +492,11 @@ impl<H> Notifier<H> {
         H: ProcessEvent,
     {
         for processed in self.queue.drain(..) {
+            if let Processed::Event { event, .. } = &processed
+                && self.sync.swallow(event)
+            {
+                continue;
+            }
             match processed {
                 Processed::Event {
                     event,
@@ -581,6 +591,11 @@ impl<H> Notifier<H> {
     /// The manager.
     pub fn watch_manager(&self) -> &WatchManager {
         &self.wm
+    }
+
+    /// The sync barrier's state, shared with a threaded notifier.
+    pub(crate) fn sync_state(&self) -> &Arc<crate::sync::SyncState> {
+        &self.sync
     }
 
     /// The bookkeeping processor (for custom loops).

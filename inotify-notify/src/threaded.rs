@@ -3,6 +3,7 @@
 
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::event::Event;
 use crate::handler::ProcessEvent;
 use crate::notifier::{Notifier, NotifierBuilder, StopHandle};
+use crate::sync::SyncState;
 use crate::watch_manager::WatchManager;
 
 /// pyinotify's `ThreadedNotifier`: the loop runs on a thread started by
@@ -32,6 +34,9 @@ pub struct ThreadedNotifier {
     /// Returns the panic of a handler, if one panicked.
     thread: Option<JoinHandle<Result<()>>>,
     stop: StopHandle,
+    /// For [`ThreadedNotifier::sync`] while the notifier is on its thread.
+    sync: Arc<SyncState>,
+    wm: WatchManager,
 }
 
 impl std::fmt::Debug for ThreadedNotifier {
@@ -55,6 +60,8 @@ impl ThreadedNotifier {
     pub(crate) fn from_notifier(notifier: Notifier) -> Self {
         ThreadedNotifier {
             stop: notifier.stop_handle(),
+            sync: Arc::clone(notifier.sync_state()),
+            wm: notifier.watch_manager().clone(),
             notifier: Some(notifier),
             thread: None,
         }
@@ -132,6 +139,16 @@ impl ThreadedNotifier {
     /// A handle that stops the loop from anywhere (handlers included).
     pub fn stop_handle(&self) -> StopHandle {
         self.stop.clone()
+    }
+
+    /// The sync barrier's state.
+    pub(crate) fn sync_state(&self) -> &SyncState {
+        &self.sync
+    }
+
+    /// The manager.
+    pub fn watch_manager(&self) -> &WatchManager {
+        &self.wm
     }
 
     /// Whether the thread is running.
