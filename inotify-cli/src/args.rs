@@ -6,6 +6,7 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
@@ -110,6 +111,9 @@ pub struct WaitArgs {
     pub exec_shell: bool,
     /// `--rescan`: recover from queue overflows by rescanning.
     pub rescan: bool,
+    /// `--settle MS` and `--settle-max MS`: print settled changes, one
+    /// batch per quiet period (at most the maximum apart).
+    pub settle: Option<(Duration, Option<Duration>)>,
     /// Hidden `--daemon-child`: this process is the background copy `-d`
     /// started (stdout already is the outfile).
     pub daemon_child: bool,
@@ -216,6 +220,8 @@ pub(crate) fn wait_command() -> Command {
         .arg(value("exec", None, "exec"))
         .arg(flag("exec-shell", None, "exec-shell"))
         .arg(flag("rescan", None, "rescan"))
+        .arg(value("settle", None, "settle"))
+        .arg(value("settle-max", None, "settle-max"))
         .arg(flag("daemon-child", None, "daemon-child").hide(true))
 }
 
@@ -423,6 +429,7 @@ pub fn parse_wait<I: IntoIterator<Item = OsString>>(
     if exec_shell && exec.is_none() {
         return Err(UsageError("--exec-shell needs --exec.".into()));
     }
+    let settle = parse_settle(&m)?;
     let output = if csv {
         Output::Csv
     } else if json {
@@ -447,8 +454,35 @@ pub fn parse_wait<I: IntoIterator<Item = OsString>>(
         exec,
         exec_shell,
         rescan: m.get_flag("rescan"),
+        settle,
         daemon_child: m.get_flag("daemon-child"),
     }))
+}
+
+/// `--settle MS [--settle-max MS]`: milliseconds, the quiet period above
+/// zero.
+fn parse_settle(m: &ArgMatches) -> Result<Option<(Duration, Option<Duration>)>, UsageError> {
+    let ms = |name: &str| -> Result<Option<Duration>, UsageError> {
+        last(m, name)
+            .map(|text| {
+                text.parse::<u64>().map(Duration::from_millis).map_err(|_| {
+                    UsageError(format!(
+                        "'{text}' is not a valid --{name} value. Please specify milliseconds."
+                    ))
+                })
+            })
+            .transpose()
+    };
+    let quiet = ms("settle")?;
+    let max = ms("settle-max")?;
+    match (quiet, max) {
+        (None, Some(_)) => Err(UsageError("--settle-max needs --settle.".into())),
+        (Some(quiet), _) if quiet.is_zero() => Err(UsageError(
+            "--settle needs a quiet period above 0 ms.".into(),
+        )),
+        (Some(quiet), max) => Ok(Some((quiet, max))),
+        (None, None) => Ok(None),
+    }
 }
 
 fn parse_sort(key: &str, ascending: bool) -> Result<Sort, UsageError> {

@@ -101,6 +101,33 @@ impl Exec {
         cmd.status()
     }
 
+    /// Runs the command once for a settled batch (`--settle`): `input`
+    /// (the batch as JSON lines) on its stdin, `INOTIFY_BATCH` (the batch
+    /// number) and `INOTIFY_CHANGES` (how many lines) in its environment.
+    pub fn run_batch(&self, seq: u64, changes: usize, input: &[u8]) -> io::Result<ExitStatus> {
+        use std::io::Write as _;
+        let mut child = Command::new(&self.argv[0])
+            .args(&self.argv[1..])
+            .stdin(Stdio::piped())
+            .env("INOTIFY_BATCH", seq.to_string())
+            .env("INOTIFY_CHANGES", changes.to_string())
+            .spawn()?;
+        if let Some(mut stdin) = child.stdin.take() {
+            // A command that does not read its input closes the pipe:
+            // not an error of ours.
+            match stdin.write_all(input) {
+                Err(err) if err.kind() != io::ErrorKind::BrokenPipe => {
+                    if let Err(wait) = child.wait() {
+                        log::warn!("--exec {}: {wait}", self.program());
+                    }
+                    return Err(err);
+                }
+                _ => {}
+            }
+        }
+        child.wait()
+    }
+
     /// The program name, for messages.
     pub fn program(&self) -> &str {
         &self.argv[0]

@@ -104,6 +104,15 @@ Beyond inotify-tools {FOLLOWS} (see DIFFERENCES FROM INOTIFY-TOOLS in inotifywai
 \t--exec-shell  \tRun the --exec command with /bin/sh -c.
 \t--rescan      \tAfter a queue overflow, rescan the watched trees and
 \t              \treport what changed (overflows are always reported).
+\t--settle <ms> \tPrint what changed once it has settled: after <ms>
+\t              \tmilliseconds without an event, one line per path
+\t              \t(CREATE, DELETE, MODIFY, or MOVED_TO with its src),
+\t              \ttemporary files left out; --json adds replaced and
+\t              \tbatch; --exec runs once per batch, the batch on its
+\t              \tstdin as JSON lines.
+\t--settle-max <ms>
+\t              \tWith --settle, print a batch at least every <ms>
+\t              \tmilliseconds while events keep coming (default 1000).
 \t-v|--verbose  \tDiagnostics on stderr (also RUST_LOG).
 \tWith -r, the contents of new directories are reported and
 \trenames are paired (see %c and src).

@@ -12,6 +12,7 @@
 //! - [`source`]: watches and the notifier thread (the library).
 //! - [`output`]: stdout/outfile with EPIPE handling, stderr/syslog.
 //! - [`exec`](mod@exec): `--exec`.
+//! - [`settle`]: `--settle` (settled changes instead of events).
 //! - [`stats_table`]: inotifywatch's table.
 //! - [`help`]: the `--help` and `--version` texts.
 //! - [`manual`]: the documented clap `Command`s and man page sections that
@@ -39,6 +40,15 @@
 //! `INOTIFY_COOKIE`, `INOTIFY_DIR` (`1`/`0`) and, for a paired rename,
 //! `INOTIFY_SRC` in its environment.
 //!
+//! # `--settle MS`
+//! Settled changes instead of events ([`inotify_notify::Settler`]): after
+//! `MS` milliseconds without an event (at least every `--settle-max`
+//! milliseconds), one record per changed path in the chosen style, named
+//! `CREATE`, `DELETE`, `MODIFY` or `MOVED_TO` (`src` in JSON); JSON adds
+//! `"replaced"` (an editor's save by rename-over, or delete and
+//! re-create) and `"batch"`. `--exec` runs once per batch with the batch
+//! as JSON lines on its stdin and `INOTIFY_BATCH`, `INOTIFY_CHANGES` set.
+//!
 //! # Deliberate differences from inotify-tools 3.22
 //! - `--include` under `-r` still watches and descends into directories
 //!   whose names do not match (current inotify-tools behaviour).
@@ -60,6 +70,7 @@ pub mod format;
 pub mod help;
 pub mod manual;
 pub mod output;
+pub mod settle;
 pub mod source;
 pub mod stats_table;
 pub mod timefmt;

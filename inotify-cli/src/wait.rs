@@ -192,6 +192,19 @@ fn run(a: &WaitArgs) -> Result<i32, String> {
     if a.quiet == 0 {
         diag.say("Watches established.");
     }
+    if let Some((quiet, max)) = a.settle {
+        let printer = crate::settle::Printer {
+            a,
+            filter: &filter,
+            style: &style(&a.output),
+            exec: exec.as_ref(),
+            diag: &diag,
+        };
+        let options = crate::settle::options(quiet, max);
+        return Ok(crate::settle::event_loop(
+            &printer, &mut src, &mut sink, options,
+        ));
+    }
     let code = event_loop(
         a,
         &mut src,

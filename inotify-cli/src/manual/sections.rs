@@ -176,6 +176,10 @@ The rename cookie; 1 for a directory, else 0.
 .B INOTIFY_SRC
 Only for a MOVED_TO paired with its MOVED_FROM: the old path.
 .TP
+.B INOTIFY_BATCH, INOTIFY_CHANGES
+With --settle, instead of the above: the batch number (from 1) and how many
+changes the batch on stdin holds.
+.TP
 .B RUST_LOG
 Diagnostics on stderr, as with -v (env_logger's syntax, e.g. RUST_LOG=debug).
 ";
@@ -194,6 +198,16 @@ ENVIRONMENT); without a shell unless --exec-shell.
 After a queue overflow, rescan the watched trees and report what changed.
 Without it the overflow is still reported on stderr, which inotify-tools
 does not do.
+.TP
+.B --settle MS, --settle-max MS
+Print what changed once it has settled instead of raw events: one record
+per changed path after MS milliseconds without an event (a batch at least
+every --settle-max milliseconds, default 1000), with the event names
+CREATE, DELETE, MODIFY and MOVED_TO (src in --json); temporary files
+created and removed or renamed away in between are left out, and an
+editor's save by rename-over is one MODIFY (replaced in --json, which also
+carries the batch number). --exec runs once per batch, the batch on its
+stdin as JSON lines, with INOTIFY_BATCH and INOTIFY_CHANGES set.
 .TP
 .B --version, -v/--verbose
 The version and the release followed; diagnostics on stderr.

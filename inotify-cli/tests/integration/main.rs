@@ -4,6 +4,7 @@
 
 mod differential;
 mod long_paths;
+mod settle;
 mod support;
 mod tracking;
 mod version;

@@ -27,6 +27,45 @@ struct Shared {
     errors: VecDeque<Error>,
 }
 
+impl Settler {
+    /// Sets the roots and lists the tree of `wm`'s watches as the options
+    /// ask ([`SettleOptions::defer_while_locked`]: [`Settler::set_roots`];
+    /// [`SettleOptions::list_tree`]: [`Settler::know`]). Call it after the
+    /// watches are added and before their first event is fed.
+    ///
+    /// # Errors
+    /// A watched directory that cannot be listed (other than one removed
+    /// meanwhile).
+    pub fn prepare(&mut self, wm: &WatchManager) -> Result<()> {
+        let dirs: Vec<PathBuf> = wm
+            .watches()
+            .into_iter()
+            .filter(|watch| watch.dir)
+            .map(|watch| watch.path)
+            .collect();
+        if self.options().defer_while_locked {
+            self.set_roots(dirs.clone());
+        }
+        if self.options().list_tree {
+            let mut known = Vec::new();
+            for dir in dirs {
+                let entries = match crate::long_path::read_dir(&dir) {
+                    Ok(entries) => entries,
+                    Err(err) if inotify_core::is_race(&err) => continue,
+                    Err(err) => return Err(Error::io(err, Some(&dir))),
+                };
+                for entry in entries {
+                    let entry = entry.map_err(|err| Error::io(err, Some(&dir)))?;
+                    known.push(dir.join(entry.file_name()));
+                }
+                known.push(dir);
+            }
+            self.know(known);
+        }
+        Ok(())
+    }
+}
+
 /// A [`ProcessEvent`] that feeds every event it receives to a shared
 /// [`Settler`] (the time of arrival is the time of feeding). Use it as a
 /// notifier's default handler, or as a watch's `proc_fun`, and poll the
@@ -80,33 +119,7 @@ impl SettleHandler {
     /// A watched directory that cannot be listed (other than one removed
     /// meanwhile).
     pub fn prepare(&self, wm: &WatchManager) -> Result<()> {
-        let dirs: Vec<PathBuf> = wm
-            .watches()
-            .into_iter()
-            .filter(|watch| watch.dir)
-            .map(|watch| watch.path)
-            .collect();
-        let options = self.lock().settler.options().clone();
-        if options.defer_while_locked {
-            self.set_roots(dirs.clone());
-        }
-        if options.list_tree {
-            let mut known = Vec::new();
-            for dir in dirs {
-                let entries = match crate::long_path::read_dir(&dir) {
-                    Ok(entries) => entries,
-                    Err(err) if inotify_core::is_race(&err) => continue,
-                    Err(err) => return Err(Error::io(err, Some(&dir))),
-                };
-                for entry in entries {
-                    let entry = entry.map_err(|err| Error::io(err, Some(&dir)))?;
-                    known.push(dir.join(entry.file_name()));
-                }
-                known.push(dir);
-            }
-            self.lock().settler.know(known);
-        }
-        Ok(())
+        self.lock().settler.prepare(wm)
     }
 
     /// See [`Settler::set_roots`].

@@ -213,7 +213,8 @@ impl Settler {
     /// Without it, such a rename reads as [`ChangeKind::Created`] (one path
     /// per entry of the tree is the memory it costs).
     pub fn know(&mut self, paths: impl IntoIterator<Item = PathBuf>) {
-        self.known.get_or_insert_with(HashSet::new).extend(paths);
+        let known = self.known.get_or_insert_with(HashSet::new);
+        known.extend(paths.into_iter().map(|path| clean(&path).to_path_buf()));
     }
 
     /// Whether a window is open (events fed and not yet flushed).
@@ -223,7 +224,8 @@ impl Settler {
 
     /// Adds `event`, received at `now`, to the window.
     pub fn feed(&mut self, event: &Event, now: Instant) {
-        let path = event.pathname();
+        let path = clean(event.pathname());
+        let src = event.src_pathname.as_deref().map(clean);
         let dir = event.dir;
         match event.kind() {
             EventKind::Create => self.created(path, dir),
@@ -233,7 +235,7 @@ impl Settler {
             }
             EventKind::MovedFrom => self.moved_from(path, event.cookie, dir),
             EventKind::MovedTo => {
-                self.moved_to(path, event.cookie, event.src_pathname.as_deref(), dir);
+                self.moved_to(path, event.cookie, src, dir);
             }
             EventKind::QOverflow => self.overflowed = true,
             // Reads, opens, watch ends: nothing changed. A watched directory's
@@ -482,5 +484,15 @@ impl Settler {
             net::update_known(known, &changes);
         }
         changes
+    }
+}
+
+/// `path` without a leading `./`: a tree watched as `.` names an entry
+/// `./d` in its root's events and `d` in the entry's own watch, and both
+/// must be one key.
+fn clean(path: &Path) -> &Path {
+    match path.strip_prefix(".") {
+        Ok(rest) if !rest.as_os_str().is_empty() => rest,
+        _ => path,
     }
 }
