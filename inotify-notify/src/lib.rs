@@ -218,6 +218,7 @@ mod handler;
 #[cfg(feature = "mio")]
 mod mio_notifier;
 mod notifier;
+mod path_watch;
 mod processors;
 mod recursive;
 mod rescan;
@@ -244,7 +245,10 @@ pub use inotify_core::{
     EventKind, EventMask, WatchDescriptor, WatchMask, long_path, normalize, raw_os_error,
 };
 pub use notifier::{Notifier, NotifierBuilder, StopHandle};
+pub use path_watch::{PathChange, PathWatch};
 pub use processors::{ChainIfTrue, ChainLink, PrintAllEvents, Stats};
+#[cfg(feature = "tokio")]
+pub use settle::SettledStream;
 pub use settle::{
     Batch, Change, ChangeKind, SettleHandler, SettleNotifier, SettleOptions, SettleThread, Settler,
 };

@@ -415,3 +415,36 @@ fn tree_moved_in_does_not_stall_the_runtime() {
         );
     });
 }
+
+#[test]
+fn settled_stream_yields_one_batch_per_save_in_order() {
+    use inotify_notify::{ChangeKind, SettleOptions, SettledStream};
+    run(async {
+        let dir = TempDir::new("settled");
+        std::fs::write(dir.0.join("config"), b"0").unwrap();
+        let wm = WatchManager::new().unwrap();
+        wm.add_watch(&dir.0, WatchMask::ALL_EVENTS, &WatchOptions::default())
+            .unwrap();
+        let options = SettleOptions {
+            quiet: Duration::from_millis(30),
+            ..SettleOptions::default()
+        };
+        let mut batches = SettledStream::new(AsyncNotifier::new(&wm).unwrap(), options).unwrap();
+        for save in 1..=3u64 {
+            std::fs::write(dir.0.join("config.tmp"), save.to_string()).unwrap();
+            std::fs::rename(dir.0.join("config.tmp"), dir.0.join("config")).unwrap();
+            let batch = timeout(DEADLINE, batches.next())
+                .await
+                .expect("a batch in time")
+                .expect("stream open")
+                .expect("no error");
+            assert_eq!(batch.seq, save);
+            assert_eq!(batch.changes.len(), 1, "{batch:?}");
+            assert_eq!(batch.changes[0].path, dir.0.join("config"));
+            assert_eq!(
+                batch.changes[0].kind,
+                ChangeKind::Modified { replaced: true }
+            );
+        }
+    });
+}

@@ -56,10 +56,14 @@
 
 mod adapters;
 mod net;
+#[cfg(feature = "tokio")]
+mod stream;
 mod window;
 
 #[cfg(test)]
 mod tests;
 
 pub use adapters::{SettleHandler, SettleNotifier, SettleThread};
+#[cfg(feature = "tokio")]
+pub use stream::SettledStream;
 pub use window::{Batch, Change, ChangeKind, SettleOptions, Settler};

@@ -3,6 +3,7 @@
 //! tree must settle to one change per path the user touched.
 
 mod editors;
+mod path_watch;
 mod support;
 mod sync;
 mod tools;
