@@ -1,7 +1,9 @@
 //! Fixtures shared by the criterion benchmarks (`benches/*.rs`) and the
 //! memory probe (`examples/memory.rs`): synthetic record buffers, generated
 //! directory trees, a kernel-queue filler, the raw-syscall baselines every
-//! group is compared with, a CPU clock, and guards for `/proc` limits.
+//! group is compared with, a CPU clock, guards for `/proc` limits, and the
+//! editors' save patterns the settling layers are compared on
+//! ([`scripts`]).
 //!
 //! The crate is a leaf of the workspace: nothing depends on it. Its raw
 //! baselines issue system calls through `std` and `rustix` (safe wrappers
@@ -15,6 +17,7 @@ mod paired;
 mod queue;
 mod raw;
 mod records;
+pub mod scripts;
 mod tree;
 
 pub use clock::{Percentiles, cpu_time, is_root, write_result};
