@@ -64,7 +64,7 @@ impl SyncState {
 
     /// Plants a cookie in `wm`'s queue: returns its descriptor, already
     /// registered, with the `IGNORED` on its way.
-    fn plant(&self, wm: &WatchManager) -> Result<WatchDescriptor> {
+    pub(crate) fn plant(&self, wm: &WatchManager) -> Result<WatchDescriptor> {
         let (reader, writer) = std::io::pipe().map_err(|err| Error::io(err, None))?;
         let path = format!("/proc/self/fd/{}", reader.as_raw_fd());
         // No event of the pipe's inode ever comes but IGNORED: nobody
@@ -90,7 +90,7 @@ impl SyncState {
     }
 
     /// Whether the cookie `wd` was reached (forgotten if it was).
-    fn take_reached(&self, wd: WatchDescriptor) -> bool {
+    pub(crate) fn take_reached(&self, wd: WatchDescriptor) -> bool {
         let mut cookies = self.cookies.lock().unwrap_or_else(PoisonError::into_inner);
         let reached = cookies.iter().any(|&(w, reached)| w == wd && reached);
         if reached {
@@ -104,7 +104,7 @@ impl SyncState {
     /// then reaches the default handler, which is told what it is by the
     /// path `/proc/self/fd/N` — rare, and better than a cookie that keeps
     /// the slow path on for good.
-    fn forget(&self, wd: WatchDescriptor) {
+    pub(crate) fn forget(&self, wd: WatchDescriptor) {
         let mut cookies = self.cookies.lock().unwrap_or_else(PoisonError::into_inner);
         let before = cookies.len();
         cookies.retain(|&(w, _)| w != wd);
@@ -136,7 +136,7 @@ impl SyncState {
 }
 
 /// The error of a sync that did not see its cookie in time.
-fn timed_out(timeout: Duration) -> Error {
+pub(crate) fn timed_out(timeout: Duration) -> Error {
     Error::new(
         ErrorKind::Io,
         None,

@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, SendTimeoutError};
 
+use crate::emit::Processed;
 use crate::error::{Error, Result};
 use crate::event::Event;
-use crate::handler::ProcessEvent;
+use crate::handler::{ProcessEvent, dispatch_shared};
 use crate::notifier::{Notifier, NotifierBuilder, StopHandle};
 use crate::settle::window::{Batch, SettleOptions, Settler};
 use crate::sync::{SyncState, sync_from_thread};
@@ -166,7 +167,12 @@ impl ProcessEvent for SettleHandler {
 #[derive(Debug)]
 pub struct SettleNotifier {
     notifier: Notifier,
-    handler: SettleHandler,
+    /// Owned, not behind the handler's lock: the loop drives the processor
+    /// itself and feeds the events without a dispatch.
+    settler: Settler,
+    /// Bookkeeping errors not yet returned.
+    errors: VecDeque<Error>,
+    sync: Arc<SyncState>,
 }
 
 impl SettleNotifier {
@@ -178,8 +184,9 @@ impl SettleNotifier {
         Self::with_builder(&NotifierBuilder::new(), wm, options)
     }
 
-    /// A settling notifier built by `builder` (its `timeout` and
-    /// `read_freq` are not used: the settler's deadlines set the waits).
+    /// A settling notifier built by `builder` (its `timeout`, `read_freq`
+    /// and `threshold` are not used: the settler's deadlines set the waits
+    /// and reads).
     ///
     /// # Errors
     /// As [`NotifierBuilder::build`].
@@ -188,15 +195,24 @@ impl SettleNotifier {
         wm: &WatchManager,
         options: SettleOptions,
     ) -> Result<Self> {
-        let handler = SettleHandler::new(options);
-        handler.prepare(wm)?;
-        let notifier = builder.build(wm, handler.clone())?.into_dyn();
-        Ok(SettleNotifier { notifier, handler })
+        let mut settler = Settler::new(options);
+        settler.prepare(wm)?;
+        // Events reach the settler through the loop below, never through
+        // the notifier's dispatch.
+        let notifier = builder.build(wm, |_: &Event| {})?.into_dyn();
+        let sync = Arc::clone(notifier.sync_state());
+        Ok(SettleNotifier {
+            notifier,
+            settler,
+            errors: VecDeque::new(),
+            sync,
+        })
     }
 
     /// Waits for the next batch: returns it when its window closes,
     /// `Ok(None)` when `timeout` passes first (`None`: no limit) or the
-    /// loop is stopped.
+    /// loop is stopped. A zero timeout reads and settles what is ready
+    /// without waiting.
     ///
     /// # Errors
     /// A failed wait or read; an error of the bookkeeping (a failed
@@ -214,26 +230,58 @@ impl SettleNotifier {
         let limit = timeout.map(|t| Instant::now() + t);
         loop {
             let now = Instant::now();
-            if let Some(batch) = self.handler.poll(now) {
+            if let Some(batch) = self.settler.poll(now) {
                 return Ok(Some(batch));
             }
-            if let Some(err) = self.handler.take_error() {
+            if let Some(err) = self.errors.pop_front() {
                 return Err((err, false));
             }
-            if self.notifier.stop_handle().is_stopped() || limit.is_some_and(|l| now >= l) {
+            if self.notifier.stop_handle().is_stopped() {
                 return Ok(None);
             }
-            let until = match (self.handler.next_deadline(), limit) {
+            let until = match (self.settler.next_deadline(), limit) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
             let wait = until.map(|until| until.saturating_duration_since(now));
-            let fatal = |err| (err, true);
-            if self.notifier.check_events(wait).map_err(fatal)? {
-                self.notifier.read_events().map_err(fatal)?;
+            if !self.round(wait).map_err(|err| (err, true))?
+                && limit.is_some_and(|l| Instant::now() >= l)
+            {
+                return Ok(self.settler.poll(Instant::now()));
             }
-            self.notifier.process_events().map_err(fatal)?;
         }
+    }
+
+    /// Waits up to `wait` for events, reads and processes them, and feeds
+    /// them to the settler (per-watch handlers get theirs, the sync
+    /// barrier's cookies are dropped). Returns whether events were ready.
+    fn round(&mut self, wait: Option<Duration>) -> Result<bool> {
+        if !self.notifier.check_events(wait)? {
+            return Ok(false);
+        }
+        // One clock read per read: the quiet period is far longer than a
+        // read's processing, and a clock read per event would cost more
+        // than the settling.
+        let now = Instant::now();
+        let (settler, errors, sync) = (&mut self.settler, &mut self.errors, &self.sync);
+        self.notifier
+            .processor()
+            .process_ready(&mut |processed| match processed {
+                Processed::Event {
+                    event,
+                    handler: Some(handler),
+                } => dispatch_shared(&handler, &event),
+                Processed::Event {
+                    event,
+                    handler: None,
+                } => {
+                    if !sync.swallow(&event) {
+                        settler.feed(&event, now);
+                    }
+                }
+                Processed::Error(err) => errors.push_back(err),
+            })?;
+        Ok(true)
     }
 
     /// Calls `on_batch` with each batch until it returns `true` or the
@@ -256,11 +304,26 @@ impl SettleNotifier {
     /// # Errors
     /// As [`Notifier::sync`].
     pub fn settle_now(&mut self, timeout: Duration) -> Result<Option<Batch>> {
-        self.notifier.sync(timeout)?;
-        if let Some(err) = self.handler.take_error() {
+        let deadline = Instant::now() + timeout;
+        let sync = Arc::clone(&self.sync);
+        let wd = sync.plant(self.notifier.watch_manager())?;
+        while !sync.take_reached(wd) {
+            let now = Instant::now();
+            if now >= deadline || self.notifier.stop_handle().is_stopped() {
+                sync.forget(wd);
+                return Err(crate::sync::timed_out(timeout));
+            }
+            self.round(Some(deadline - now))?;
+        }
+        if let Some(err) = self.errors.pop_front() {
             return Err(err);
         }
-        Ok(self.handler.flush())
+        Ok(self.settler.flush())
+    }
+
+    /// Closes the window now: its batch, whatever the clock says.
+    pub fn flush(&mut self) -> Option<Batch> {
+        self.settler.flush()
     }
 
     /// A handle that stops [`SettleNotifier::run`] from anywhere.
@@ -289,7 +352,7 @@ impl SettleNotifier {
     pub fn spawn(mut self, capacity: usize) -> Result<(SettleThread, Receiver<Result<Batch>>)> {
         let (tx, rx) = crossbeam_channel::bounded(capacity);
         let stop = self.stop_handle();
-        let sync = Arc::clone(self.notifier.sync_state());
+        let sync = Arc::clone(&self.sync);
         let wm = self.watch_manager().clone();
         let thread_stop = stop.clone();
         let thread = thread::Builder::new()

@@ -5,13 +5,21 @@
 //! [`Settler`]: super::window::Settler
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use super::window::{Change, ChangeKind, Entry, InFlight, Obj};
 
 /// The net changes of a window's `entries`, in application order
 /// (`flights`: the `MOVED_FROM`s never paired).
-pub(super) fn changes(mut entries: HashMap<PathBuf, Entry>, flights: &[InFlight]) -> Vec<Change> {
+pub(super) fn changes(mut entries: HashMap<OsString, Entry>, flights: &[InFlight]) -> Vec<Change> {
+    // Paths absent before and after (temporary files: most entries of a
+    // busy window) take part in nothing below; the rest are keyed by path.
+    entries.retain(|_, entry| entry.before || entry.now.is_some());
+    let mut entries: HashMap<PathBuf, Entry> = entries
+        .into_iter()
+        .map(|(key, entry)| (PathBuf::from(key), entry))
+        .collect();
     // A directory moved out of the tree: nothing below it is reported.
     let gone: Vec<&Path> = flights
         .iter()

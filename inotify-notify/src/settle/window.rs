@@ -4,6 +4,8 @@
 //! probe of [`Settler::set_roots`].
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -151,7 +153,18 @@ pub(super) struct InFlight {
 #[derive(Debug)]
 pub struct Settler {
     options: SettleOptions,
-    entries: HashMap<PathBuf, Entry>,
+    /// The window's entries, in order of first event.
+    slots: Vec<Entry>,
+    /// Where each path's entry is in `slots`, keyed by the path's bytes:
+    /// hashing and comparing bytes is several times cheaper than `Path`'s
+    /// component-wise `Hash` and `Eq`, and this runs per event. (`SipHash` is
+    /// kept: the names are chosen by whoever writes in the tree.)
+    index: HashMap<OsString, usize>,
+    /// The slot of the last path looked up, and that path's bytes: events
+    /// come in runs on one path (create, write, close, chmod), and a
+    /// comparison is cheaper than a hash.
+    last_slot: Option<usize>,
+    last_key: Vec<u8>,
     in_flight: HashMap<u32, InFlight>,
     /// Lock files seen created in the stream and not yet removed.
     locks: HashSet<PathBuf>,
@@ -176,7 +189,10 @@ impl Settler {
     pub fn new(options: SettleOptions) -> Self {
         Settler {
             options,
-            entries: HashMap::new(),
+            slots: Vec::new(),
+            index: HashMap::new(),
+            last_slot: None,
+            last_key: Vec::new(),
             in_flight: HashMap::new(),
             locks: HashSet::new(),
             roots: Vec::new(),
@@ -224,10 +240,21 @@ impl Settler {
 
     /// Adds `event`, received at `now`, to the window.
     pub fn feed(&mut self, event: &Event, now: Instant) {
+        let kind = event.kind();
+        if matches!(
+            kind,
+            EventKind::Access
+                | EventKind::Open
+                | EventKind::CloseNowrite
+                | EventKind::Ignored
+                | EventKind::MoveSelf
+                | EventKind::Unmount
+        ) {
+            return;
+        }
         let path = clean(event.pathname());
-        let src = event.src_pathname.as_deref().map(clean);
         let dir = event.dir;
-        match event.kind() {
+        match kind {
             EventKind::Create => self.created(path, dir),
             EventKind::Delete | EventKind::DeleteSelf => self.removed(path, dir),
             EventKind::Modify | EventKind::Attrib | EventKind::CloseWrite => {
@@ -235,6 +262,7 @@ impl Settler {
             }
             EventKind::MovedFrom => self.moved_from(path, event.cookie, dir),
             EventKind::MovedTo => {
+                let src = event.src_pathname.as_deref().map(clean);
                 self.moved_to(path, event.cookie, src, dir);
             }
             EventKind::QOverflow => self.overflowed = true,
@@ -309,51 +337,78 @@ impl Settler {
             })
     }
 
-    /// The entry of `path`, created present-before (its first event was
-    /// not a creation) if the window has none.
-    fn entry(&mut self, path: &Path, dir: bool) -> &mut Entry {
-        self.entries
-            .entry(path.to_path_buf())
-            .or_insert_with(|| Entry {
-                before: true,
-                now: Some(Obj::Orig {
-                    home: path.to_path_buf(),
-                    modified: false,
-                    order: (0, 0),
-                }),
-                dir,
-            })
+    /// Runs `f` on the entry of `path`, made by `default` if the window
+    /// has none (one allocation, only then).
+    fn upsert<R>(
+        &mut self,
+        path: &Path,
+        default: impl FnOnce() -> Entry,
+        f: impl FnOnce(&mut Entry) -> R,
+    ) -> R {
+        let key = path.as_os_str();
+        let slot = match self.last_slot {
+            Some(slot) if self.last_key == key.as_bytes() => slot,
+            _ => {
+                let slot = if let Some(&slot) = self.index.get(key) {
+                    slot
+                } else {
+                    self.slots.push(default());
+                    self.index.insert(key.to_os_string(), self.slots.len() - 1);
+                    self.slots.len() - 1
+                };
+                self.last_slot = Some(slot);
+                self.last_key.clear();
+                self.last_key.extend_from_slice(key.as_bytes());
+                slot
+            }
+        };
+        f(&mut self.slots[slot])
+    }
+
+    /// [`Settler::upsert`] with a present-before entry (its first event
+    /// was not a creation).
+    fn touch<R>(&mut self, path: &Path, dir: bool, f: impl FnOnce(&mut Entry) -> R) -> R {
+        let default = || Entry {
+            before: true,
+            now: Some(Obj::Orig {
+                home: path.to_path_buf(),
+                modified: false,
+                order: (0, 0),
+            }),
+            dir,
+        };
+        self.upsert(path, default, f)
     }
 
     fn created(&mut self, path: &Path, dir: bool) {
         self.note_lock(path, true);
-        let entry = self.entries.entry(path.to_path_buf()).or_insert(Entry {
+        let absent = || Entry {
             before: false,
             now: None,
             dir,
+        };
+        self.upsert(path, absent, |entry| {
+            entry.now = Some(Obj::New);
+            entry.dir = dir;
         });
-        entry.now = Some(Obj::New);
-        entry.dir = dir;
     }
 
     fn removed(&mut self, path: &Path, dir: bool) {
         self.note_lock(path, false);
-        let entry = self.entry(path, dir);
-        entry.now = None;
+        self.touch(path, dir, |entry| entry.now = None);
     }
 
     fn modified(&mut self, path: &Path, dir: bool) {
-        let entry = self.entry(path, dir);
-        if let Some(Obj::Orig { modified, .. }) = &mut entry.now {
-            *modified = true;
-        }
+        self.touch(path, dir, |entry| {
+            if let Some(Obj::Orig { modified, .. }) = &mut entry.now {
+                *modified = true;
+            }
+        });
     }
 
     fn moved_from(&mut self, path: &Path, cookie: u32, dir: bool) {
         self.note_lock(path, false);
-        let entry = self.entry(path, dir);
-        let obj = entry.now.take();
-        if let Some(obj) = obj {
+        if let Some(obj) = self.touch(path, dir, |entry| entry.now.take()) {
             self.in_flight.insert(
                 cookie,
                 InFlight {
@@ -376,8 +431,7 @@ impl Settler {
             // Paired, but its MOVED_FROM was not delivered (the watch's
             // mask has MOVED_TO only): the source is known all the same.
             None => src.and_then(|src| {
-                let entry = self.entry(src, dir);
-                let obj = entry.now.take()?;
+                let obj = self.touch(src, dir, |entry| entry.now.take())?;
                 Some(InFlight {
                     src: src.to_path_buf(),
                     obj,
@@ -413,33 +467,37 @@ impl Settler {
             .known
             .as_ref()
             .is_some_and(|known| known.contains(path));
-        let entry = self.entries.entry(path.to_path_buf()).or_insert(Entry {
+        let absent = || Entry {
             before,
             now: None,
             dir,
+        };
+        self.upsert(path, absent, |entry| {
+            entry.now = Some(obj);
+            entry.dir = dir;
         });
-        entry.now = Some(obj);
-        entry.dir = dir;
     }
 
     /// A directory moved from `src` to `dst`: the entries below it, and the
     /// homes of objects that were below it, move with it.
     fn rekey(&mut self, src: &Path, dst: &Path) {
-        let moved: Vec<PathBuf> = self
-            .entries
+        let moved: Vec<OsString> = self
+            .index
             .keys()
-            .filter(|key| below(key, src))
+            .filter(|key| below(Path::new(key), src))
             .cloned()
             .collect();
         for key in moved {
-            if let Some(entry) = self.entries.remove(&key) {
-                self.entries.insert(reroot(&key, src, dst), entry);
+            if let Some(slot) = self.index.remove(&key) {
+                let key = reroot(Path::new(&key), src, dst).into_os_string();
+                self.index.insert(key, slot);
             }
         }
+        self.last_slot = None;
         let tick = self.tick;
         let objs = self
-            .entries
-            .values_mut()
+            .slots
+            .iter_mut()
             .filter_map(|entry| entry.now.as_mut())
             .chain(self.in_flight.values_mut().map(|flight| &mut flight.obj));
         for obj in objs {
@@ -477,7 +535,17 @@ impl Settler {
 
     /// The window's net changes, in application order; empties the window.
     fn take_changes(&mut self) -> Vec<Change> {
-        let entries = std::mem::take(&mut self.entries);
+        self.last_slot = None;
+        let mut slots: Vec<Option<Entry>> = self.slots.drain(..).map(Some).collect();
+        let entries: HashMap<OsString, Entry> = self
+            .index
+            .drain()
+            .filter_map(|(key, slot)| {
+                let entry = slots.get_mut(slot)?.take()?;
+                // Absent before and after (temporary files): nothing to say.
+                (entry.before || entry.now.is_some()).then_some((key, entry))
+            })
+            .collect();
         let flights: Vec<InFlight> = self.in_flight.drain().map(|(_, flight)| flight).collect();
         let changes = net::changes(entries, &flights);
         if let Some(known) = &mut self.known {
@@ -491,8 +559,14 @@ impl Settler {
 /// `./d` in its root's events and `d` in the entry's own watch, and both
 /// must be one key.
 fn clean(path: &Path) -> &Path {
-    match path.strip_prefix(".") {
-        Ok(rest) if !rest.as_os_str().is_empty() => rest,
-        _ => path,
+    // Bytes, not `strip_prefix` (a walk of components): this runs per event.
+    let mut bytes = path.as_os_str().as_bytes();
+    while let Some(rest) = bytes.strip_prefix(b"./") {
+        let slashes = rest.iter().take_while(|&&b| b == b'/').count();
+        bytes = &rest[slashes..];
     }
+    if bytes.is_empty() {
+        return path;
+    }
+    Path::new(std::ffi::OsStr::from_bytes(bytes))
 }
