@@ -51,6 +51,22 @@
 //!   [`EventProcessor::process_ready`] when the manager's fd ([`AsFd`](std::os::fd::AsFd))
 //!   or [`WatchManager::pending_fd`] is readable.
 //!
+//! # Settled changes, sync barrier, path watches
+//! - [`Settler`] folds the event stream into per-path net changes over a
+//!   window that closes after a quiet period ([`SettleOptions`]): one
+//!   [`Change`] per path ([`ChangeKind::Created`], `Removed`,
+//!   `Modified { replaced }`, `Renamed { from }`), nothing for temporary
+//!   files, numbered [`Batch`]es. It is a pure state machine; the loops
+//!   are [`SettleNotifier`] (blocking; [`SettleNotifier::spawn`] for a
+//!   thread and a channel), [`SettleHandler`] (any notifier's handler) and,
+//!   with `tokio`, `SettledStream`. See the `settle` module's table for
+//!   the rules and the order of a batch.
+//! - [`Notifier::sync`] / [`ThreadedNotifier::sync`]: returns once every
+//!   event that happened before the call has been dispatched (the cookie is
+//!   a private watch's `IGNORED`; nothing appears in a watched tree).
+//! - [`PathWatch`]: one path that may not exist yet or gets replaced,
+//!   reported as [`PathChange::Appeared`], `Changed`, `Disappeared`.
+//!
 //! # Threads, locks and backpressure
 //! - The manager's lock is taken once per read batch, never per event;
 //!   handlers run after it is released, so a handler may add or remove

@@ -346,3 +346,22 @@ fn lock_files_defer_up_to_the_bound() {
     f.advance(1_100);
     assert!(f.settler.poll(f.now).is_some());
 }
+
+#[test]
+fn a_leading_dot_slash_names_the_same_path() {
+    // A tree watched as `.`: the root's events say `./d`, d's own watch `d`.
+    let mut settler = Settler::new(SettleOptions::default());
+    let now = Instant::now();
+    let wd = WatchDescriptor::from_raw(1);
+    let in_root = Event::new(
+        wd,
+        EventMask::CREATE | EventMask::ISDIR,
+        0,
+        ".".as_ref(),
+        Some("d".as_ref()),
+    );
+    let own = Event::new(wd, EventMask::DELETE_SELF, 0, "d".as_ref(), None);
+    settler.feed(&in_root, now);
+    settler.feed(&own, now);
+    assert_eq!(settler.flush(), None, "created and removed: nothing");
+}

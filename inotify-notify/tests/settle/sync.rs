@@ -59,3 +59,26 @@ fn sync_without_a_running_thread_is_an_error() {
     let notifier = ThreadedNotifier::new(&wm, |_: &Event| {}).unwrap();
     assert!(notifier.sync(Duration::from_millis(10)).is_err());
 }
+
+#[test]
+fn settle_handler_on_a_plain_notifier_settles_what_sync_delivered() {
+    use inotify_notify::{ChangeKind, SettleHandler, SettleOptions};
+    let dir = TempDir::new("settle-handler");
+    std::fs::write(dir.join("cfg"), b"1").unwrap();
+    let wm = WatchManager::new().unwrap();
+    wm.add_watch(dir.path(), WatchMask::ALL_EVENTS, &WatchOptions::default())
+        .unwrap();
+    let handler = SettleHandler::new(SettleOptions::default());
+    handler.prepare(&wm).unwrap();
+    let mut notifier = Notifier::new(&wm, handler.clone()).unwrap();
+    std::fs::write(dir.join("cfg.new"), b"2").unwrap();
+    std::fs::rename(dir.join("cfg.new"), dir.join("cfg")).unwrap();
+    notifier.sync(Duration::from_secs(5)).unwrap();
+    let batch = handler.flush().expect("a batch");
+    assert_eq!(batch.changes.len(), 1, "{batch:?}");
+    assert_eq!(
+        batch.changes[0].kind,
+        ChangeKind::Modified { replaced: true }
+    );
+    assert!(handler.take_error().is_none());
+}
