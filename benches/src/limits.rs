@@ -1,6 +1,7 @@
 //! [`LimitGuard`]: raises an inotify limit in `/proc/sys/fs/inotify` for a
 //! benchmark and restores the old value when dropped, also while unwinding
-//! from a panic.
+//! from a panic — unless someone else changed the value meanwhile: other
+//! programs on the machine may need what they set, so it is left alone.
 
 use std::io;
 
@@ -11,8 +12,9 @@ use inotify_core::Limit;
 pub struct LimitGuard {
     limit: Limit,
     old: u64,
-    /// Whether this guard changed the value (and so must restore it).
-    changed: bool,
+    /// The value this guard wrote, if it changed the limit (and so must
+    /// restore it).
+    written: Option<u64>,
 }
 
 impl LimitGuard {
@@ -23,14 +25,14 @@ impl LimitGuard {
     /// When the current value cannot be read, or cannot be raised.
     pub fn at_least(limit: Limit, wanted: u64) -> io::Result<Self> {
         let old = limit.read()?;
-        let changed = old < wanted;
-        if changed {
+        let written = (old < wanted).then_some(wanted);
+        if written.is_some() {
             limit.write(wanted)?;
         }
         Ok(LimitGuard {
             limit,
             old,
-            changed,
+            written,
         })
     }
 
@@ -42,14 +44,24 @@ impl LimitGuard {
 
 impl Drop for LimitGuard {
     fn drop(&mut self) {
-        if self.changed
-            && let Err(err) = self.limit.write(self.old)
-        {
-            eprintln!(
-                "warning: cannot restore {} to {}: {err}",
-                self.limit.path().display(),
-                self.old
-            );
+        let Some(written) = self.written else {
+            return;
+        };
+        let path = self.limit.path().display();
+        match self.limit.read() {
+            Ok(now) if now != written => {
+                eprintln!(
+                    "warning: {path} is {now}, not the {written} set for the benchmark: \
+                     changed by another program meanwhile, left as it is (was {})",
+                    self.old
+                );
+            }
+            Ok(_) => {
+                if let Err(err) = self.limit.write(self.old) {
+                    eprintln!("warning: cannot restore {path} to {}: {err}", self.old);
+                }
+            }
+            Err(err) => eprintln!("warning: cannot read {path} to restore it: {err}"),
         }
     }
 }
