@@ -1,9 +1,11 @@
 //! Fixtures shared by the criterion benchmarks (`benches/*.rs`) and the
 //! memory probe (`examples/memory.rs`): synthetic record buffers, generated
 //! directory trees, a kernel-queue filler, the raw-syscall baselines every
-//! group is compared with, a CPU clock, guards for `/proc` limits, and the
+//! group is compared with, a CPU clock, guards for `/proc` limits, the
 //! editors' save patterns the settling layers are compared on
-//! ([`scripts`]).
+//! ([`scripts`]), and for the whole-process probes (`examples/cli_drain`,
+//! `examples/setup_probe`) another process's figures from `/proc` and a
+//! release build of a workspace binary.
 //!
 //! The crate is a leaf of the workspace: nothing depends on it. Its raw
 //! baselines issue system calls through `std` and `rustix` (safe wrappers
@@ -14,16 +16,20 @@
 mod clock;
 mod limits;
 mod paired;
+mod procfs;
 mod queue;
 mod raw;
 mod records;
 pub mod scripts;
 mod tree;
+mod workspace;
 
 pub use clock::{Percentiles, cpu_time, is_root, write_result};
 pub use limits::LimitGuard;
 pub use paired::{paired_lines, paired_rounds};
+pub use procfs::{ProcStat, clock_ticks_per_second, inotify_watches, schedstat_ns, status_bytes};
 pub use queue::{DRAIN_MASK, EVENTS_PER_FILE, QueueFiller, SENTINEL_EVENTS};
 pub use raw::{RawDrain, raw_add_tree};
 pub use records::{RawWalk, raw_walk, synthetic_records};
 pub use tree::{TempDir, make_tree};
+pub use workspace::{build_release_bin, target_dir, workspace_root};

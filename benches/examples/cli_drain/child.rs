@@ -1,14 +1,15 @@
 //! The child side of `cli_drain`: a running `inotifywait` under a guard
-//! that kills and reaps it, its CPU time and state from `/proc`, and a
-//! follower of the file it writes.
+//! that kills and reaps it, and a follower of the file it writes.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
+
+use benches::ProcStat;
 
 /// Longest wait for "Watches established." (one directory: instant).
 const READY_DEADLINE: Duration = Duration::from_secs(30);
@@ -128,7 +129,7 @@ impl Running {
     pub(crate) fn stop(&mut self) -> io::Result<()> {
         self.signal("STOP")?;
         let deadline = Instant::now() + STOP_DEADLINE;
-        while proc_state(self.pid())? != 'T' {
+        while ProcStat::read(self.pid())?.state != 'T' {
             if Instant::now() > deadline {
                 return Err(self.error("not stopped in time"));
             }
@@ -156,73 +157,6 @@ impl Drop for Running {
             eprintln!("warning: the stderr reader of {} panicked", self.name);
         }
     }
-}
-
-/// The fields of `/proc/PID/stat` after the command name (which may hold
-/// spaces and parentheses): `[state, ppid, ...]`, so field `n` of
-/// proc(5) is at index `n - 3`.
-fn stat_fields(pid: u32) -> io::Result<Vec<String>> {
-    let text = fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let rest = text
-        .rfind(')')
-        .map(|i| &text[i + 1..])
-        .ok_or_else(|| io::Error::other(format!("/proc/{pid}/stat: no command name")))?;
-    Ok(rest.split_whitespace().map(str::to_owned).collect())
-}
-
-/// The process state letter (`R`, `S`, `T`, ...).
-fn proc_state(pid: u32) -> io::Result<char> {
-    stat_fields(pid)?
-        .first()
-        .and_then(|s| s.chars().next())
-        .ok_or_else(|| io::Error::other(format!("/proc/{pid}/stat: no state")))
-}
-
-/// `utime + stime` of the whole process, in clock ticks.
-pub(crate) fn stat_ticks(pid: u32) -> io::Result<u64> {
-    let fields = stat_fields(pid)?;
-    let field = |n: usize| {
-        fields
-            .get(n - 3)
-            .and_then(|v| v.parse::<u64>().ok())
-            .ok_or_else(|| io::Error::other(format!("/proc/{pid}/stat: bad field {n}")))
-    };
-    Ok(field(14)? + field(15)?)
-}
-
-/// Nanoseconds on the CPU of every thread of `pid`: the first field of
-/// each `/proc/PID/task/TID/schedstat`.
-pub(crate) fn schedstat_ns(pid: u32) -> io::Result<u64> {
-    let mut total = 0;
-    for task in fs::read_dir(format!("/proc/{pid}/task"))? {
-        let path = task?.path().join("schedstat");
-        let text = match fs::read_to_string(&path) {
-            Ok(text) => text,
-            // A thread that ended between the listing and the read.
-            Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
-            Err(err) => {
-                return Err(io::Error::new(
-                    err.kind(),
-                    format!("{}: {err}", path.display()),
-                ));
-            }
-        };
-        total += text
-            .split_whitespace()
-            .next()
-            .and_then(|v| v.parse::<u64>().ok())
-            .ok_or_else(|| io::Error::other(format!("{}: unexpected {text:?}", path.display())))?;
-    }
-    Ok(total)
-}
-
-/// `getconf CLK_TCK`: the unit of `/proc/PID/stat`'s times.
-pub(crate) fn clock_ticks_per_second() -> io::Result<u64> {
-    let out = Command::new("getconf").arg("CLK_TCK").output()?;
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .map_err(|_| io::Error::other("getconf CLK_TCK: not a number"))
 }
 
 /// Follows a file another process appends lines to.

@@ -34,17 +34,18 @@ mod child;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use benches::{
-    EVENTS_PER_FILE, LimitGuard, QueueFiller, RawDrain, SENTINEL_EVENTS, TempDir, cpu_time,
-    is_root, paired_lines, paired_rounds, write_result,
+    EVENTS_PER_FILE, LimitGuard, ProcStat, QueueFiller, RawDrain, SENTINEL_EVENTS, TempDir,
+    build_release_bin, clock_ticks_per_second, cpu_time, is_root, paired_lines, paired_rounds,
+    schedstat_ns, workspace_root, write_result,
 };
 use inotify_core::{Limit, WatchMask};
 
-use child::{Running, Tail, clock_ticks_per_second, schedstat_ns, stat_ticks};
+use child::{Running, Tail};
 
 /// Events per round unless `--events` says otherwise.
 const DEFAULT_EVENTS: usize = 200_000;
@@ -130,85 +131,9 @@ fn default_name(path: &Path, index: usize) -> String {
     }
 }
 
-/// The workspace root (the parent of this crate).
-fn workspace_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap_or(Path::new("."))
-}
-
-/// Cargo, as `cargo run` names it to the program it runs.
-fn cargo() -> Command {
-    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.current_dir(workspace_root());
-    cmd
-}
-
-/// Cargo's target directory: `$CARGO_TARGET_DIR`, else `cargo metadata`'s.
-fn target_dir() -> io::Result<PathBuf> {
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        let dir = PathBuf::from(dir);
-        return Ok(if dir.is_absolute() {
-            dir
-        } else {
-            workspace_root().join(dir)
-        });
-    }
-    let out = cargo()
-        .args(["metadata", "--format-version", "1", "--no-deps"])
-        .stderr(Stdio::inherit())
-        .output()?;
-    if !out.status.success() {
-        return Err(io::Error::other(format!(
-            "cargo metadata failed ({})",
-            out.status
-        )));
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    json_string_field(&text, "target_directory")
-        .map(PathBuf::from)
-        .ok_or_else(|| io::Error::other("cargo metadata: no target_directory"))
-}
-
-/// The string value of `"key":"..."` in compact JSON (escapes `\\`, `\"`
-/// and `\/` decoded; anything fancier is refused).
-fn json_string_field(json: &str, key: &str) -> Option<String> {
-    let start = json.find(&format!("\"{key}\":\""))? + key.len() + 4;
-    let mut value = String::new();
-    let mut chars = json[start..].chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => return Some(value),
-            '\\' => match chars.next()? {
-                c @ ('\\' | '"' | '/') => value.push(c),
-                _ => return None,
-            },
-            c => value.push(c),
-        }
-    }
-    None
-}
-
 /// Builds this workspace's `inotifywait` in release mode; returns its path.
 fn build_ours() -> io::Result<PathBuf> {
-    eprintln!("cli_drain: cargo build --release -p inotify-cli --bin inotifywait");
-    let status = cargo()
-        .args([
-            "build",
-            "--release",
-            "-q",
-            "-p",
-            "inotify-cli",
-            "--bin",
-            "inotifywait",
-        ])
-        .status()?;
-    if !status.success() {
-        return Err(io::Error::other(format!(
-            "building inotify-cli failed ({status})"
-        )));
-    }
-    Ok(target_dir()?.join("release/inotifywait"))
+    build_release_bin("inotify-cli", "inotifywait")
 }
 
 /// The raw `read(2)` loop of the drain group, on a directory of its own.
@@ -331,6 +256,12 @@ impl Cli {
         ));
         Ok(Duration::from_nanos(ns_after.saturating_sub(ns_before)))
     }
+}
+
+/// `utime + stime` of the whole process, in clock ticks.
+fn stat_ticks(pid: u32) -> io::Result<u64> {
+    let stat = ProcStat::read(pid)?;
+    Ok(stat.utime + stat.stime)
 }
 
 /// An error when `max_queued_events` is too low for `events` now.
