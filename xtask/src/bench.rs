@@ -1,10 +1,13 @@
 //! `cargo xtask bench-report [--quick] [--report-only]`: runs the `benches`
 //! crate's criterion groups (parse, drain, setup, latency), its memory
-//! probe and its whole-process `inotifywait` drain (`cli_drain`), reads criterion's `estimates.json` files back, and writes
-//! `target/bench-report.md`: one table per group with the median, its
-//! spread and the ratio to the raw-syscall baseline of the same run, the
-//! memory per watch, the targets of issue 6, the machine, and the profile
-//! notes of `benches/PROFILE.md`.
+//! probe, its whole-process `inotifywait` drain (`cli_drain`) and its
+//! whole-process setup probe (`setup_probe`: trees of 10k and 100k
+//! directories, and 1M without `--quick`), reads criterion's
+//! `estimates.json` files back, and writes `target/bench-report.md`: one
+//! table per group with the median, its spread and the ratio to the
+//! raw-syscall baseline of the same run, the memory per watch, the targets
+//! of issues 6 and 12, the machine, and the profile notes of
+//! `benches/PROFILE.md`.
 //!
 //! `--quick` gives each benchmark about a second (criterion's
 //! `--warm-up-time 1 --measurement-time 2`, and `BENCH_QUICK=1`, which the
@@ -34,6 +37,11 @@ const QUICK_ARGS: [&str; 4] = ["--warm-up-time", "1", "--measurement-time", "2"]
 /// example cuts N to the queue limit otherwise), fewer with `--quick`.
 const CLI_FULL: [&str; 4] = ["--events", "200000", "--rounds", "7"];
 const CLI_QUICK: [&str; 4] = ["--events", "20000", "--rounds", "5"];
+
+/// `setup_probe` sizes and runs: issue 12's trees, the million-directory
+/// one (minutes, and a raised `max_user_watches`) only in the full run.
+const PROBE_FULL: [&str; 4] = ["--sizes", "10000,100000,1000000", "--runs", "5"];
+const PROBE_QUICK: [&str; 4] = ["--sizes", "10000,100000", "--runs", "5"];
 
 /// One benchmark's figures, in nanoseconds.
 #[derive(Debug, Clone)]
@@ -133,8 +141,9 @@ fn cargo(root: &Path, args: &[&str], results: &Path, quick: bool) -> Result<(), 
 }
 
 /// Builds first (so compile time is not mixed into a loaded machine's
-/// measurements), then runs every group, the memory probe and the CLI
-/// drain (which builds the release `inotifywait` it measures first).
+/// measurements), then runs every group, the memory probe, the CLI drain
+/// and the setup probe (both build the release `inotifywait` they measure
+/// first).
 fn run_benches(root: &Path, results: &Path, quick: bool) -> Result<(), String> {
     let mut bench: Vec<&str> = vec!["bench", "-p", "benches"];
     for group in GROUPS {
@@ -173,7 +182,19 @@ fn run_benches(root: &Path, results: &Path, quick: bool) -> Result<(), String> {
         "--",
     ];
     cli.extend(if quick { CLI_QUICK } else { CLI_FULL });
-    cargo(root, &cli, results, quick)
+    cargo(root, &cli, results, quick)?;
+    let mut probe = vec![
+        "run",
+        "--release",
+        "-q",
+        "-p",
+        "benches",
+        "--example",
+        "setup_probe",
+        "--",
+    ];
+    probe.extend(if quick { PROBE_QUICK } else { PROBE_FULL });
+    cargo(root, &probe, results, quick)
 }
 
 /// Every `new/estimates.json` under `dir` (written after `since`, if given).

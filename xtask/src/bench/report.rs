@@ -1,7 +1,7 @@
 //! The Markdown of `cargo xtask bench-report`: tables per group with
-//! ratios to the raw baseline, the whole-process `inotifywait` drain,
-//! memory per watch, the targets of issue 6, the machine, and
-//! `benches/PROFILE.md`.
+//! ratios to the raw baseline, the whole-process `inotifywait` drain and
+//! setup (`probe.rs`), memory per watch, the targets of issues 6 and 12,
+//! the machine, and `benches/PROFILE.md`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -438,6 +438,7 @@ fn targets(
         );
     }
     cli_targets(out, results);
+    probe::targets(out, results);
     for contender in ["watcher", "watch-manager"] {
         target_row(
             out,
@@ -673,6 +674,7 @@ pub(crate) fn render(root: &Path, estimates: &[Estimate], results: &Path, quick:
         );
         paired_table(&mut out, &setup_pairs, "directories", "time per watch");
     }
+    probe::section(&mut out, results);
     let _ = writeln!(out, "\n## latency\n");
     let _ = writeln!(
         out,
@@ -689,5 +691,6 @@ pub(crate) fn render(root: &Path, estimates: &[Estimate], results: &Path, quick:
     out
 }
 
+mod probe;
 #[cfg(test)]
 mod tests;
