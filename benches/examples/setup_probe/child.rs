@@ -91,10 +91,20 @@ fn raw_loop(root: &Path) -> io::Result<(rustix::fd::OwnedFd, Vec<i32>)> {
         WatchFlags::from_bits_retain((MASK | WatchMask::ONLYDIR | WatchMask::DONT_FOLLOW).bits());
     let mut path = root.as_os_str().as_bytes().to_vec();
     path.push(0);
-    let mut wds = vec![inotify::add_watch(&fd, c_path(&path)?, flags)?];
+    let root_wd = inotify::add_watch(&fd, c_path(&path)?, flags);
+    let mut wds = vec![root_wd.map_err(|e| failed("inotify_add_watch", &path, e))?];
     path.pop();
     walk(fd.as_fd(), &mut path, sub_flags, &mut wds)?;
     Ok((fd, wds))
+}
+
+/// `err` naming the call and the path (`path` may end in its NUL).
+fn failed(call: &str, path: &[u8], err: rustix::io::Errno) -> io::Error {
+    let err = io::Error::from(err);
+    let path = Path::new(std::ffi::OsStr::from_bytes(
+        path.strip_suffix(&[0]).unwrap_or(path),
+    ));
+    io::Error::new(err.kind(), format!("{call} {}: {err}", path.display()))
 }
 
 /// `buf` (ending in its NUL) as a C string.
@@ -118,6 +128,7 @@ fn walk(
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     );
+    let opened = opened.map_err(|e| failed("open", path, e));
     path.truncate(len);
     let mut dir = Dir::new(opened?)?;
     while let Some(entry) = dir.read() {
@@ -141,7 +152,8 @@ fn walk(
         path.push(b'/');
         path.extend_from_slice(name);
         path.push(0);
-        wds.push(inotify::add_watch(inotify, c_path(path)?, flags)?);
+        let wd = inotify::add_watch(inotify, c_path(path)?, flags);
+        wds.push(wd.map_err(|e| failed("inotify_add_watch", path, e))?);
         path.pop();
         walk(inotify, path, flags, wds)?;
         path.truncate(len);

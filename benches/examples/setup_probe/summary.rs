@@ -152,8 +152,7 @@ pub(crate) fn table(rows: &[Row]) -> String {
     );
     let opt = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or("—".to_owned(), f);
     for r in rows {
-        let ratio = opt(r.ratio.map(|[m, _, _]| m), &|m| {
-            let [_, q1, q3] = r.ratio.unwrap_or_default();
+        let ratio = r.ratio.map_or("—".to_owned(), |[m, q1, q3]| {
             format!("{m:.2}× ({q1:.2}–{q3:.2})")
         });
         let _ = writeln!(
