@@ -16,13 +16,16 @@ use std::time::Duration;
 
 use inotify_core::{EventBuffer, EventKind, EventMask, WatchDescriptor, wait_readable};
 
-use crate::emit::{CoalesceSet, Coalescer, Processed, Target, Via, build, emit, wanted};
+use crate::emit::{
+    CoalesceSet, Coalescer, Processed, Target, Via, build, emit, excluded_entry, wanted,
+};
 use crate::event::Event;
 use crate::recursive::{detach, finish_walk, scan_new_dir};
 use crate::rescan::rescan;
+use crate::reshape::{RELOAD_EVENTS, maybe_reshape};
 use crate::waiting::Waiting;
 use crate::walk::{RawEvent, already_scanned};
-use crate::watch::WatchData;
+use crate::watch::{ExcludeFilter, WatchData};
 use crate::watch_manager::{Shared, WatchManager};
 
 /// How long a `MOVED_FROM` of a watched directory waits, at the end of a
@@ -396,6 +399,14 @@ fn handle(
     if !st.transients.is_empty() {
         crate::transient::route(st, wd, mask, cookie, name, out);
     }
+    if let Some(name) = name
+        && mask.intersects(RELOAD_EVENTS)
+        && let Some(e) = st.watcher.table().get(wd)
+        && e.data.exclude().is_some_and(ExcludeFilter::has_reload)
+    {
+        let (dir, data) = (e.path().to_path_buf(), e.data.clone());
+        maybe_reshape(st, wd, &dir, &data, name, out);
+    }
     let Some(entry) = st.watcher.table().get(wd) else {
         handle_detached(st, wd, mask, cookie, name, out);
         return;
@@ -411,7 +422,11 @@ fn handle(
         || snapshots;
     if !bookkeeping {
         // The hot path: no bookkeeping, one check of the user's mask.
-        if wanted(data.user_mask, mask) {
+        if wanted(data.user_mask, mask)
+            && !data
+                .entry_filter()
+                .is_some_and(|f| name.is_some_and(|n| excluded_entry(f, entry.path(), n, mask)))
+        {
             let via = Via {
                 wd,
                 path: entry.path(),

@@ -13,7 +13,7 @@ use crate::bookkeeping::ProcessorOptions;
 use crate::error::Error;
 use crate::event::Event;
 use crate::handler::SharedHandler;
-use crate::watch::WatchData;
+use crate::watch::{ExcludeFilter, WatchData};
 
 /// One output of the processor: an event with the per-watch handler it is
 /// routed to (`None`: the default handler), or an error of the
@@ -50,6 +50,8 @@ pub(crate) struct Target {
     user_mask: WatchMask,
     is_dir: bool,
     handler: Option<SharedHandler>,
+    /// A filter asked about events' names (`None` for most watches).
+    entries: Option<ExcludeFilter>,
 }
 
 impl Target {
@@ -61,6 +63,7 @@ impl Target {
             user_mask: data.user_mask,
             is_dir: data.is_dir,
             handler: data.proc_fun().cloned(),
+            entries: data.entry_filter().cloned(),
         }
     }
 }
@@ -88,6 +91,11 @@ pub(crate) fn emit(
     if !wanted(target.user_mask, mask) {
         return;
     }
+    if let (Some(filter), Some(name)) = (&target.entries, name)
+        && excluded_entry(filter, &target.path, name, mask)
+    {
+        return;
+    }
     let via = Via {
         wd: target.wd,
         path: &target.path,
@@ -98,6 +106,17 @@ pub(crate) fn emit(
         event: build(&via, mask, cookie, name, src_pathname, synthetic),
         handler: target.handler.clone(),
     });
+}
+
+/// Whether `filter` excludes the entry `name` of `dir` an event with
+/// `mask` names (the event is then not emitted).
+pub(crate) fn excluded_entry(
+    filter: &ExcludeFilter,
+    dir: &Path,
+    name: &OsStr,
+    mask: EventMask,
+) -> bool {
+    filter.is_excluded_entry(&dir.join(name), mask.contains(EventMask::ISDIR))
 }
 
 /// The watch an event goes through, borrowed (the hot path's [`Target`]).

@@ -231,6 +231,8 @@ mod emit;
 mod error;
 mod event;
 mod handler;
+#[cfg(feature = "ignore")]
+mod ignore_rules;
 #[cfg(feature = "mio")]
 mod mio_notifier;
 mod notifier;
@@ -238,6 +240,7 @@ mod path_watch;
 mod processors;
 mod recursive;
 mod rescan;
+mod reshape;
 mod settle;
 #[cfg(feature = "signals")]
 mod signals;
@@ -257,6 +260,8 @@ pub use emit::Processed;
 pub use error::{Error, ErrorKind, Result};
 pub use event::Event;
 pub use handler::{FnHandler, ProcessEvent, SharedHandler, dispatch, from_fn, shared};
+#[cfg(feature = "ignore")]
+pub use ignore_rules::{IgnoreRules, IgnoreRulesBuilder, RULE_FILES};
 pub use inotify_core::{
     EventKind, EventMask, WatchDescriptor, WatchMask, long_path, normalize, raw_os_error,
 };

@@ -2,7 +2,7 @@
 //! [`ExcludeFilter`], and the per-watch data kept in core's `WatchTable`.
 
 use std::collections::HashMap;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,23 +15,74 @@ use crate::handler::SharedHandler;
 
 /// A predicate on a full path: `true` means "do not watch" (pyinotify's
 /// `exclude_filter`). Cheap to clone.
+///
+/// A filter made with [`ExcludeFilter::new`] or from regular expressions
+/// is asked about directories only (before one is watched or listed). One
+/// made with [`ExcludeFilter::for_entries`] (such as an `IgnoreRules`
+/// filter, feature `ignore`) is also asked about the name of every event
+/// of the watches it was added with, so events of excluded files never
+/// reach a handler; a filter without that costs the event path nothing.
 #[derive(Clone)]
 pub struct ExcludeFilter {
-    pred: Arc<dyn Fn(&Path) -> bool + Send + Sync>,
+    pred: Predicate,
+    /// Also consulted for the names of events.
+    entries: bool,
+    /// Told when an entry of a watched directory changes; `true` when the
+    /// rules below that directory changed (see [`ExcludeFilter::with_reload`]).
+    reload: Option<ReloadHook>,
 }
+
+/// The predicate of an [`ExcludeFilter`]: path, is a directory.
+type Predicate = Arc<dyn Fn(&Path, bool) -> bool + Send + Sync>;
+
+/// The hook of [`ExcludeFilter::with_reload`].
+type ReloadHook = Arc<dyn Fn(&Path, &OsStr) -> bool + Send + Sync>;
 
 impl fmt::Debug for ExcludeFilter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ExcludeFilter(..)")
+        f.debug_struct("ExcludeFilter")
+            .field("entries", &self.entries)
+            .field("reload", &self.reload.is_some())
+            .finish_non_exhaustive()
     }
 }
 
 impl ExcludeFilter {
-    /// A filter from any predicate on the full path.
+    /// A filter from any predicate on the full path of a directory.
     pub fn new(pred: impl Fn(&Path) -> bool + Send + Sync + 'static) -> Self {
         ExcludeFilter {
-            pred: Arc::new(pred),
+            pred: Arc::new(move |path, _is_dir| pred(path)),
+            entries: false,
+            reload: None,
         }
+    }
+
+    /// A filter from a predicate on a full path and whether it names a
+    /// directory, asked about directories before they are watched and
+    /// about the name of every event (so it can drop files' events).
+    pub fn for_entries(pred: impl Fn(&Path, bool) -> bool + Send + Sync + 'static) -> Self {
+        ExcludeFilter {
+            pred: Arc::new(pred),
+            entries: true,
+            reload: None,
+        }
+    }
+
+    /// Adds a hook told of every `CREATE`, `DELETE`, `CLOSE_WRITE` and
+    /// `MOVED_*` of an entry `name` in a watched directory `dir`; it returns
+    /// `true` when that changed the rules below `dir` (a rule file such as
+    /// `.gitignore`). The manager then re-shapes `dir`'s subtree: it
+    /// removes the watches of the directories now excluded, and watches
+    /// and scans (with synthetic `CREATE`s, as auto-add does) the ones not
+    /// excluded any more. Only watches added with `auto_add` are
+    /// re-shaped.
+    #[must_use]
+    pub fn with_reload(
+        mut self,
+        hook: impl Fn(&Path, &OsStr) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.reload = Some(Arc::new(hook));
+        self
     }
 
     /// A filter excluding paths that match any of the regular expressions
@@ -79,9 +130,31 @@ impl ExcludeFilter {
         )
     }
 
-    /// Whether `path` is excluded.
+    /// Whether the directory `path` is excluded.
     pub fn is_excluded(&self, path: &Path) -> bool {
-        (self.pred)(path)
+        (self.pred)(path, true)
+    }
+
+    /// Whether `path` (a directory when `is_dir`) is excluded.
+    pub fn is_excluded_entry(&self, path: &Path, is_dir: bool) -> bool {
+        (self.pred)(path, is_dir)
+    }
+
+    /// Whether the filter is asked about the names of events (made with
+    /// [`ExcludeFilter::for_entries`]).
+    pub fn filters_entries(&self) -> bool {
+        self.entries
+    }
+
+    /// Tells the reload hook that entry `name` of `dir` changed; `true`
+    /// when the rules below `dir` changed.
+    pub fn reload(&self, dir: &Path, name: &OsStr) -> bool {
+        self.reload.as_ref().is_some_and(|hook| hook(dir, name))
+    }
+
+    /// Whether the filter has a reload hook.
+    pub(crate) fn has_reload(&self) -> bool {
+        self.reload.is_some()
     }
 }
 
@@ -249,6 +322,11 @@ impl WatchData {
         self.hooks.as_ref()?.exclude.as_ref()
     }
 
+    /// The exclude filter, if it is also asked about events' names.
+    pub(crate) fn entry_filter(&self) -> Option<&ExcludeFilter> {
+        self.exclude().filter(|f| f.entries)
+    }
+
     /// Replaces the handler, keeping the exclude filter.
     pub(crate) fn set_proc_fun(&mut self, handler: SharedHandler) {
         let exclude = self.exclude().cloned();
@@ -276,6 +354,10 @@ pub(crate) fn kernel_mask(data: &WatchData, snapshots: bool) -> WatchMask {
     }
     if data.auto_add {
         mask |= WatchMask::CREATE;
+        // Rule files that change re-shape the tree (see `reshape`).
+        if data.exclude().is_some_and(ExcludeFilter::has_reload) {
+            mask |= WatchMask::DELETE | WatchMask::CLOSE_WRITE | WatchMask::MOVE;
+        }
     }
     if snapshots && data.is_dir {
         mask |= WatchMask::CREATE
