@@ -14,6 +14,10 @@ use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
 use crate::events::{ALL_EVENTS, parse_events};
 use crate::filter::Mode;
 
+mod rules;
+pub(crate) use rules::HELP as RULES_HELP;
+pub use rules::WatchRules;
+
 /// A fatal command-line problem: print the message (one line) and exit 1.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageError(pub String);
@@ -51,6 +55,8 @@ pub struct Common {
     pub verbose: u8,
     /// Warnings inotifywait prints but does not stop on.
     pub warnings: Vec<String>,
+    /// Ignore rules and the watch-limit policy (our additions).
+    pub rules: WatchRules,
 }
 
 impl Common {
@@ -161,7 +167,8 @@ fn value(id: &'static str, short: Option<char>, long: &'static str) -> Arg {
 
 /// The arguments both programs accept.
 fn common_args(cmd: Command) -> Command {
-    cmd.disable_help_flag(true)
+    rules::rule_args(cmd)
+        .disable_help_flag(true)
         .disable_version_flag(true)
         .infer_long_args(true)
         .arg(flag("help", Some('h'), "help"))
@@ -333,6 +340,7 @@ fn parse_common(m: &ArgMatches) -> Result<Common, UsageError> {
     common.no_dereference = m.get_flag("no-dereference");
     common.verbose = m.get_count("verbose");
     common.fromfile = single_os(m, "fromfile", "--fromfile")?;
+    common.rules = rules::parse_rules(m);
     let exclude = last(m, "exclude");
     let excludei = last(m, "excludei");
     let include = last(m, "include");

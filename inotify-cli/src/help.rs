@@ -113,7 +113,7 @@ Beyond inotify-tools {FOLLOWS} (see DIFFERENCES FROM INOTIFY-TOOLS in inotifywai
 \t--settle-max <ms>
 \t              \tWith --settle, print a batch at least every <ms>
 \t              \tmilliseconds while events keep coming (default 1000).
-\t-v|--verbose  \tDiagnostics on stderr (also RUST_LOG).
+{rules}\t-v|--verbose  \tDiagnostics on stderr (also RUST_LOG).
 \tWith -r, the contents of new directories are reported and
 \trenames are paired (see %c and src).
 
@@ -125,7 +125,8 @@ Exit status:
 \t      in the specified interval of time.
 
 {EVENTS}",
-        version = env!("CARGO_PKG_VERSION")
+        version = env!("CARGO_PKG_VERSION"),
+        rules = crate::args::RULES_HELP,
     )
 }
 
@@ -173,7 +174,7 @@ Options:
 
 Beyond inotify-tools {FOLLOWS} (see DIFFERENCES FROM INOTIFY-TOOLS in inotifywatch(1)):
 \t--version    \tPrint the version and the inotify-tools release followed.
-\tWith -r, what appears in a new directory before its watch is
+{rules}\tWith -r, what appears in a new directory before its watch is
 \tcounted too; a queue overflow is reported.
 
 Exit status:
@@ -181,6 +182,7 @@ Exit status:
 \t1  -  Some error occurred.
 
 {EVENTS}",
-        version = env!("CARGO_PKG_VERSION")
+        version = env!("CARGO_PKG_VERSION"),
+        rules = crate::args::RULES_HELP,
     )
 }

@@ -70,6 +70,7 @@ pub mod format;
 pub mod help;
 pub mod manual;
 pub mod output;
+pub mod rules;
 pub mod settle;
 pub mod source;
 pub mod stats_table;

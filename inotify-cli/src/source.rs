@@ -23,6 +23,7 @@ use inotify_notify::{
     Processed, ThreadedNotifier, WatchManager, WatchMask, WatchOptions, long_path,
 };
 
+use crate::args::WatchRules;
 use crate::filter::{PathFilter, normalize};
 use crate::output::{strerror, to_stderr, to_stderr_raw};
 
@@ -208,6 +209,8 @@ pub struct SetupOptions {
     /// The start of a watch failure message: inotifywait says "Couldn't
     /// watch", inotifywatch "Failed to watch".
     pub failed: &'static str,
+    /// `--gitignore`, `--exclude-dir`, ... and `--continue-on-limit`.
+    pub rules: WatchRules,
 }
 
 /// Running watches and their event channel.
@@ -436,10 +439,7 @@ fn watch_paths(
         auto_add: opts.recursive,
         quiet: false,
         dont_follow: opts.no_dereference,
-        exclude_filter: Some(ExcludeFilter::new(move |p: &Path| {
-            counter.tick();
-            filter.prunes_dir(p)
-        })),
+        exclude_filter: Some(exclude_filter(paths, &opts.rules, filter, counter)?),
         ..WatchOptions::default()
     };
     let mut roots = Roots::new(opts.recursive);
@@ -447,7 +447,19 @@ fn watch_paths(
         // The summary: inotifywait never needs pyinotify's map of every
         // watched path, which would cost a path per watch at the peak.
         let result = wm.add_watches_summary([path], mask, &options);
-        if let Err(err) = result {
+        if let Err(err) = &result
+            && crate::rules::is_limit(err)
+        {
+            // Every watch that landed is kept; say what is not watched
+            // and who holds the user's watches.
+            let report = wm.limit_report(options.exclude_filter.as_ref());
+            let message = format!("{}\n{report}", watch_error(opts.failed, path, err));
+            if !opts.rules.continue_on_limit {
+                progress.finish();
+                return Err(message);
+            }
+            to_stderr(&message);
+        } else if let Err(err) = result {
             progress.finish();
             let mut message = watch_error(opts.failed, path, &err);
             if !mask.has_event_bit() {
@@ -464,6 +476,35 @@ fn watch_paths(
     }
     progress.finish();
     Ok((wm, roots))
+}
+
+/// The filter of the walks: `-r`'s directory pruning (`@path`,
+/// `--exclude`), the progress count, and the ignore rules when some were
+/// given (only then is the filter asked about events' names).
+fn exclude_filter(
+    paths: &[PathBuf],
+    rules: &WatchRules,
+    filter: Arc<PathFilter>,
+    counter: Arc<Progress>,
+) -> Result<ExcludeFilter, String> {
+    if !rules.any() {
+        return Ok(ExcludeFilter::new(move |p: &Path| {
+            counter.tick();
+            filter.prunes_dir(p)
+        }));
+    }
+    let rules = crate::rules::build(paths, rules)?;
+    let reload = rules.clone();
+    Ok(ExcludeFilter::for_entries(move |p: &Path, is_dir| {
+        if is_dir {
+            counter.tick();
+            if filter.prunes_dir(p) {
+                return true;
+            }
+        }
+        rules.is_ignored(p, is_dir)
+    })
+    .with_reload(move |dir, name| reload.reload(dir, name)))
 }
 
 /// Reads `--fromfile` (`-` is stdin). The error is inotifywait's message.

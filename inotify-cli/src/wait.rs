@@ -171,6 +171,7 @@ fn run(a: &WaitArgs) -> Result<i32, String> {
         filter: Arc::clone(&filter),
         progress: a.quiet == 0 && a.common.recursive,
         failed: "Couldn't watch",
+        rules: a.common.rules.clone(),
     };
     let announce = || {
         if a.quiet == 0 {

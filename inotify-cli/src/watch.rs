@@ -148,6 +148,7 @@ fn run(a: &WatchArgs) -> Result<i32, String> {
         filter: Arc::clone(&filter),
         progress: a.common.recursive,
         failed: "Failed to watch",
+        rules: a.common.rules.clone(),
     };
     let announce = || {
         to_stderr("Establishing watches...");

@@ -116,6 +116,7 @@ mod error;
 mod event;
 mod fanotify;
 pub mod fault;
+mod holders;
 mod inotify;
 mod limits;
 pub mod long_path;
@@ -143,6 +144,7 @@ pub use fanotify::{
     FanParseError, FanWatchMask, Fanotify, FileHandle, FileId, FileIdBuf, FsSupport, HandleCache,
     HandleResolver, InfoRecord, InfoRecords, MarkTarget, encode_fan_event, parse_fan_event,
 };
+pub use holders::{WatchHolder, watch_holders};
 pub use inotify::{InitOptions, Inotify};
 pub use limits::{Limit, Limits};
 pub use mask::{EventKind, EventMask, ParseMaskError, WatchMask};

@@ -227,6 +227,7 @@ mod add_result;
 #[cfg(feature = "tokio")]
 mod async_notifier;
 mod bookkeeping;
+mod budget;
 mod emit;
 mod error;
 mod event;
@@ -256,6 +257,7 @@ pub use add_result::{AddResult, AddSummary};
 #[cfg(feature = "tokio")]
 pub use async_notifier::AsyncNotifier;
 pub use bookkeeping::{EventProcessor, MOVE_GRACE, ProcessorOptions};
+pub use budget::{LimitReport, count_dirs};
 pub use emit::Processed;
 pub use error::{Error, ErrorKind, Result};
 pub use event::Event;
@@ -263,7 +265,8 @@ pub use handler::{FnHandler, ProcessEvent, SharedHandler, dispatch, from_fn, sha
 #[cfg(feature = "ignore")]
 pub use ignore_rules::{IgnoreRules, IgnoreRulesBuilder, RULE_FILES};
 pub use inotify_core::{
-    EventKind, EventMask, WatchDescriptor, WatchMask, long_path, normalize, raw_os_error,
+    EventKind, EventMask, WatchDescriptor, WatchHolder, WatchMask, long_path, normalize,
+    raw_os_error, watch_holders,
 };
 pub use notifier::{Notifier, NotifierBuilder, StopHandle};
 pub use path_watch::{PathChange, PathWatch};

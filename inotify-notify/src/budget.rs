@@ -1,0 +1,136 @@
+//! The watch budget: what a recursive add would cost ([`count_dirs`]) and,
+//! once `max_user_watches` ran out, a [`LimitReport`] of what is left
+//! unwatched, who holds the user's watches and which sysctl to raise by
+//! how much.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use inotify_core::{Limit, WatchHolder, long_path, watch_holders};
+
+use crate::watch::ExcludeFilter;
+use crate::watch_manager::WatchManager;
+
+/// How many watches a recursive add of `path` would take: `path` and every
+/// directory below it that `exclude` does not exclude (symlinks not
+/// followed; directories that cannot be listed count themselves only).
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("count-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(dir.join("a/b"))?;
+/// assert_eq!(inotify_notify::count_dirs(&dir, None), 3);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn count_dirs(path: &Path, exclude: Option<&ExcludeFilter>) -> usize {
+    let mut count = 0;
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        if exclude.is_some_and(|f| f.is_excluded(&dir)) {
+            continue;
+        }
+        count += 1;
+        let Ok(entries) = long_path::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(dir.join(entry.file_name()));
+            }
+        }
+    }
+    count
+}
+
+/// What a watch limit reached left behind (see [`WatchManager::limit_report`]).
+/// Its `Display` is the multi-line message the CLI prints.
+#[derive(Debug, Clone)]
+pub struct LimitReport {
+    /// The subtrees left unwatched (sorted), each with its directory count.
+    pub unwatched: Vec<(PathBuf, usize)>,
+    /// The processes of this user holding inotify watches, most first.
+    pub holders: Vec<WatchHolder>,
+    /// The sysctl that bites (`fs.inotify.max_user_watches`, or the user
+    /// namespace's `user.max_inotify_watches` when that one is lower).
+    pub sysctl: &'static str,
+    /// Its current value, if readable.
+    pub current: Option<u64>,
+}
+
+impl LimitReport {
+    /// The directories left unwatched, over all subtrees.
+    pub fn missing(&self) -> usize {
+        self.unwatched.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The value to set the sysctl to so everything fits: current + missing.
+    pub fn suggested(&self) -> Option<u64> {
+        Some(self.current? + self.missing() as u64)
+    }
+}
+
+/// How many holders and subtrees the message lists.
+const SHOWN: usize = 10;
+
+impl fmt::Display for LimitReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} subtree(s) left unwatched ({} directories):",
+            self.unwatched.len(),
+            self.missing()
+        )?;
+        for (path, n) in self.unwatched.iter().take(SHOWN) {
+            writeln!(f, "  {} ({n} directories)", path.display())?;
+        }
+        if self.unwatched.len() > SHOWN {
+            writeln!(f, "  ... and {} more", self.unwatched.len() - SHOWN)?;
+        }
+        writeln!(f, "Processes of this user holding inotify watches:")?;
+        for h in self.holders.iter().take(SHOWN) {
+            writeln!(f, "  {:>8} watches  pid {:<8} {}", h.watches, h.pid, h.comm)?;
+        }
+        match (self.current, self.suggested()) {
+            (Some(current), Some(suggested)) => write!(
+                f,
+                "Raise {} from {current} to at least {suggested} (sysctl -w {}={suggested})",
+                self.sysctl, self.sysctl
+            ),
+            _ => write!(f, "Raise {}", self.sysctl),
+        }
+    }
+}
+
+impl WatchManager {
+    /// The report of a watch limit reached: [`WatchManager::unwatched`]
+    /// with each subtree's directory count (a quick walk honouring
+    /// `exclude`), the holders of this user's watches
+    /// ([`inotify_core::watch_holders`]) and the sysctl to raise.
+    pub fn limit_report(&self, exclude: Option<&ExcludeFilter>) -> LimitReport {
+        let unwatched = self
+            .unwatched()
+            .into_iter()
+            .map(|p| {
+                let n = count_dirs(&p, exclude).max(1);
+                (p, n)
+            })
+            .collect();
+        let holders = watch_holders().unwrap_or_else(|err| {
+            log::warn!("cannot list the holders of inotify watches: {err}");
+            Vec::new()
+        });
+        let global = Limit::MaxUserWatches.read().ok();
+        let ns = Limit::MaxUserWatches.read_namespace();
+        let (sysctl, current) = match (global, ns) {
+            (Some(g), Some(n)) if n < g => ("user.max_inotify_watches", Some(n)),
+            (None, Some(n)) => ("user.max_inotify_watches", Some(n)),
+            (g, _) => ("fs.inotify.max_user_watches", g),
+        };
+        LimitReport {
+            unwatched,
+            holders,
+            sysctl,
+            current,
+        }
+    }
+}
