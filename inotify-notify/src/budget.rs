@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use inotify_core::{Limit, WatchHolder, long_path, watch_holders};
 
+use crate::recursive::finish_walk;
 use crate::watch::ExcludeFilter;
 use crate::watch_manager::WatchManager;
 
@@ -107,14 +108,31 @@ impl WatchManager {
     /// `exclude`), the holders of this user's watches
     /// ([`inotify_core::watch_holders`]) and the sysctl to raise.
     pub fn limit_report(&self, exclude: Option<&ExcludeFilter>) -> LimitReport {
-        let unwatched = self
-            .unwatched()
+        let tops = self.unwatched();
+        let mut st = self.lock();
+        // Listing a subtree's top causes OPEN/CLOSE_NOWRITE in its
+        // watched parent: noted as a walk's listing, so the final drain
+        // drops them as it drops the recursive add's own.
+        for top in &tops {
+            if let (Some(pwd), Some(name)) =
+                (top.parent().and_then(|p| st.watcher.wd(p)), top.file_name())
+            {
+                st.walk.listed.note_name(pwd, name);
+                st.walk.active = true;
+            }
+        }
+        let unwatched = tops
             .into_iter()
             .map(|p| {
                 let n = count_dirs(&p, exclude).max(1);
                 (p, n)
             })
             .collect();
+        if st.walk.active {
+            finish_walk(&mut st);
+        }
+        drop(st);
+        self.wake_if_pending();
         let holders = watch_holders().unwrap_or_else(|err| {
             log::warn!("cannot list the holders of inotify watches: {err}");
             Vec::new()

@@ -17,12 +17,14 @@
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
+
+use inotify_core::normalize;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::watch::ExcludeFilter;
@@ -148,9 +150,14 @@ impl IgnoreRulesBuilder {
     }
 }
 
-/// `path` without a trailing separator or `.` components.
-fn normalize(path: &Path) -> PathBuf {
-    path.components().collect()
+/// Whether the normalized `path` is `root` or below it (every relative
+/// path is below `.`).
+fn under(path: &Path, root: &Path) -> bool {
+    if root == Path::new(".") {
+        path.is_relative() && !path.starts_with("..")
+    } else {
+        path.starts_with(root)
+    }
 }
 
 /// Whether `set` matches `path`'s name or the whole path.
@@ -165,7 +172,16 @@ impl IgnoreRules {
     }
 
     /// Whether `path` (a directory when `is_dir`) is ignored.
+    /// Paths are compared as the watch table keeps them
+    /// ([`crate::normalize`]: `.` components dropped).
     pub fn is_ignored(&self, path: &Path, is_dir: bool) -> bool {
+        let normalized;
+        let path = if path.components().any(|c| matches!(c, Component::CurDir)) {
+            normalized = normalize(path);
+            normalized.as_path()
+        } else {
+            path
+        };
         let inner = &*self.inner;
         if inner.exclude.as_ref().is_some_and(|s| matches(s, path)) {
             return true;
@@ -190,7 +206,7 @@ impl IgnoreRules {
             .inner
             .roots
             .iter()
-            .filter(|r| path.starts_with(r))
+            .filter(|r| under(path, r))
             .max_by_key(|r| r.as_os_str().len())
         else {
             return false;
@@ -202,7 +218,10 @@ impl IgnoreRules {
             return true;
         }
         let mut dir = path.parent();
-        while let Some(d) = dir {
+        while let Some(mut d) = dir {
+            if d.as_os_str().is_empty() {
+                d = Path::new(".");
+            }
             if let Some(matcher) = self.matcher(d) {
                 match matcher.matched(path, is_dir) {
                     Match::Ignore(_) => return true,
@@ -240,7 +259,7 @@ impl IgnoreRules {
             return false;
         }
         let dir = normalize(dir);
-        if !self.inner.roots.iter().any(|r| dir.starts_with(r)) {
+        if !self.inner.roots.iter().any(|r| under(&dir, r)) {
             return false;
         }
         self.inner

@@ -249,7 +249,7 @@ impl WatchManager {
     }
 
     /// Wakes a notifier if a walk drained events it must process.
-    fn wake_if_pending(&self) {
+    pub(crate) fn wake_if_pending(&self) {
         let has_pending = !self.lock().pending.is_empty();
         if has_pending && let Err(err) = self.inner.pending_waker.wake() {
             log::warn!("cannot wake the notifier for drained events: {err}");

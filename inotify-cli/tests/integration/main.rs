@@ -4,6 +4,7 @@
 
 mod differential;
 mod long_paths;
+mod rules;
 mod settle;
 mod support;
 mod tracking;

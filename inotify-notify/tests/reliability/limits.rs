@@ -207,3 +207,55 @@ fn instance_limit_is_instance_limit_naming_max_user_instances() {
         WatchManager::new().expect("a freed instance can be created again");
     });
 }
+
+/// The limit report after ENOSPC: every unwatched subtree with its
+/// directory count, this test process among the holders with the watches
+/// it has, and the namespace's sysctl with current + missing to set.
+#[test]
+fn limit_report_lists_subtrees_holders_and_the_sysctl_to_raise() {
+    leak_checked(|| {
+        if !in_user_namespace(
+            "limits::limit_report_lists_subtrees_holders_and_the_sysctl_to_raise",
+            &["-Ur"],
+        ) {
+            return;
+        }
+        let dir = TempDir::new("limit-report");
+        for n in 0..5 {
+            fs::create_dir_all(dir.join(format!("d{n}/c/e"))).unwrap();
+        }
+        // 1 + 5 * 3 directories.
+        assert_eq!(inotify_notify::count_dirs(dir.path(), None), 16);
+        let wm = WatchManager::new().unwrap();
+        set_user_limit("max_inotify_watches", 6);
+        let options = WatchOptions {
+            rec: true,
+            auto_add: true,
+            ..WatchOptions::default()
+        };
+        wm.add_watch(dir.path(), WatchMask::CREATE, &options)
+            .unwrap_err();
+        assert_eq!(wm.num_watches(), 6);
+        let unwatched = wm.unwatched();
+        let mut sorted = unwatched.clone();
+        sorted.sort();
+        assert_eq!(unwatched, sorted, "ordered");
+        covered(&wm, dir.path());
+        let report = wm.limit_report(None);
+        assert_eq!(report.missing(), 10, "{report}");
+        assert_eq!(report.sysctl, "user.max_inotify_watches");
+        assert_eq!(report.current, Some(6));
+        assert_eq!(report.suggested(), Some(16));
+        let me = report
+            .holders
+            .iter()
+            .find(|h| h.pid == std::process::id())
+            .unwrap_or_else(|| panic!("this process not listed: {report}"));
+        assert_eq!(me.watches, 6, "{report}");
+        let text = report.to_string();
+        assert!(
+            text.contains("sysctl -w user.max_inotify_watches=16"),
+            "{text}"
+        );
+    });
+}

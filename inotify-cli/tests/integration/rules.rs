@@ -1,0 +1,172 @@
+//! `--gitignore`, `--exclude-dir`, `--include-glob`/`--exclude-glob` and
+//! the watch limit (`--continue-on-limit`) end to end. The limit runs
+//! inside `unshare -Ur` with the namespace's `max_inotify_watches`
+//! lowered, so the host's limits are untouched.
+
+use std::fs;
+use std::process::Command;
+
+use crate::support::{TempDir, ours, spawn, write};
+
+/// Ignored directories are not watched and their events never printed;
+/// files the rules ignore in kept directories neither.
+#[test]
+fn gitignore_skips_ignored_dirs_and_files() {
+    let t = TempDir::new("gitignore");
+    let root = t.path();
+    write(
+        &root.join(".gitignore"),
+        b"target/\nnode_modules/\n*.log\n!keep.log\n",
+    );
+    for d in [
+        "target/debug/x",
+        "node_modules/p",
+        ".git/objects",
+        "src/m",
+        "vendor/skip",
+    ] {
+        fs::create_dir_all(root.join(d)).unwrap();
+    }
+    let r = spawn(
+        &ours("inotifywait"),
+        &[
+            "-m",
+            "-r",
+            "-e",
+            "close_write",
+            "--gitignore",
+            "--exclude-dir",
+            "vendor",
+            ".",
+        ],
+        root,
+    );
+    r.wait_stderr("Watches established.");
+    for f in [
+        "target/debug/x/a",
+        "node_modules/p/b",
+        ".git/objects/c",
+        "vendor/skip/d",
+        "src/m/e.log",
+        "src/m/keep.log",
+        "src/m/kept.rs",
+    ] {
+        write(&root.join(f), b"");
+    }
+    write(&root.join("marker"), b"");
+    r.wait_stdout(b"marker");
+    let out = r.signal("TERM");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("./src/m/ CLOSE_WRITE,CLOSE keep.log"),
+        "{text}"
+    );
+    assert!(
+        text.contains("./src/m/ CLOSE_WRITE,CLOSE kept.rs"),
+        "{text}"
+    );
+    for gone in ["target", "node_modules", ".git", "vendor", "e.log"] {
+        assert!(!text.contains(gone), "{gone} reported: {text}");
+    }
+}
+
+#[test]
+fn include_and_exclude_globs_filter_names() {
+    let t = TempDir::new("globs");
+    let root = t.path();
+    fs::create_dir_all(root.join("a")).unwrap();
+    let r = spawn(
+        &ours("inotifywait"),
+        &[
+            "-m",
+            "-r",
+            "-e",
+            "close_write",
+            "--include-glob",
+            "*.rs",
+            "--exclude-glob",
+            "skip*",
+            ".",
+        ],
+        root,
+    );
+    r.wait_stderr("Watches established.");
+    for f in ["a/x.txt", "a/skip.rs", "a/y.rs"] {
+        write(&root.join(f), b"");
+    }
+    write(&root.join("z.rs"), b"");
+    r.wait_stdout(b"z.rs");
+    let out = r.signal("TERM");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("./a/ CLOSE_WRITE,CLOSE y.rs"), "{text}");
+    assert!(
+        !text.contains("x.txt") && !text.contains("skip.rs"),
+        "{text}"
+    );
+}
+
+/// Runs `script` in a user namespace (`sh -c`); `None` when unshare is
+/// not available (the test is skipped with a printed reason).
+fn in_namespace(script: &str, test: &str) -> Option<std::process::Output> {
+    match Command::new("unshare").args(["-Ur", "true"]).status() {
+        Ok(s) if s.success() => {}
+        other => {
+            eprintln!("skipped {test}: `unshare -Ur` unavailable: {other:?}");
+            return None;
+        }
+    }
+    Some(
+        Command::new("timeout")
+            .args(["20", "unshare", "-Ur", "sh", "-c", script])
+            .output()
+            .expect("run unshare"),
+    )
+}
+
+/// A tree that does not fit: the unwatched subtrees, the holders and the
+/// sysctl on stderr, exit 1; with `--continue-on-limit` it goes on.
+#[test]
+fn watch_limit_lists_unwatched_and_holders_then_exits_or_continues() {
+    let t = TempDir::new("limit");
+    for n in 0..4 {
+        fs::create_dir_all(t.join(format!("d{n}/c"))).unwrap();
+    }
+    let bin = ours("inotifywait");
+    let script = format!(
+        "echo 3 > /proc/sys/user/max_inotify_watches || exit 99; \
+         '{bin}' -r -t 1 '{dir}'; echo \"rc=$?\"; \
+         '{bin}' -r -t 1 --continue-on-limit '{dir}'; echo \"rc=$?\"",
+        bin = bin.display(),
+        dir = t.path().display()
+    );
+    let Some(out) = in_namespace(&script, "watch_limit_lists_unwatched_and_holders") else {
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stdout.contains("rc=99"),
+        "cannot lower the limit: {stderr}"
+    );
+    let rcs: Vec<&str> = stdout.lines().filter(|l| l.starts_with("rc=")).collect();
+    // Exit 1 as inotify-tools; with --continue-on-limit the -t 1 timeout (2).
+    assert_eq!(rcs, ["rc=1", "rc=2"], "{stdout}\n{stderr}");
+    assert_eq!(
+        stderr
+            .matches("upper limit on inotify watches reached")
+            .count(),
+        2,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("left unwatched (6 directories)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("3 watches  pid"), "holder line: {stderr}");
+    assert!(stderr.contains("inotifywait"), "{stderr}");
+    assert!(
+        stderr.contains("sysctl -w user.max_inotify_watches=9"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Watches established."), "{stderr}");
+}
