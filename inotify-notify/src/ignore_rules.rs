@@ -197,7 +197,13 @@ impl IgnoreRules {
         } else if inner.include.as_ref().is_some_and(|s| !matches(s, path)) {
             return true;
         }
-        self.git_ignored(path, is_dir)
+        let ignored = self.git_ignored(path, is_dir);
+        if is_dir && !ignored && self.inner.roots.iter().any(|r| under(path, r)) {
+            // A walk asks about a directory before watching it: reading
+            // its rule files now causes no events in its own watch.
+            self.matcher(path);
+        }
+        ignored
     }
 
     /// The verdict of the rule files for `path`.

@@ -101,6 +101,7 @@ fn checkout_watches_only_the_kept_directories() {
     for i in 0..99 {
         fs::create_dir_all(root.join(format!("src/m{i}"))).unwrap();
     }
+    fs::write(root.join("src/.gitignore"), "*.tmp\n").unwrap();
     // src + 99 below it = 100 kept directories.
     let rules = IgnoreRules::builder().gitignore(root).build().unwrap();
     let wm = WatchManager::new().unwrap();
@@ -126,6 +127,12 @@ fn checkout_watches_only_the_kept_directories() {
         events
             .iter()
             .any(|e| e.pathname() == root.join("src/m3/kept.rs"))
+    );
+    // Rule files are read before their directory's watch lands: reading
+    // them is not reported.
+    assert!(
+        !events.iter().any(|e| e.pathname().ends_with(".gitignore")),
+        "{events:?}"
     );
     for e in events.iter() {
         let p = e.pathname();
