@@ -431,6 +431,13 @@ fn watch_paths(
     if opts.no_dereference {
         mask |= WatchMask::DONT_FOLLOW;
     }
+    if opts.recursive && opts.rules.count_first {
+        let quiet = Arc::new(Progress::new(false, Instant::now()));
+        let filter = exclude_filter(paths, &opts.rules, Arc::clone(&opts.filter), quiet)?;
+        if let Some(warning) = crate::rules::count_first(paths, &filter) {
+            to_stderr(&warning);
+        }
+    }
     let progress = Arc::new(Progress::new(opts.progress, Instant::now()));
     let filter = Arc::clone(&opts.filter);
     let counter = Arc::clone(&progress);

@@ -43,6 +43,20 @@ pub fn count_dirs(path: &Path, exclude: Option<&ExcludeFilter>) -> usize {
     count
 }
 
+/// The watch limit that bites and its value: the user namespace's
+/// `user.max_inotify_watches` when it is lower than (or readable without)
+/// `fs.inotify.max_user_watches`. The value is `None` when neither can be
+/// read.
+pub fn watch_limit() -> (&'static str, Option<u64>) {
+    let global = Limit::MaxUserWatches.read().ok();
+    let ns = Limit::MaxUserWatches.read_namespace();
+    match (global, ns) {
+        (Some(g), Some(n)) if n < g => ("user.max_inotify_watches", Some(n)),
+        (None, Some(n)) => ("user.max_inotify_watches", Some(n)),
+        (g, _) => ("fs.inotify.max_user_watches", g),
+    }
+}
+
 /// What a watch limit reached left behind (see [`WatchManager::limit_report`]).
 /// Its `Display` is the multi-line message the CLI prints.
 #[derive(Debug, Clone)]
@@ -137,13 +151,7 @@ impl WatchManager {
             log::warn!("cannot list the holders of inotify watches: {err}");
             Vec::new()
         });
-        let global = Limit::MaxUserWatches.read().ok();
-        let ns = Limit::MaxUserWatches.read_namespace();
-        let (sysctl, current) = match (global, ns) {
-            (Some(g), Some(n)) if n < g => ("user.max_inotify_watches", Some(n)),
-            (None, Some(n)) => ("user.max_inotify_watches", Some(n)),
-            (g, _) => ("fs.inotify.max_user_watches", g),
-        };
+        let (sysctl, current) = watch_limit();
         LimitReport {
             unwatched,
             holders,

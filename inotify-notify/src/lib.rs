@@ -257,7 +257,7 @@ pub use add_result::{AddResult, AddSummary};
 #[cfg(feature = "tokio")]
 pub use async_notifier::AsyncNotifier;
 pub use bookkeeping::{EventProcessor, MOVE_GRACE, ProcessorOptions};
-pub use budget::{LimitReport, count_dirs};
+pub use budget::{LimitReport, count_dirs, watch_limit};
 pub use emit::Processed;
 pub use error::{Error, ErrorKind, Result};
 pub use event::Event;

@@ -21,6 +21,9 @@ pub struct WatchRules {
     /// `--continue-on-limit`: keep the watches that landed when the watch
     /// limit is reached, and go on.
     pub continue_on_limit: bool,
+    /// `--count-first`: with `-r`, count the directories before watching
+    /// and warn when they will not fit in the watch budget.
+    pub count_first: bool,
 }
 
 impl WatchRules {
@@ -51,6 +54,8 @@ pub(crate) const HELP: &str =
 \t              \tWhen the watch limit is reached, list what is left
 \t              \tunwatched and who holds the watches, and go on with
 \t              \tthe watches that landed (default: exit 1).
+\t--count-first \tWith -r, count the directories first and warn when
+\t              \tthey will not fit in the watch limit.
 ";
 
 fn glob_arg(id: &'static str) -> Arg {
@@ -67,6 +72,11 @@ pub(crate) fn rule_args(cmd: Command) -> Command {
     .arg(glob_arg("exclude-dir"))
     .arg(glob_arg("include-glob"))
     .arg(glob_arg("exclude-glob"))
+    .arg(
+        Arg::new("count-first")
+            .long("count-first")
+            .action(ArgAction::SetTrue),
+    )
     .arg(
         Arg::new("continue-on-limit")
             .long("continue-on-limit")
@@ -88,5 +98,6 @@ pub(crate) fn parse_rules(m: &ArgMatches) -> WatchRules {
         include_globs: all(m, "include-glob"),
         exclude_globs: all(m, "exclude-glob"),
         continue_on_limit: m.get_flag("continue-on-limit"),
+        count_first: m.get_flag("count-first"),
     }
 }

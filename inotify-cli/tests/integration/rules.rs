@@ -135,7 +135,7 @@ fn watch_limit_lists_unwatched_and_holders_then_exits_or_continues() {
     let script = format!(
         "echo 3 > /proc/sys/user/max_inotify_watches || exit 99; \
          '{bin}' -r -t 1 '{dir}'; echo \"rc=$?\"; \
-         '{bin}' -r -t 1 --continue-on-limit '{dir}'; echo \"rc=$?\"",
+         '{bin}' -r -t 1 --continue-on-limit --count-first '{dir}'; echo \"rc=$?\"",
         bin = bin.display(),
         dir = t.path().display()
     );
@@ -169,4 +169,9 @@ fn watch_limit_lists_unwatched_and_holders_then_exits_or_continues() {
         "{stderr}"
     );
     assert!(stderr.contains("Watches established."), "{stderr}");
+    // --count-first warned before adding: 9 directories, 3 allowed.
+    assert!(
+        stderr.contains("Counted 9 directories to watch, but 0 of the 3 watches"),
+        "{stderr}"
+    );
 }
