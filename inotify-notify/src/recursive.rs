@@ -368,8 +368,17 @@ pub(crate) fn scan_new_dir(
             continue;
         }
         let kmask = kernel_mask(&data, st.snapshots) | WatchMask::ONLYDIR | WatchMask::DONT_FOLLOW;
-        let wd = match st.watcher.add_with(&dir, kmask, data.clone()) {
-            Ok(wd) => wd,
+        let res = if dir == top {
+            add_new_top(st, &dir, kmask, &data)
+        } else {
+            st.watcher.add_with(&dir, kmask, data.clone()).map(Some)
+        };
+        let wd = match res {
+            Ok(Some(wd)) => wd,
+            Ok(None) => {
+                raced = true;
+                continue;
+            }
             Err(err) if is_race(&err) => {
                 raced |= dir == top;
                 continue;
@@ -421,6 +430,35 @@ pub(crate) fn scan_new_dir(
         tick(st);
     }
     NewDir { added, raced }
+}
+
+/// Watches the directory a record named (`CREATE`, `MOVED_TO`), unless
+/// its path now holds a directory already watched under another path:
+/// then the named directory went elsewhere and a watched one was moved to
+/// its name, by records queued behind this one. That move's `MOVED_TO`,
+/// on the same parent's watch, re-paths the watches it carries; watching
+/// and scanning it here as new would report its entries twice. `None`
+/// then, as for a directory that is gone.
+///
+/// `MASK_ADD` on the kernel call, so a watch found that way keeps its
+/// mask (a new one gets `kmask`).
+fn add_new_top(
+    st: &mut Shared,
+    dir: &Path,
+    kmask: WatchMask,
+    data: &WatchData,
+) -> std::io::Result<Option<WatchDescriptor>> {
+    let wd = st
+        .watcher
+        .inotify()
+        .add_watch(dir, kmask | WatchMask::MASK_ADD)?;
+    match st.watcher.table().get(wd) {
+        Some(known) if known.path() != dir => Ok(None),
+        _ => {
+            st.watcher.table_mut().insert(wd, dir, kmask, data.clone());
+            Ok(Some(wd))
+        }
+    }
 }
 
 /// What [`scan_new_dir`] did.

@@ -236,3 +236,65 @@ fn unpaired_moved_to_carries_cookie_zero() {
     assert_eq!(moved_to.src_pathname, None);
     assert_eq!(moved_to.cookie, 0, "an unpaired MOVED_TO keeps its cookie");
 }
+
+/// A directory created and moved away, and a watched directory moved to
+/// its name, before the `CREATE` is handled: the auto-add finds the
+/// watched directory at the path. It must not be re-pathed and scanned as
+/// new (its own rename, queued behind, moves its watches; a scan would
+/// report its entries twice).
+#[test]
+fn create_whose_path_now_holds_a_watched_directory_is_not_scanned_twice() {
+    let dir = TempDir::new("path-reuse");
+    fs::create_dir_all(dir.join("a/in939/x")).unwrap();
+    let wm = WatchManager::new().unwrap();
+    wm.add_watch(dir.path(), WatchMask::ALL_EVENTS, &tree_options())
+        .unwrap();
+    let root_wd = wm.wd(dir.path()).unwrap();
+    let a_wd = wm.wd(dir.join("a")).unwrap();
+    let moved_wd = wm.wd(dir.join("a/in939")).unwrap();
+    let x_wd = wm.wd(dir.join("a/in939/x")).unwrap();
+    // On disk the rename has happened; the records are fed as the kernel
+    // queued them: `mkdir f` (then moved away, not shown), `mv a/in939 f`.
+    fs::rename(dir.join("a/in939"), dir.join("f")).unwrap();
+    let mut processor = inotify_notify::EventProcessor::new(&wm, ProcessorOptions::default());
+    let cookie = 91;
+    let batch = [
+        inotify_core::Event {
+            wd: root_wd,
+            mask: EventMask::CREATE | EventMask::ISDIR,
+            cookie: 0,
+            name: Some("f".as_ref()),
+        },
+        inotify_core::Event {
+            wd: a_wd,
+            mask: EventMask::MOVED_FROM | EventMask::ISDIR,
+            cookie,
+            name: Some("in939".as_ref()),
+        },
+        inotify_core::Event {
+            wd: root_wd,
+            mask: EventMask::MOVED_TO | EventMask::ISDIR,
+            cookie,
+            name: Some("f".as_ref()),
+        },
+    ];
+    let mut out = Vec::new();
+    processor.process_batch(batch, &mut |p| {
+        if let Processed::Event { event, .. } = p {
+            out.push(event);
+        }
+    });
+    let synthetic: Vec<String> = out
+        .iter()
+        .filter(|e| e.synthetic)
+        .map(ToString::to_string)
+        .collect();
+    assert!(synthetic.is_empty(), "scanned as new: {synthetic:?}");
+    let moved_to = out
+        .iter()
+        .find(|e| e.kind() == EventKind::MovedTo)
+        .expect("MOVED_TO");
+    assert_eq!(moved_to.src_pathname, Some(dir.join("a/in939")));
+    assert_eq!(wm.wd(dir.join("f")), Some(moved_wd));
+    assert_eq!(wm.wd(dir.join("f/x")), Some(x_wd));
+}
