@@ -245,6 +245,7 @@ mod reshape;
 mod settle;
 #[cfg(feature = "signals")]
 mod signals;
+mod stop;
 mod sync;
 mod threaded;
 mod transient;
@@ -268,7 +269,7 @@ pub use inotify_core::{
     EventKind, EventMask, WatchDescriptor, WatchHolder, WatchMask, long_path, normalize,
     raw_os_error, watch_holders,
 };
-pub use notifier::{Notifier, NotifierBuilder, StopHandle};
+pub use notifier::{Notifier, NotifierBuilder};
 pub use path_watch::{PathChange, PathWatch};
 pub use processors::{ChainIfTrue, ChainLink, PrintAllEvents, Stats};
 #[cfg(feature = "tokio")]
@@ -278,6 +279,7 @@ pub use settle::{
 };
 #[cfg(feature = "signals")]
 pub use signals::{SIGINT, SIGTERM};
+pub use stop::StopHandle;
 pub use threaded::ThreadedNotifier;
 pub use watch::{ExcludeFilter, RmOptions, Watch, WatchOptions, WatchUpdate};
 pub use watch_manager::WatchManager;

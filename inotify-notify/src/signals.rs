@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use signal_hook::SigId;
 
 use crate::error::{Error, Result};
-use crate::notifier::StopHandle;
+use crate::stop::StopHandle;
 
 /// The signal numbers [`StopHandle::signal`] returns.
 pub use signal_hook::consts::{SIGINT, SIGTERM};

@@ -12,7 +12,8 @@ use crossbeam_channel::{Receiver, SendTimeoutError, Sender};
 use crate::error::{Error, ErrorKind, Result};
 use crate::event::Event;
 use crate::handler::ProcessEvent;
-use crate::notifier::{Notifier, NotifierBuilder, StopHandle};
+use crate::notifier::{Notifier, NotifierBuilder};
+use crate::stop::StopHandle;
 use crate::sync::SyncState;
 use crate::watch_manager::WatchManager;
 

@@ -15,8 +15,9 @@ use crate::emit::Processed;
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::handler::{ProcessEvent, dispatch_shared};
-use crate::notifier::{Notifier, NotifierBuilder, StopHandle};
+use crate::notifier::{Notifier, NotifierBuilder};
 use crate::settle::window::{Batch, SettleOptions, Settler};
+use crate::stop::StopHandle;
 use crate::sync::{SyncState, sync_from_thread};
 use crate::watch_manager::WatchManager;
 
