@@ -10,4 +10,5 @@ mod support;
 mod tracking;
 mod version;
 mod wait;
+mod wait_process;
 mod watch;

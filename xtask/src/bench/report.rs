@@ -7,8 +7,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
-use std::process::Command;
-use std::time::{SystemTime, UNIX_EPOCH};
+
+use cli::{cli_section, cli_targets};
+#[cfg(test)]
+use context::utc_now;
+use context::{machine, profile_notes};
 
 use super::Estimate;
 use super::json::Json;
@@ -356,38 +359,6 @@ fn target_row(
     let _ = writeln!(out, "| {what} | {goal_text} | {value} | {verdict} |");
 }
 
-/// The targets rows of the whole-process `inotifywait` drain.
-fn cli_targets(out: &mut String, results: &Path) {
-    let times = |v: f64| format!("{v:.2}×");
-    let cli = paired(results, "cli");
-    let cli_peers = paired(results, "cli-peer");
-    let mut cli_sizes: Vec<u64> = cli.iter().map(|p| p.size).collect();
-    cli_sizes.dedup();
-    for size in cli_sizes {
-        let find = |rows: &[Paired], name: &str| {
-            rows.iter()
-                .find(|p| p.size == size && p.contender == name)
-                .map(|p| p.ratio)
-        };
-        target_row(
-            out,
-            &format!("inotifywait -m -r --format writing to a file, {size} events"),
-            "≤ 3.00× raw",
-            find(&cli, "inotify-cli"),
-            &times,
-            Goal::AtMost(3.0),
-        );
-        target_row(
-            out,
-            &format!("inotifywait {size} events: inotify-tools ÷ ours"),
-            "≥ 20.00×",
-            find(&cli_peers, "inotify-tools"),
-            &times,
-            Goal::AtLeast(20.0),
-        );
-    }
-}
-
 fn targets(
     out: &mut String,
     estimates: &[Estimate],
@@ -484,66 +455,6 @@ fn targets(
     }
 }
 
-/// First line of a file matching `prefix`, after the colon.
-fn proc_field(path: &str, prefix: &str) -> String {
-    fs::read_to_string(path)
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find(|l| l.starts_with(prefix))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown".into())
-}
-
-/// `YYYY-MM-DD HH:MM UTC` for now (civil-from-days, proleptic Gregorian).
-fn utc_now() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let (hh, mm) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02} UTC")
-}
-
-fn machine(out: &mut String) {
-    let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
-    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let rustc = Command::new("rustc")
-        .arg("-V")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
-    let limit = |name: &str| {
-        fs::read_to_string(format!("/proc/sys/fs/inotify/{name}"))
-            .map_or_else(|_| "?".into(), |v| v.trim().to_owned())
-    };
-    let _ = writeln!(out, "- date: {}", utc_now());
-    let _ = writeln!(
-        out,
-        "- machine: {cpus} CPUs, {}, Linux {}, {rustc}",
-        proc_field("/proc/cpuinfo", "model name"),
-        kernel.trim()
-    );
-    let _ = writeln!(
-        out,
-        "- inotify limits at report time: max_queued_events {}, max_user_watches {}, max_user_instances {}",
-        limit("max_queued_events"),
-        limit("max_user_watches"),
-        limit("max_user_instances")
-    );
-}
-
 /// The parse group: its timed table and the bytes-per-second table.
 fn parse_section(out: &mut String, estimates: &[Estimate], results: &Path) {
     let _ = writeln!(out, "\n## parse\n");
@@ -566,52 +477,6 @@ fn parse_section(out: &mut String, estimates: &[Estimate], results: &Path) {
                     e.function,
                     b / e.median * 1e3
                 );
-            }
-        }
-    }
-}
-
-/// The whole-process `inotifywait` drain of `cli-paired.txt` and
-/// `cli-peer-paired.txt` (the `cli_drain` example).
-fn cli_section(out: &mut String, results: &Path) {
-    let cli = paired(results, "cli");
-    if cli.is_empty() {
-        return;
-    }
-    let _ = writeln!(out, "\n## cli\n");
-    let _ = writeln!(
-        out,
-        "`inotifywait -m -r --format '%w%f %e' -o FILE DIR`, a fresh process per round: stopped (SIGSTOP) while N events are queued, then continued until FILE ends with the last event. CPU per event is the process's CPU time (all threads, `/proc/PID/task/*/schedstat`) from SIGCONT to the last line, writing included; `raw` is the drain group's `read(2)` loop on the same N events in the same rounds (`cargo run --release -p benches --example cli_drain`). `inotify-cli` is ours, `inotify-tools` Debian's `/usr/bin/inotifywait`.\n"
-    );
-    paired_table(out, &cli, "events", "CPU per event");
-    for p in paired(results, "cli-peer")
-        .iter()
-        .filter(|p| p.contender != "inotify-cli")
-    {
-        let _ = writeln!(
-            out,
-            "\n{} ÷ inotify-cli at {} events, per round: **{:.2}×** (quartiles {:.2}×–{:.2}×, {} rounds).",
-            p.contender, p.size, p.ratio.mid, p.ratio.low, p.ratio.high, p.rounds
-        );
-    }
-}
-
-/// `benches/PROFILE.md`, its headings demoted under this section.
-fn profile_notes(out: &mut String, root: &Path) {
-    let notes = root.join("benches/PROFILE.md");
-    if let Ok(text) = fs::read_to_string(&notes) {
-        let _ = writeln!(out, "\n## Profile notes (benches/PROFILE.md)\n");
-        // Demote the notes' own headings one level under this section
-        // (outside code blocks, where `#` starts a shell comment).
-        let mut in_code = false;
-        for line in text.lines() {
-            if line.starts_with("```") {
-                in_code = !in_code;
-            }
-            if line.starts_with('#') && !in_code {
-                let _ = writeln!(out, "##{line}");
-            } else {
-                let _ = writeln!(out, "{line}");
             }
         }
     }
@@ -691,6 +556,8 @@ pub(crate) fn render(root: &Path, estimates: &[Estimate], results: &Path, quick:
     out
 }
 
+mod cli;
+mod context;
 mod probe;
 #[cfg(test)]
 mod tests;
