@@ -6,12 +6,12 @@
 //! the path up in the entry. That keeps memory per watch small (the
 //! benchmarks measure it) and makes a rename a single re-index.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::path::{Component, Path, PathBuf};
 
-use hashbrown::HashTable;
+use hashbrown::{DefaultHashBuilder, HashTable};
 
 use crate::mask::WatchMask;
 use crate::watch::WatchDescriptor;
@@ -65,7 +65,13 @@ pub struct WatchTable<T> {
     /// Index path → wd. Invariant: holds exactly the keys of `by_wd`, and
     /// is hashed by the entry's current path.
     by_path: HashTable<WatchDescriptor>,
-    hasher: RandomState,
+    /// Hashes the path index by the path's bytes (paths here are
+    /// normalised, so equal bytes are equal paths). foldhash, randomly
+    /// seeded per process: names in a watched directory can be chosen by
+    /// another user, so the seed keeps collisions unpredictable, at a
+    /// fraction of `SipHash`'s cost (a sixth of a big add's user time went
+    /// to hashing `Path`s component by component).
+    hasher: DefaultHashBuilder,
 }
 
 impl<T> Default for WatchTable<T> {
@@ -73,7 +79,7 @@ impl<T> Default for WatchTable<T> {
         WatchTable {
             by_wd: HashMap::default(),
             by_path: HashTable::new(),
-            hasher: RandomState::new(),
+            hasher: DefaultHashBuilder::default(),
         }
     }
 }
@@ -107,15 +113,15 @@ impl<T> WatchTable<T> {
         mask: WatchMask,
         data: T,
     ) -> Option<WatchEntry<T>> {
-        let path: Box<Path> = normalize(path).into_boxed_path();
+        let path: Box<Path> = normalized(path).into_owned().into_boxed_path();
         let old = self.remove(wd);
-        if let Some(other) = self.wd(&path) {
+        let hash = path_hash(self.hasher, &path);
+        if let Some(other) = self.find(hash, &path) {
             self.unindex(other);
         }
-        let hash = self.hasher.hash_one(&*path);
         self.by_wd.insert(wd, WatchEntry { path, mask, data });
         let by_wd = &self.by_wd;
-        let hasher = &self.hasher;
+        let hasher = self.hasher;
         self.by_path
             .insert_unique(hash, wd, |w| hash_entry_path(hasher, by_wd, *w));
         old
@@ -141,11 +147,18 @@ impl<T> WatchTable<T> {
 
     /// The descriptor watching `path` (normalised first).
     pub fn wd(&self, path: &Path) -> Option<WatchDescriptor> {
-        let path = normalize(path);
-        let hash = self.hasher.hash_one(path.as_path());
+        let path = normalized(path);
+        self.find(path_hash(self.hasher, &path), &path)
+    }
+
+    /// The descriptor indexed under the normalised `path` with `hash`.
+    fn find(&self, hash: u64, path: &Path) -> Option<WatchDescriptor> {
+        let bytes = path.as_os_str().as_encoded_bytes();
         self.by_path
             .find(hash, |w| {
-                self.by_wd.get(w).is_some_and(|e| *e.path == *path)
+                self.by_wd
+                    .get(w)
+                    .is_some_and(|e| e.path.as_os_str().as_encoded_bytes() == bytes)
             })
             .copied()
     }
@@ -166,7 +179,7 @@ impl<T> WatchTable<T> {
 
     /// Descriptors of `path` and of every watch below it.
     pub fn subtree(&self, path: &Path) -> Vec<WatchDescriptor> {
-        let path = normalize(path);
+        let path = normalized(path);
         self.by_wd
             .iter()
             .filter(|(_, e)| e.path.starts_with(&path))
@@ -200,9 +213,9 @@ impl<T> WatchTable<T> {
             if let Some(other) = self.wd(&self.by_wd[wd].path.clone()) {
                 self.unindex(other);
             }
-            let hash = self.hasher.hash_one(&*self.by_wd[wd].path);
+            let hash = path_hash(self.hasher, &self.by_wd[wd].path);
             let by_wd = &self.by_wd;
-            let hasher = &self.hasher;
+            let hasher = self.hasher;
             self.by_path
                 .insert_unique(hash, *wd, |w| hash_entry_path(hasher, by_wd, *w));
         }
@@ -214,7 +227,7 @@ impl<T> WatchTable<T> {
         let Some(entry) = self.by_wd.get(&wd) else {
             return;
         };
-        let hash = self.hasher.hash_one(&*entry.path);
+        let hash = path_hash(self.hasher, &entry.path);
         if let Ok(found) = self.by_path.find_entry(hash, |w| *w == wd) {
             found.remove();
         }
@@ -223,11 +236,48 @@ impl<T> WatchTable<T> {
 
 /// Rehash callback: the hash of a descriptor's current path.
 fn hash_entry_path<T>(
-    hasher: &RandomState,
+    hasher: DefaultHashBuilder,
     by_wd: &HashMap<WatchDescriptor, WatchEntry<T>, BuildHasherDefault<WdHasher>>,
     wd: WatchDescriptor,
 ) -> u64 {
-    by_wd.get(&wd).map_or(0, |e| hasher.hash_one(&*e.path))
+    by_wd.get(&wd).map_or(0, |e| path_hash(hasher, &e.path))
+}
+
+/// The index hash of a normalised path: of its bytes.
+fn path_hash(hasher: DefaultHashBuilder, path: &Path) -> u64 {
+    hasher.hash_one(path.as_os_str().as_encoded_bytes())
+}
+
+/// Whether `normalize` would return `bytes` unchanged: no empty or `.`
+/// component (except `.` alone), no trailing `/` (except `/` alone), and
+/// `..` only in a leading run of a relative path.
+fn is_normal(bytes: &[u8]) -> bool {
+    match bytes {
+        [] => return false,
+        b"/" | b"." => return true,
+        _ => {}
+    }
+    let rooted = bytes[0] == b'/';
+    let body = if rooted { &bytes[1..] } else { bytes };
+    let mut leading = !rooted;
+    for component in body.split(|&b| b == b'/') {
+        match component {
+            b".." if leading => {}
+            b"" | b"." | b".." => return false,
+            _ => leading = false,
+        }
+    }
+    true
+}
+
+/// [`normalize`] without an allocation when `path` is already normal (the
+/// table's own paths, and every path built from them and a name).
+pub(crate) fn normalized(path: &Path) -> Cow<'_, Path> {
+    if is_normal(path.as_os_str().as_encoded_bytes()) {
+        Cow::Borrowed(path)
+    } else {
+        Cow::Owned(normalize_components(path))
+    }
 }
 
 /// Lexical normalisation, as Python's `os.path.normpath`: drops `.` and
@@ -242,6 +292,11 @@ fn hash_entry_path<T>(
 /// assert_eq!(normalize(Path::new("")), Path::new("."));
 /// ```
 pub fn normalize(path: &Path) -> PathBuf {
+    normalized(path).into_owned()
+}
+
+/// [`normalize`], component by component.
+fn normalize_components(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     let mut depth = 0usize;
     for component in path.components() {
@@ -274,6 +329,38 @@ mod tests {
 
     fn wd(n: i32) -> WatchDescriptor {
         WatchDescriptor::from_raw(n)
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_component_normalisation() {
+        let parts = ["", ".", "..", "a", "bc"];
+        let mut paths = vec![String::new()];
+        for _ in 0..4 {
+            let mut longer = Vec::new();
+            for p in &paths {
+                for part in parts {
+                    longer.push(format!("{p}/{part}"));
+                    longer.push(if p.is_empty() {
+                        part.to_owned()
+                    } else {
+                        format!("{p}/{part}")
+                    });
+                }
+            }
+            paths.extend(longer);
+        }
+        for p in &paths {
+            let path = Path::new(p);
+            let slow = normalize_components(path);
+            assert!(
+                is_normal(slow.as_os_str().as_encoded_bytes()),
+                "{p:?} -> {slow:?} not seen as normal"
+            );
+            if is_normal(p.as_bytes()) {
+                assert_eq!(slow, path, "{p:?} taken as normal");
+            }
+            assert_eq!(normalize(path), slow, "{p:?}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::ffi::{OsStr, OsString};
 
+use hashbrown::HashSet as FastSet;
 use inotify_core::{EventBuffer, EventMask, Inotify, WatchDescriptor};
 
 use crate::watch_manager::Shared;
@@ -27,10 +28,14 @@ pub(crate) struct RawEvent {
 /// Flat sets, names inline: a 10k-directory walk notes 10k names, and a
 /// set per directory plus an `OsString` per name was a sixth of the add's
 /// peak memory.
+///
+/// Hashed with hashbrown's randomly seeded foldhash rather than `SipHash`:
+/// every directory of a walk is noted and most drained events looked up
+/// (names may be chosen by another user, hence a seeded hash).
 #[derive(Debug, Default)]
 pub(crate) struct Listed {
-    dirs: HashSet<WatchDescriptor>,
-    names: HashSet<(WatchDescriptor, NameKey)>,
+    dirs: FastSet<WatchDescriptor>,
+    names: FastSet<(WatchDescriptor, NameKey)>,
 }
 
 impl Listed {
