@@ -53,7 +53,7 @@ impl StopHandle {
     /// errno for the loop to log). So a raw signal handler may call it,
     /// for example one registered with `signal_hook::low_level::register`
     /// (whose handlers save and restore `errno`): a blocked
-    /// [`Notifier::run`] or [`Notifier::check_events`] then returns at
+    /// [`crate::Notifier::run`] or [`crate::Notifier::check_events`] then returns at
     /// once, although the loop retries EINTR. Without unsafe code, the
     /// `signals` feature's `NotifierBuilder::stop_on_signals` does the
     /// same for SIGINT and SIGTERM.
@@ -88,7 +88,7 @@ impl StopHandle {
     }
 
     /// The signal (`SIGINT` or `SIGTERM`) that stopped the loop, if one
-    /// did (see [`NotifierBuilder::stop_on_signals`]); the last one if
+    /// did (see [`crate::NotifierBuilder::stop_on_signals`]); the last one if
     /// several arrived.
     #[cfg(feature = "signals")]
     pub fn signal(&self) -> Option<i32> {
