@@ -40,9 +40,12 @@ pub(crate) fn main(args: &[OsString]) -> io::Result<()> {
                 auto_add: true,
                 ..WatchOptions::default()
             };
-            // The per-path result map is what the API returns; a caller
-            // that only wants the watches drops it, as here.
-            let added = wm.add_watch(dir, MASK, &options).map_err(io::Error::from)?;
+            // The lean add: no pyinotify map of every watched path (what
+            // `add_watch` returns, and what a caller holding a big tree
+            // does not need).
+            let added = wm
+                .add_watches_summary([dir], MASK, &options)
+                .map_err(io::Error::from)?;
             drop(added);
             hold(&wm)
         }

@@ -19,7 +19,7 @@
 //! `d_type`, with one `inotify_add_watch` per directory, through rustix's
 //! libc backend, and nothing else), `inotify-cli` (this workspace's
 //! `inotifywait -m -r DIR`, built in release first), `watch-manager` (child
-//! mode: `WatchManager::add_watch` with `rec` and `auto_add`), `watcher`
+//! mode: `WatchManager::add_watches_summary` with `rec` and `auto_add`), `watcher`
 //! (child mode: core's `Watcher::add_all`), `notify-crate` (child mode: the
 //! `notify` crate's recommended watcher, recursive) and `inotify-tools`
 //! (`/usr/bin/inotifywait -m -r DIR`, when installed). Runs rotate the
