@@ -55,6 +55,10 @@ pub fn run(root: &Path) -> Result<(), String> {
         &["doc", "--workspace", "--no-deps"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
+    // As in .ci/run: stale unpackings of our packages from earlier runs'
+    // local registries are dropped first (cargo reuses them at the same
+    // version even when the package changed; see the comment there).
+    drop_stale_package_sources();
     // As in .ci/run: the four library crates packaged together and
     // verified (see the comment there). Unlike .ci/run (a clean checkout)
     // this runs on a developer's uncommitted work, hence --allow-dirty.
@@ -76,4 +80,35 @@ pub fn run(root: &Path) -> Result<(), String> {
     )?;
     eprintln!("xtask ci: all steps passed");
     Ok(())
+}
+
+/// Removes `$CARGO_HOME/registry/src/-*/inotify-*`: what `cargo package`
+/// unpacked from the local registries of earlier runs (directories named
+/// `-<hash>`, one per registry path), which it would reuse.
+fn drop_stale_package_sources() {
+    let home = std::env::var_os("CARGO_HOME").map_or_else(
+        || std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo"),
+        std::path::PathBuf::from,
+    );
+    let Ok(registries) = std::fs::read_dir(home.join("registry/src")) else {
+        return;
+    };
+    for registry in registries.flatten() {
+        if !registry.file_name().as_encoded_bytes().starts_with(b"-") {
+            continue;
+        }
+        let Ok(crates) = std::fs::read_dir(registry.path()) else {
+            continue;
+        };
+        for krate in crates.flatten() {
+            if krate
+                .file_name()
+                .as_encoded_bytes()
+                .starts_with(b"inotify-")
+                && let Err(err) = std::fs::remove_dir_all(krate.path())
+            {
+                eprintln!("xtask ci: cannot remove {}: {err}", krate.path().display());
+            }
+        }
+    }
 }
