@@ -399,18 +399,24 @@ fn handle(
     if !st.transients.is_empty() {
         crate::transient::route(st, wd, mask, cookie, name, out);
     }
-    if let Some(name) = name
-        && mask.intersects(RELOAD_EVENTS)
-        && let Some(e) = st.watcher.table().get(wd)
-        && e.data.exclude().is_some_and(ExcludeFilter::has_reload)
-    {
-        let (dir, data) = (e.path().to_path_buf(), e.data.clone());
-        maybe_reshape(st, wd, &dir, &data, name, out);
-    }
-    let Some(entry) = st.watcher.table().get(wd) else {
+    let Some(mut entry) = st.watcher.table().get(wd) else {
         handle_detached(st, wd, mask, cookie, name, out);
         return;
     };
+    // A rule file changed: re-shape first (rare; the one lookup above
+    // serves every other record).
+    if let Some(name) = name
+        && mask.intersects(RELOAD_EVENTS)
+        && entry.data.exclude().is_some_and(ExcludeFilter::has_reload)
+    {
+        let (dir, data) = (entry.path().to_path_buf(), entry.data.clone());
+        maybe_reshape(st, wd, &dir, &data, name, out);
+        let Some(again) = st.watcher.table().get(wd) else {
+            handle_detached(st, wd, mask, cookie, Some(name), out);
+            return;
+        };
+        entry = again;
+    }
     let data = &entry.data;
     let snapshots = st.snapshots && data.snapshot.is_some();
     let tracked = EventMask::IGNORED

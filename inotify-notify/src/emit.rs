@@ -71,6 +71,7 @@ impl Target {
 /// Whether a watch with `user_mask` delivers events of `mask`'s kind: a
 /// record carries one event bit, so a bit test is enough (this runs for
 /// every event).
+#[inline]
 pub(crate) fn wanted(user_mask: WatchMask, mask: EventMask) -> bool {
     const ALWAYS: EventMask = EventMask::IGNORED
         .union(EventMask::Q_OVERFLOW)
@@ -79,6 +80,7 @@ pub(crate) fn wanted(user_mask: WatchMask, mask: EventMask) -> bool {
 }
 
 /// Builds and sends the event, if the watch's user mask asks for it.
+#[inline]
 pub(crate) fn emit(
     out: &mut dyn FnMut(Processed),
     target: &Target,
@@ -128,6 +130,7 @@ pub(crate) struct Via<'a> {
 }
 
 /// The owned event: its one allocation is the `pathname`.
+#[inline]
 pub(crate) fn build(
     via: &Via<'_>,
     mask: EventMask,
@@ -156,6 +159,7 @@ pub(crate) struct Coalescer<'a> {
 }
 
 impl<'a> Coalescer<'a> {
+    #[inline]
     pub(crate) fn new(
         seen: &'a mut CoalesceSet,
         options: ProcessorOptions,
@@ -168,6 +172,7 @@ impl<'a> Coalescer<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn send(&mut self, processed: Processed) {
         if self.on
             && let Processed::Event { event, handler } = &processed

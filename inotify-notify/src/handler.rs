@@ -212,6 +212,7 @@ impl<F: FnMut(&Event)> ProcessEvent for FnHandler<F> {
 
 /// Calls the method of `handler` for `event`'s kind (specific, then family,
 /// then default).
+#[inline]
 pub fn dispatch<P: ProcessEvent + ?Sized>(handler: &mut P, event: &Event) {
     match event.kind() {
         EventKind::Access => handler.process_in_access(event),

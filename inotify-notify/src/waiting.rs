@@ -70,16 +70,20 @@ impl std::fmt::Debug for Waiting {
 impl Waiting {
     /// Whether a pending move of watched directories is worth waiting a
     /// moment for.
+    #[inline]
     pub fn needs_grace(&self) -> bool {
-        self.moves.values().any(|m| m.watched)
+        // Checked for every record: an empty map is the common case.
+        !self.moves.is_empty() && self.moves.values().any(|m| m.watched)
     }
 
     /// Whether any move is pending.
+    #[inline]
     pub fn has_moves(&self) -> bool {
         !self.moves.is_empty()
     }
 
     /// Whether any auto-add is unresolved.
+    #[inline]
     pub fn has_unresolved(&self) -> bool {
         !self.unresolved.is_empty()
     }
