@@ -160,7 +160,10 @@ impl EventProcessor {
     /// that this method then processes after older ones. And here a
     /// `MOVED_FROM` left unpaired at the end of `events` is resolved at once
     /// (no [`MOVE_GRACE`] wait for a pair split across reads): the consumer
-    /// then sees a move out followed by a move in, still consistent.
+    /// then sees a move out followed by a move in, still consistent. After
+    /// a `Q_OVERFLOW` with rescans on, it reads what is queued behind the
+    /// overflow record itself (on the manager's descriptor) before the
+    /// rescan; a read error then comes out as [`Processed::Error`].
     pub fn process_batch<'e>(
         &mut self,
         events: impl IntoIterator<Item = inotify_core::Event<'e>>,
