@@ -72,6 +72,12 @@ impl<'w, T: Clone> AddIter<'w, T> {
         }
     }
 
+    /// The watcher's instance, for reading events while the walk holds
+    /// the watcher (a walk that drains the queue as it goes).
+    pub fn inotify(&self) -> &crate::Inotify {
+        self.watcher.inotify()
+    }
+
     /// Skips (neither watches nor descends into) subdirectories for which
     /// `filter` returns `false`.
     #[must_use]

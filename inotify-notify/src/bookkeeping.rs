@@ -136,13 +136,13 @@ impl EventProcessor {
         let mut read = 0;
         let mut graced = false;
         loop {
-            let events = st.reader.try_read_events(&mut self.buffer)?;
+            let events = st.watcher.inotify().try_read_events(&mut self.buffer)?;
             read += handle_events(state, &mut st, events, &mut sink);
             if !state.waiting.needs_grace() || graced {
                 break;
             }
             graced = true;
-            let [ready] = wait_readable([st.reader.as_fd()], Some(MOVE_GRACE))?;
+            let [ready] = wait_readable([st.watcher.inotify().as_fd()], Some(MOVE_GRACE))?;
             if !ready {
                 break;
             }
@@ -245,10 +245,10 @@ fn read_behind_overflow(
     buffer: &mut EventBuffer,
     sink: &mut Coalescer<'_>,
 ) -> crate::Result<usize> {
-    let mut left = st.reader.bytes_available()?;
+    let mut left = st.watcher.inotify().bytes_available()?;
     let mut read = 0;
     while left > 0 {
-        let events = st.reader.try_read_events(buffer)?;
+        let events = st.watcher.inotify().try_read_events(buffer)?;
         let bytes = events.remainder().len();
         if bytes == 0 {
             break;

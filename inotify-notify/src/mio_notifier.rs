@@ -118,6 +118,11 @@ impl<H: crate::ProcessEvent> Notifier<H> {
 
     /// FIONREAD on the manager's instance.
     fn queued_bytes(&self) -> Result<usize> {
-        Ok(self.watch_manager().lock().reader.bytes_available()?)
+        Ok(self
+            .watch_manager()
+            .lock()
+            .watcher
+            .inotify()
+            .bytes_available()?)
     }
 }

@@ -370,7 +370,7 @@ impl<H> Notifier<H> {
         if self.options.threshold > 0 {
             let threshold = Threshold::new(self.options.threshold);
             let st = self.wm.lock();
-            let met = threshold.is_met(&st.reader)?;
+            let met = threshold.is_met(st.watcher.inotify())?;
             let pending = !st.pending.is_empty();
             drop(st);
             if !met && !pending {

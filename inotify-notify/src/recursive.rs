@@ -101,7 +101,6 @@ pub(crate) fn add_tree(
     {
         let Shared {
             watcher,
-            reader,
             scratch,
             walk,
             pending,
@@ -163,7 +162,7 @@ pub(crate) fn add_tree(
                     open.push((dir, wd));
                     walk.since_drain += 1;
                     if walk.since_drain >= DRAIN_EVERY {
-                        drain_parts(reader, scratch, walk, pending);
+                        drain_parts(iter.inotify(), scratch, walk, pending);
                     }
                 }
                 Err(err) if iter.is_root_error() => {

@@ -106,13 +106,13 @@ pub(crate) struct WalkState {
 /// walk-induced events, into `pending`. Returns how many were kept.
 pub(crate) fn drain(st: &mut Shared) -> usize {
     let Shared {
-        reader,
+        watcher,
         scratch,
         walk,
         pending,
         ..
     } = st;
-    drain_parts(reader, scratch, walk, pending)
+    drain_parts(watcher.inotify(), scratch, walk, pending)
 }
 
 /// [`drain`] on the fields, for callers holding other borrows of `Shared`.

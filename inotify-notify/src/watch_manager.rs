@@ -36,9 +36,6 @@ pub(crate) struct Detached {
 /// Everything behind the manager's lock.
 pub(crate) struct Shared {
     pub watcher: Watcher<WatchData>,
-    /// A second descriptor on the same instance: reads and drains go
-    /// through it, so they can run while a core `AddIter` borrows `watcher`.
-    pub reader: Inotify,
     pub closed: bool,
     /// Events drained during walks, oldest first, not yet processed.
     pub pending: VecDeque<RawEvent>,
@@ -102,17 +99,16 @@ impl WatchManager {
     /// `InstanceLimit` (EMFILE) and other `inotify_init1` failures.
     pub fn new() -> Result<Self> {
         let inotify = Inotify::init_with(InitOptions { nonblocking: true })?;
-        let reader = Inotify::from(inotify.as_fd().try_clone_to_owned()?);
         let poll_fd = inotify.as_fd().try_clone_to_owned()?;
         let mut watcher = Watcher::with_inotify(inotify);
-        // Reads go through `reader` with the notifier's buffer; the watcher's
-        // own buffer is never used.
+        // Reads go through the watcher's instance into the processor's
+        // buffer (and the walks' scratch buffer); the watcher's own buffer
+        // is never used.
         watcher.set_buffer_size(0);
         Ok(WatchManager {
             inner: Arc::new(Inner {
                 state: Mutex::new(Shared {
                     watcher,
-                    reader,
                     closed: false,
                     pending: VecDeque::new(),
                     scratch: EventBuffer::new(),
