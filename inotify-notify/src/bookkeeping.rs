@@ -21,7 +21,7 @@ use crate::emit::{
 };
 use crate::event::Event;
 use crate::recursive::{detach, finish_walk, scan_new_dir};
-use crate::rescan::rescan;
+use crate::rescan::{rescan, update_snapshot};
 use crate::reshape::{RELOAD_EVENTS, maybe_reshape};
 use crate::waiting::Waiting;
 use crate::walk::{RawEvent, already_scanned};
@@ -536,44 +536,6 @@ fn watch_new_dir(
 ) {
     if scan_new_dir(st, &template, dir, out).raced {
         state.waiting.auto_add_raced(parent, name, template);
-    }
-}
-
-/// Keeps the snapshot of `wd` in line with an event about `name`.
-fn update_snapshot(
-    st: &mut Shared,
-    wd: WatchDescriptor,
-    kind: EventKind,
-    is_dir: bool,
-    name: &OsStr,
-) {
-    let Some(snapshot) = st
-        .watcher
-        .table_mut()
-        .get_mut(wd)
-        .and_then(|e| e.data.snapshot.as_mut())
-    else {
-        return;
-    };
-    match kind {
-        EventKind::Create | EventKind::MovedTo => {
-            snapshot.insert(
-                name.to_os_string(),
-                crate::watch::EntryMeta {
-                    is_dir,
-                    stamp: None,
-                },
-            );
-        }
-        EventKind::Delete | EventKind::MovedFrom => {
-            snapshot.remove(name);
-        }
-        EventKind::Modify | EventKind::Attrib | EventKind::CloseWrite => {
-            if let Some(meta) = snapshot.get_mut(name) {
-                meta.stamp = None;
-            }
-        }
-        _ => {}
     }
 }
 

@@ -2,11 +2,12 @@
 //! roots and compared with the per-directory snapshots (what the consumer
 //! was last told), missing watches are re-added, stale ones dropped, and
 //! synthetic creates, deletes and modifications bring the consumer's
-//! picture in line with the disk.
+//! picture in line with the disk; and the upkeep of those snapshots as
+//! events arrive.
 
 use std::ffi::{OsStr, OsString};
 
-use inotify_core::{EventMask, WatchDescriptor, WatchMask, is_race};
+use inotify_core::{EventKind, EventMask, WatchDescriptor, WatchMask, is_race};
 
 use crate::emit::{Processed, Target, emit};
 use crate::error::Error;
@@ -207,5 +208,43 @@ fn delete_mask(dir: bool) -> EventMask {
         EventMask::DELETE | EventMask::ISDIR
     } else {
         EventMask::DELETE
+    }
+}
+
+/// Keeps the snapshot of `wd` in line with an event about `name`.
+pub(crate) fn update_snapshot(
+    st: &mut Shared,
+    wd: WatchDescriptor,
+    kind: EventKind,
+    is_dir: bool,
+    name: &OsStr,
+) {
+    let Some(snapshot) = st
+        .watcher
+        .table_mut()
+        .get_mut(wd)
+        .and_then(|e| e.data.snapshot.as_mut())
+    else {
+        return;
+    };
+    match kind {
+        EventKind::Create | EventKind::MovedTo => {
+            snapshot.insert(
+                name.to_os_string(),
+                crate::watch::EntryMeta {
+                    is_dir,
+                    stamp: None,
+                },
+            );
+        }
+        EventKind::Delete | EventKind::MovedFrom => {
+            snapshot.remove(name);
+        }
+        EventKind::Modify | EventKind::Attrib | EventKind::CloseWrite => {
+            if let Some(meta) = snapshot.get_mut(name) {
+                meta.stamp = None;
+            }
+        }
+        _ => {}
     }
 }
