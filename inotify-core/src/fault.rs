@@ -30,6 +30,8 @@ pub enum Op {
     FanInit,
     /// `fanotify_mark`.
     FanMark,
+    /// `getdents64` of a directory a recursive add lists.
+    ReadDir,
 }
 
 /// What the targeted call does instead of its normal work.

@@ -119,6 +119,28 @@ impl Inotify {
             .map_err(|err| error::add_watch_error(path, err))
     }
 
+    /// [`Inotify::add_watch`] spelling a short path in `buf` (reused by a
+    /// walk, so no allocation per directory).
+    pub(crate) fn add_watch_reusing(
+        &self,
+        path: &Path,
+        mask: WatchMask,
+        buf: &mut Vec<u8>,
+    ) -> io::Result<WatchDescriptor> {
+        let bytes = path.as_os_str().as_bytes();
+        if bytes.len() >= crate::long_path::PATH_MAX || bytes.contains(&0) {
+            return self.add_watch(path, mask);
+        }
+        buf.clear();
+        buf.extend_from_slice(bytes);
+        buf.push(0);
+        let c_path = std::ffi::CStr::from_bytes_with_nul(buf)
+            .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        retry(|| sys::inotify_add_watch(self.fd.as_fd(), c_path, mask.bits()))
+            .map(WatchDescriptor::from_raw)
+            .map_err(|err| error::add_watch_error(path, err))
+    }
+
     /// `inotify_rm_watch`: removes a watch. The kernel then queues
     /// `IN_IGNORED` for it; until that is read, events of the watch may
     /// still be in the queue.

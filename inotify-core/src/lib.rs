@@ -112,6 +112,7 @@
 #[cfg(feature = "tokio")]
 mod async_tokio;
 mod buffer;
+mod dir;
 mod error;
 mod event;
 mod fanotify;

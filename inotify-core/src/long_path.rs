@@ -34,7 +34,7 @@ use crate::error::with_context;
 
 /// Paths of at least this many bytes do not fit a system call (the kernel
 /// counts the terminating NUL in `PATH_MAX`).
-const PATH_MAX: usize = 4096;
+pub(crate) const PATH_MAX: usize = 4096;
 
 /// The directory links through which a long path continues.
 const PROC_FD: &str = "/proc/self/fd/";

@@ -56,6 +56,30 @@ pub(crate) fn inotify_add_watch(fd: BorrowedFd<'_>, path: &CStr, mask: u32) -> i
     check(unsafe { inotify_sys::inotify_add_watch(fd.as_raw_fd(), path.as_ptr(), mask) })
 }
 
+/// `getdents64(fd, buf)`: fills `buf` with `linux_dirent64` records of
+/// the directory `fd`; returns the bytes written (0 at the end).
+pub(crate) fn getdents64(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    fault::check(Op::ReadDir)?;
+    // SAFETY:
+    // - known: `buf` is a live, exclusively borrowed buffer of `buf.len()`
+    //   bytes for the whole call; `fd` is borrowed, so it stays open.
+    // - trusted: the kernel writes at most `buf.len()` bytes into it (it
+    //   stores through `copy_to_user`-style accessors, which need no
+    //   alignment of the user buffer) and keeps no pointer.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_getdents64,
+            fd.as_raw_fd(),
+            buf.as_mut_ptr(),
+            buf.len(),
+        )
+    };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    usize::try_from(ret).map_err(|_| io::Error::from_raw_os_error(libc::EOVERFLOW))
+}
+
 /// `inotify_rm_watch(fd, wd)`.
 pub(crate) fn inotify_rm_watch(fd: BorrowedFd<'_>, wd: i32) -> io::Result<()> {
     fault::check(Op::RmWatch)?;

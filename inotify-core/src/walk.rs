@@ -7,11 +7,18 @@
 //! watched directory does queue `IN_OPEN`/`IN_ACCESS`/`IN_CLOSE_NOWRITE` for
 //! it when those are in the mask; upper layers filter those out. Paths of
 //! any length are watched, listed and stat'ed (see [`crate::long_path`]).
+//!
+//! The walk costs what the raw loop costs: directories still to list are
+//! kept as bare descriptors (their paths are rebuilt from the table's tree
+//! into one reused buffer when their turn comes), listings go through one
+//! reused `getdents64` buffer (`dir.rs`), `d_type` says what is a
+//! directory, and nothing is sorted or allocated per directory.
 
-use std::fs;
+use std::ffi::OsStr;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::dir::{Kind, LIST_BUFFER, Listing, name};
 use crate::error::raw_os_error;
 use crate::long_path;
 use crate::mask::WatchMask;
@@ -31,8 +38,10 @@ pub fn is_race(err: &io::Error) -> bool {
 /// A predicate on a subdirectory's path: `false` skips it.
 type DirFilter<'w> = Box<dyn FnMut(&Path) -> bool + 'w>;
 
-/// Iterator returned by [`Watcher::add_iter`]: yields `(wd, path)` for each
-/// directory watched, and the errors that are not races.
+/// Iterator returned by [`Watcher::add_iter`]: yields the descriptor of
+/// each directory watched (its path, parent and name are then
+/// [`AddIter::path`], [`AddIter::parent`] and [`AddIter::name`]), and the
+/// errors that are not races.
 ///
 /// Run it to the end: the walk only progresses as it is iterated.
 pub struct AddIter<'w, T> {
@@ -42,13 +51,24 @@ pub struct AddIter<'w, T> {
     /// The root, until it has been added.
     root: Option<PathBuf>,
     /// Watched directories still to be listed.
-    stack: Vec<PathBuf>,
-    /// The directory being listed and its remaining entries.
-    listing: Option<(PathBuf, fs::ReadDir)>,
+    stack: Vec<WatchDescriptor>,
+    /// The directory being listed, and its listing.
+    listing: Option<(WatchDescriptor, Listing)>,
+    /// The path of the directory being listed; while a subdirectory is
+    /// yielded, that subdirectory's (its name pushed on).
+    path: PathBuf,
+    /// Whether `path` ends in the name of the yielded subdirectory.
+    pushed: bool,
+    /// The `getdents64` buffer, reused by every listing.
+    buf: Vec<u8>,
+    /// The NUL-terminated spelling of paths for `inotify_add_watch`.
+    c_path: Vec<u8>,
     filter: Option<DirFilter<'w>>,
     root_failed: bool,
     /// The directory the last error was about (left unwatched).
     failed: Option<PathBuf>,
+    /// The parent of the directory yielded last (`None`: the root).
+    parent: Option<WatchDescriptor>,
 }
 
 impl<'w, T: Clone> AddIter<'w, T> {
@@ -66,9 +86,14 @@ impl<'w, T: Clone> AddIter<'w, T> {
             }),
             stack: Vec::new(),
             listing: None,
+            path: PathBuf::new(),
+            pushed: false,
+            buf: Vec::new(),
+            c_path: Vec::new(),
             filter: None,
             root_failed: false,
             failed: None,
+            parent: None,
         }
     }
 
@@ -97,8 +122,27 @@ impl<'w, T: Clone> AddIter<'w, T> {
         self.failed.as_deref()
     }
 
+    /// The path of the directory yielded last (valid until the next call).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The watched directory the one yielded last was found in (`None`
+    /// for the root).
+    pub fn parent(&self) -> Option<WatchDescriptor> {
+        self.parent
+    }
+
+    /// The name of the directory yielded last in its parent (`None` for
+    /// the root).
+    pub fn name(&self) -> Option<&OsStr> {
+        self.parent?;
+        self.path.file_name()
+    }
+
     /// Watches the root; queues it for listing if it is a directory.
-    fn add_root(&mut self, root: PathBuf) -> io::Result<(WatchDescriptor, PathBuf)> {
+    fn add_root(&mut self, root: PathBuf) -> io::Result<WatchDescriptor> {
+        self.parent = None;
         let wd = self
             .watcher
             .add_with(&root, self.mask, self.data.clone())
@@ -110,70 +154,134 @@ impl<'w, T: Clone> AddIter<'w, T> {
         // says DONT_FOLLOW); below it, nothing is followed.
         let follow = !self.mask.contains(WatchMask::DONT_FOLLOW);
         if long_path::metadata(&root, follow).is_ok_and(|m| m.is_dir()) {
-            self.stack.push(root.clone());
+            self.stack.push(wd);
         }
-        Ok((wd, root))
+        self.path = root;
+        Ok(wd)
     }
 
-    /// Watches one subdirectory found by the listing.
-    fn add_subdir(&mut self, dir: PathBuf) -> io::Result<(WatchDescriptor, PathBuf)> {
+    /// Watches the subdirectory `self.path` (just pushed) of `parent`.
+    fn add_subdir(&mut self, parent: WatchDescriptor) -> io::Result<WatchDescriptor> {
         let mask = self.mask | WatchMask::ONLYDIR | WatchMask::DONT_FOLLOW;
         let wd = self
             .watcher
-            .add_with(&dir, mask, self.data.clone())
-            .inspect_err(|_| self.failed = Some(dir.clone()))?;
-        self.stack.push(dir.clone());
-        Ok((wd, dir))
+            .inotify()
+            .add_watch_reusing(&self.path, mask, &mut self.c_path)
+            .inspect_err(|_| self.failed = Some(self.path.clone()))?;
+        let table = self.watcher.table_mut();
+        let known = table.get(wd);
+        // One directory reached again below itself (a bind mount): watched
+        // already, and listing it again would never end.
+        if known.is_some() && table.is_within(parent, wd) {
+            return Err(io::Error::other(format!(
+                "{} is {} again (a bind mount?): not descended into",
+                self.path.display(),
+                table.path(wd).unwrap_or_default().display()
+            )));
+        }
+        let recorded = if mask.contains(WatchMask::MASK_ADD) {
+            known.map_or(mask, |e| e.mask() | mask) - WatchMask::MASK_ADD
+        } else {
+            mask
+        };
+        if let Some(name) = self.path.file_name() {
+            table.insert_child(parent, name, wd, recorded, self.data.clone());
+        }
+        self.stack.push(wd);
+        self.parent = Some(parent);
+        Ok(wd)
+    }
+
+    /// Starts listing the next directory off the stack; `false` when the
+    /// walk is over.
+    fn next_listing(&mut self) -> Option<io::Result<()>> {
+        loop {
+            let wd = self.stack.pop()?;
+            if !self.watcher.table().path_into(wd, &mut self.path) {
+                continue; // its watch is gone (cannot happen mid-walk)
+            }
+            if self.buf.is_empty() {
+                self.buf = vec![0; LIST_BUFFER];
+            }
+            match Listing::open(&self.path, false) {
+                Ok(listing) => {
+                    self.listing = Some((wd, listing));
+                    return Some(Ok(()));
+                }
+                Err(err) if is_race(&err) || raw_os_error(&err) == Some(libc::ELOOP) => {}
+                Err(err) => return Some(Err(self.cannot_list(&err))),
+            }
+        }
+    }
+
+    /// The error for a directory that cannot be listed (`self.path`).
+    fn cannot_list(&mut self, err: &io::Error) -> io::Error {
+        let msg = format!("cannot list {}: {err}", self.path.display());
+        self.failed = Some(self.path.clone());
+        io::Error::new(err.kind(), msg)
     }
 }
 
 impl<T: Clone> Iterator for AddIter<'_, T> {
-    type Item = io::Result<(WatchDescriptor, PathBuf)>;
+    type Item = io::Result<WatchDescriptor>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if let Some(root) = self.root.take() {
             return Some(self.add_root(root));
         }
         self.root_failed = false;
+        if std::mem::take(&mut self.pushed) {
+            self.path.pop();
+        }
         loop {
-            if let Some((dir, entries)) = self.listing.as_mut() {
-                let Some(entry) = entries.next() else {
+            let Some((dir, listing)) = self.listing.as_mut() else {
+                match self.next_listing()? {
+                    Ok(()) => continue,
+                    Err(err) => return Some(Err(err)),
+                }
+            };
+            let dir = *dir;
+            let (range, kind) = match listing.next_entry(&mut self.buf) {
+                Ok(Some(entry)) => entry,
+                Ok(None) => {
                     self.listing = None;
                     continue;
-                };
-                let entry = match entry {
-                    Ok(entry) => entry,
-                    Err(err) if is_race(&err) => continue,
-                    Err(err) => {
-                        let msg = format!("cannot list {}: {err}", dir.display());
-                        self.failed = Some(dir.clone());
-                        return Some(Err(io::Error::new(err.kind(), msg)));
-                    }
-                };
-                // d_type from the directory entry: a symlink is never a dir
-                // here, so links are not followed.
-                if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                }
+                Err(err) if is_race(&err) => {
+                    self.listing = None;
                     continue;
                 }
-                let path = dir.join(entry.file_name());
-                if let Some(filter) = self.filter.as_mut()
-                    && !filter(&path)
-                {
-                    continue;
-                }
-                match self.add_subdir(path) {
-                    Err(err) if is_race(&err) => continue,
-                    other => return Some(other),
-                }
-            }
-            let dir = self.stack.pop()?;
-            match long_path::read_dir(&dir) {
-                Ok(entries) => self.listing = Some((dir, entries)),
-                Err(err) if is_race(&err) => {}
                 Err(err) => {
-                    let msg = format!("cannot list {}: {err}", dir.display());
-                    self.failed = Some(dir);
-                    return Some(Err(io::Error::new(err.kind(), msg)));
+                    self.listing = None;
+                    return Some(Err(self.cannot_list(&err)));
+                }
+            };
+            let is_dir = match kind {
+                Kind::Dir => true,
+                Kind::Other => false,
+                // No d_type: lstat, so links are not followed either.
+                Kind::Unknown => {
+                    let path = self.path.join(name(&self.buf, range.clone()));
+                    long_path::metadata(&path, false).is_ok_and(|m| m.is_dir())
+                }
+            };
+            if !is_dir {
+                continue;
+            }
+            self.path.push(name(&self.buf, range));
+            if let Some(filter) = self.filter.as_mut()
+                && !filter(&self.path)
+            {
+                self.path.pop();
+                continue;
+            }
+            match self.add_subdir(dir) {
+                Err(err) if is_race(&err) => {
+                    self.path.pop();
+                }
+                other => {
+                    self.pushed = true;
+                    return Some(other);
                 }
             }
         }

@@ -24,6 +24,9 @@ pub struct WatcherEvent<'a, T> {
     pub event: Event<'a>,
     /// The watch, if the descriptor is known (not for `Q_OVERFLOW`).
     pub watch: Option<&'a WatchEntry<T>>,
+    table: &'a WatchTable<T>,
+    /// The path of a watch retired by this batch (no longer in `table`).
+    retired: Option<&'a Path>,
 }
 
 impl<T> Clone for WatcherEvent<'_, T> {
@@ -35,20 +38,28 @@ impl<T> Clone for WatcherEvent<'_, T> {
 impl<T> Copy for WatcherEvent<'_, T> {}
 
 impl<'a, T> WatcherEvent<'a, T> {
-    /// Path of the watch the event came through.
-    pub fn path(&self) -> Option<&'a Path> {
-        self.watch.map(WatchEntry::path)
+    /// Path of the watch the event came through, built from the table's
+    /// tree (allocates; call it only when the path is needed).
+    pub fn path(&self) -> Option<PathBuf> {
+        self.watch?;
+        match self.retired {
+            Some(path) => Some(path.to_path_buf()),
+            None => self.table.path(self.event.wd),
+        }
     }
 
     /// The full path the event is about: the watch's path joined with the
-    /// entry name, or the watch's path alone. Allocates; call it only when
-    /// the path is needed.
+    /// entry name, or the watch's path alone. One allocation; call it only
+    /// when the path is needed.
     pub fn fullpath(&self) -> Option<PathBuf> {
-        let path = self.path()?;
-        Some(match self.event.name {
-            Some(name) => path.join(name),
-            None => path.to_path_buf(),
-        })
+        self.watch?;
+        match self.retired {
+            Some(path) => Some(match self.event.name {
+                Some(name) => path.join(name),
+                None => path.to_path_buf(),
+            }),
+            None => self.table.path_with(self.event.wd, self.event.name),
+        }
     }
 
     /// The per-watch data.
@@ -64,7 +75,15 @@ pub struct WatcherEvents<'a, T> {
     table: &'a WatchTable<T>,
     /// Entries whose `IGNORED` is in this batch: already out of the table,
     /// still needed to name the batch's events.
-    retired: &'a [(WatchDescriptor, WatchEntry<T>)],
+    retired: &'a [Retired<T>],
+}
+
+/// A watch whose `IGNORED` is in the current batch, with its last path.
+#[derive(Debug)]
+struct Retired<T> {
+    wd: WatchDescriptor,
+    entry: WatchEntry<T>,
+    path: PathBuf,
 }
 
 impl<'a, T> Iterator for WatcherEvents<'a, T> {
@@ -72,20 +91,30 @@ impl<'a, T> Iterator for WatcherEvents<'a, T> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let event = self.events.next()?;
-        let watch = lookup(self.table, self.retired, event.wd);
-        Some(WatcherEvent { event, watch })
+        let (watch, retired) = lookup(self.table, self.retired, event.wd);
+        Some(WatcherEvent {
+            event,
+            watch,
+            table: self.table,
+            retired,
+        })
     }
 }
 
-/// The watch of `wd` in `table`, or among the entries retired this batch.
+/// The watch of `wd` in `table`, or among the entries retired this batch
+/// (then with its last path).
 fn lookup<'a, T>(
     table: &'a WatchTable<T>,
-    retired: &'a [(WatchDescriptor, WatchEntry<T>)],
+    retired: &'a [Retired<T>],
     wd: WatchDescriptor,
-) -> Option<&'a WatchEntry<T>> {
-    table
-        .get(wd)
-        .or_else(|| retired.iter().find(|(w, _)| *w == wd).map(|(_, e)| e))
+) -> (Option<&'a WatchEntry<T>>, Option<&'a Path>) {
+    match table.get(wd) {
+        Some(entry) => (Some(entry), None),
+        None => retired
+            .iter()
+            .find(|r| r.wd == wd)
+            .map_or((None, None), |r| (Some(&r.entry), Some(r.path.as_path()))),
+    }
 }
 
 /// python-inotify's `Watcher`: an instance with path bookkeeping.
@@ -111,7 +140,7 @@ pub struct Watcher<T = ()> {
     inotify: Inotify,
     table: WatchTable<T>,
     buffer: EventBuffer,
-    retired: Vec<(WatchDescriptor, WatchEntry<T>)>,
+    retired: Vec<Retired<T>>,
 }
 
 impl<T> Watcher<T> {
@@ -221,9 +250,9 @@ impl<T> Watcher<T> {
         self.remove(wd)
     }
 
-    /// Path of `wd`.
-    pub fn path(&self, wd: WatchDescriptor) -> Option<&Path> {
-        self.table.get(wd).map(WatchEntry::path)
+    /// Path of `wd`, built from the table's tree.
+    pub fn path(&self, wd: WatchDescriptor) -> Option<PathBuf> {
+        self.table.path(wd)
     }
 
     /// Descriptor of `path`.
@@ -236,9 +265,12 @@ impl<T> Watcher<T> {
         self.table.len()
     }
 
-    /// Every watch as `(path, wd, mask)`.
-    pub fn watches(&self) -> impl Iterator<Item = (&Path, WatchDescriptor, WatchMask)> {
-        self.table.iter().map(|(wd, e)| (e.path(), wd, e.mask()))
+    /// Every watch as `(path, wd, mask)` (each path built on the way).
+    pub fn watches(&self) -> impl Iterator<Item = (PathBuf, WatchDescriptor, WatchMask)> {
+        self.table.iter().map(|(wd, e)| {
+            let path = self.table.path(wd).unwrap_or_default();
+            (path, wd, e.mask())
+        })
     }
 
     /// Reads at least one event (waiting as long as it takes).
@@ -271,9 +303,14 @@ impl<T> Watcher<T> {
         self.retired.clear();
         for event in events {
             if event.mask.contains(EventMask::IGNORED)
+                && let Some(path) = self.table.path(event.wd)
                 && let Some(entry) = self.table.remove(event.wd)
             {
-                self.retired.push((event.wd, entry));
+                self.retired.push(Retired {
+                    wd: event.wd,
+                    entry,
+                    path,
+                });
             }
         }
         Ok(len)
@@ -288,9 +325,18 @@ impl<T> Watcher<T> {
         }
     }
 
-    /// The watch of `wd`, including one retired by the current batch.
-    fn lookup(&self, wd: WatchDescriptor) -> Option<&WatchEntry<T>> {
-        lookup(&self.table, &self.retired, wd)
+    /// The watch of `wd` and the path of `name` in it, including a watch
+    /// retired by the current batch.
+    fn lookup_child(
+        &self,
+        wd: WatchDescriptor,
+        name: &std::ffi::OsStr,
+    ) -> Option<(&WatchEntry<T>, PathBuf)> {
+        match lookup(&self.table, &self.retired, wd) {
+            (Some(entry), None) => Some((entry, self.table.path_with(wd, Some(name))?)),
+            (Some(entry), Some(path)) => Some((entry, path.join(name))),
+            _ => None,
+        }
     }
 
     /// Walks `path` and watches it and every directory below it, lazily:
@@ -326,7 +372,7 @@ impl<T> Watcher<T> {
         let mut walk = self.add_iter(path, mask, data);
         while let Some(step) = walk.next() {
             match step {
-                Ok((wd, _)) => wds.push(wd),
+                Ok(wd) => wds.push(wd),
                 Err(err) if walk.is_root_error() => return Err(err),
                 Err(err) => onerror(err)?,
             }
@@ -411,11 +457,14 @@ impl<T: Clone> AutoWatcher<T> {
             if !(appeared && event.mask.contains(EventMask::ISDIR)) {
                 continue;
             }
-            let (Some(parent), Some(name)) = (self.watcher.lookup(event.wd), event.name) else {
+            let Some((parent, path)) = event
+                .name
+                .and_then(|name| self.watcher.lookup_child(event.wd, name))
+            else {
                 continue;
             };
             let mask = parent.mask() | WatchMask::ONLYDIR;
-            new_dirs.push((parent.path().join(name), mask, parent.data.clone()));
+            new_dirs.push((path, mask, parent.data.clone()));
         }
         for (path, mask, data) in new_dirs {
             if let Some(filter) = self.add_filter.as_mut()

@@ -288,12 +288,7 @@ fn retry_unresolved(state: &mut State, st: &mut Shared, sink: &mut Coalescer<'_>
             break;
         }
         for u in list {
-            let Some(dir) = st
-                .watcher
-                .table()
-                .get(u.parent)
-                .map(|e| e.path().join(&u.name))
-            else {
+            let Some(dir) = st.watcher.table().path_with(u.parent, Some(&u.name)) else {
                 continue; // the parent's watch is gone: nothing to add to
             };
             if st.watcher.wd(&dir).is_some() {
@@ -371,7 +366,7 @@ fn handle(
     }
     if state.waiting.needs_grace()
         && !mask.intersects(EventMask::IGNORED | EventMask::MOVE_SELF)
-        && let Some(path) = st.watcher.table().get(wd).map(|e| e.path().to_path_buf())
+        && let Some(path) = st.watcher.path(wd)
         && state.waiting.hold(&path, || RawEvent {
             wd,
             mask,
@@ -384,7 +379,7 @@ fn handle(
     if let Some(name) = name {
         if state.waiting.has_moves()
             && mask.intersects(EventMask::CREATE | EventMask::MOVED_TO)
-            && let Some(dst) = st.watcher.table().get(wd).map(|e| e.path().join(name))
+            && let Some(dst) = st.watcher.table().path_with(wd, Some(name))
         {
             let held = state.waiting.resolve_clashing(st, &dst, cookie);
             handle_raw(state, st, held, sink);
@@ -412,7 +407,7 @@ fn handle(
         && mask.intersects(RELOAD_EVENTS)
         && entry.data.exclude().is_some_and(ExcludeFilter::has_reload)
     {
-        let (dir, data) = (entry.path().to_path_buf(), entry.data.clone());
+        let (dir, data) = (st.watcher.path(wd).unwrap_or_default(), entry.data.clone());
         maybe_reshape(st, wd, &dir, &data, name, out);
         let Some(again) = st.watcher.table().get(wd) else {
             handle_detached(st, wd, mask, cookie, Some(name), out);
@@ -429,16 +424,22 @@ fn handle(
     let bookkeeping = mask.intersects(tracked)
         || (mask.contains(EventMask::CREATE | EventMask::ISDIR) && data.auto_add)
         || snapshots;
+    // The watch's path, built from the tree once per run of records
+    // through one watch (the cache is checked against the table's
+    // generation, so a rename or removal rebuilds it).
+    let Some(path) = st.path_cache.get(st.watcher.table(), wd) else {
+        return;
+    };
     if !bookkeeping {
         // The hot path: no bookkeeping, one check of the user's mask.
         if wanted(data.user_mask, mask)
             && !data
                 .entry_filter()
-                .is_some_and(|f| name.is_some_and(|n| excluded_entry(f, entry.path(), n, mask)))
+                .is_some_and(|f| name.is_some_and(|n| excluded_entry(f, path, n, mask)))
         {
             let via = Via {
                 wd,
-                path: entry.path(),
+                path,
                 is_dir: data.is_dir,
                 handler: data.proc_fun(),
             };
@@ -450,7 +451,7 @@ fn handle(
         return;
     }
     let kind = mask.kind();
-    let target = Target::new(wd, entry.path(), data);
+    let target = Target::new(wd, path, data);
     let auto_add = data.auto_add;
     let template = (auto_add && mask.is_dir()).then(|| data.clone());
     if snapshots && let Some(name) = name {

@@ -110,56 +110,26 @@ pub(crate) fn add_tree(
         if let (Some(pwd), Some(name)) = (parent_wd, path.file_name()) {
             walk.listed.note_name(pwd, name);
         }
-        // Which directory is being listed, without a map of paths: the
-        // walk lists the directory it popped last off its stack, so `open`
-        // mirrors that stack (the directories yielded and not listed yet),
-        // and a directory whose parent is not the one being listed starts
-        // the listing of the topmost entry that matches (the ones above it
-        // were listed already). A directory leaves the stack into `out`
-        // (with `keep`) or is dropped: no path is held per watch.
-        let mut open: Vec<(PathBuf, WatchDescriptor)> = Vec::new();
-        let mut listing: Option<(PathBuf, WatchDescriptor)> = None;
-        // The root's result goes out first, as it is yielded first (a
-        // later error keyed by the root's path must not replace it).
-        let mut root = None;
-        let retire = |out: &mut Vec<(PathBuf, Result<WatchDescriptor>)>,
-                      root: Option<WatchDescriptor>,
-                      (dir, wd): (PathBuf, WatchDescriptor)| {
-            if keep && root != Some(wd) {
-                out.push((dir, Ok(wd)));
-            }
-        };
+        let mut first = true;
         let mut iter = watcher.add_iter(&path, kmask, data);
         if let Some(filter) = options.exclude_filter.clone() {
             iter = iter.filter_dirs(move |p| !filter.is_excluded(p));
         }
         while let Some(step) = iter.next() {
             match step {
-                Ok((wd, dir)) => {
+                Ok(wd) => {
                     walk.listed.note_dir(wd);
-                    if root.is_none() {
-                        root = Some(wd);
-                        out.push((dir.clone(), Ok(wd)));
+                    // The root's result goes out first, as it is yielded
+                    // first (a later error keyed by the root's path must
+                    // not replace it); with `keep`, every directory's.
+                    if keep || first {
+                        out.push((iter.path().to_path_buf(), Ok(wd)));
                     }
-                    if let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) {
-                        if listing.as_ref().is_none_or(|(p, _)| p.as_path() != parent) {
-                            if let Some(done) = listing.take() {
-                                retire(out, root, done);
-                            }
-                            while let Some(top) = open.pop() {
-                                if top.0.as_path() == parent {
-                                    listing = Some(top);
-                                    break;
-                                }
-                                retire(out, root, top);
-                            }
-                        }
-                        if let Some((_, pwd)) = &listing {
-                            walk.listed.note_name(*pwd, name);
-                        }
+                    first = false;
+                    if let (Some(pwd), Some(name)) = (iter.parent(), iter.name()) {
+                        walk.listed.note_name(pwd, name);
                     }
                     added.push(wd);
-                    open.push((dir, wd));
                     walk.since_drain += 1;
                     if walk.since_drain >= DRAIN_EVERY {
                         drain_parts(iter.inotify(), scratch, walk, pending);
@@ -183,9 +153,6 @@ pub(crate) fn add_tree(
                     out.push((failed.clone(), Err(Error::io(err, Some(&failed)))));
                 }
             }
-        }
-        for left in listing.into_iter().chain(open) {
-            retire(out, root, left);
         }
     }
     for wd in added.iter().skip(1) {
@@ -235,12 +202,12 @@ pub(crate) fn finish_walk(st: &mut Shared) {
 /// detached until its `IGNORED` is read. `stale`: its path is no longer
 /// right (moved out of the tree), so its other events are dropped.
 pub(crate) fn detach(st: &mut Shared, wd: WatchDescriptor, stale: bool) -> Result<()> {
+    let path = st.watcher.path(wd).ok_or_else(|| not_watched_wd(wd))?;
     let entry = st
         .watcher
         .table_mut()
         .remove(wd)
         .ok_or_else(|| not_watched_wd(wd))?;
-    let path = entry.path().to_path_buf();
     let res = st
         .watcher
         .remove(wd)
@@ -280,13 +247,12 @@ fn meta_of(meta: &fs::Metadata) -> EntryMeta {
 
 /// Snapshots the directory of `wd` into its data, noting the listing.
 fn snapshot_into(st: &mut Shared, wd: WatchDescriptor) {
-    let Some(entry) = st.watcher.table().get(wd) else {
+    let (Some(entry), Some(path)) = (st.watcher.table().get(wd), st.watcher.path(wd)) else {
         return;
     };
     if !entry.data.is_dir {
         return;
     }
-    let path = entry.path().to_path_buf();
     note_listing(st, wd, &path);
     let snapshot = take_snapshot(&path).unwrap_or_else(|err| {
         if !is_race(&err) {
@@ -327,7 +293,10 @@ pub(crate) fn snapshot_all(st: &mut Shared) {
         .table()
         .iter()
         .filter(|(_, e)| e.data.is_dir)
-        .map(|(wd, e)| (wd, e.path().to_path_buf(), e.mask(), e.data.clone()))
+        .map(|(wd, e)| {
+            let path = st.watcher.table().path(wd).unwrap_or_default();
+            (wd, path, e.mask(), e.data.clone())
+        })
         .collect();
     for (wd, path, mask, data) in dirs {
         let flags = (mask - WatchMask::ALL_EVENTS) - WatchMask::MASK_ADD;
@@ -451,8 +420,8 @@ fn add_new_top(
         .watcher
         .inotify()
         .add_watch(dir, kmask | WatchMask::MASK_ADD)?;
-    match st.watcher.table().get(wd) {
-        Some(known) if known.path() != dir => Ok(None),
+    match st.watcher.table().path(wd) {
+        Some(known) if known != dir => Ok(None),
         _ => {
             st.watcher.table_mut().insert(wd, dir, kmask, data.clone());
             Ok(Some(wd))

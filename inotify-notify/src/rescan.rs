@@ -17,8 +17,8 @@ use crate::watch_manager::{Detached, Shared};
 
 /// Emits a synthetic event about `name` in the watch `wd`.
 fn synth(out: Out<'_>, st: &Shared, wd: WatchDescriptor, mask: EventMask, name: &OsStr) {
-    if let Some(entry) = st.watcher.table().get(wd) {
-        let target = Target::new(wd, entry.path(), &entry.data);
+    if let (Some(entry), Some(path)) = (st.watcher.table().get(wd), st.watcher.path(wd)) {
+        let target = Target::new(wd, &path, &entry.data);
         emit(out, &target, mask, 0, Some(name), None, true);
     }
 }
@@ -38,10 +38,10 @@ pub(crate) fn rescan(st: &mut Shared, out: Out<'_>) {
         .collect();
     let mut visited = std::collections::HashSet::new();
     for root in roots {
-        let Some(entry) = st.watcher.table().get(root) else {
+        let (Some(entry), Some(path)) = (st.watcher.table().get(root), st.watcher.path(root))
+        else {
             continue;
         };
-        let path = entry.path().to_path_buf();
         match st
             .watcher
             .inotify()
@@ -84,10 +84,12 @@ pub(crate) fn rescan(st: &mut Shared, out: Out<'_>) {
 /// in the overflow, so when the kernel no longer knows it, a synthetic one
 /// is delivered.
 fn drop_stale(st: &mut Shared, wd: WatchDescriptor, out: Out<'_>) {
+    let Some(path) = st.watcher.path(wd) else {
+        return;
+    };
     let Some(entry) = st.watcher.table_mut().remove(wd) else {
         return;
     };
-    let path = entry.path().to_path_buf();
     if st.watcher.remove(wd).is_ok() {
         st.detached.insert(
             wd,
@@ -112,11 +114,13 @@ fn rescan_dir(
     visited: &mut std::collections::HashSet<WatchDescriptor>,
     out: Out<'_>,
 ) {
+    let Some(path) = st.watcher.path(wd) else {
+        return;
+    };
     let Some(entry) = st.watcher.table_mut().get_mut(wd) else {
         return;
     };
     let old = entry.data.snapshot.take().map(|b| *b).unwrap_or_default();
-    let path = entry.path().to_path_buf();
     let data = entry.data.clone();
     note_listing(st, wd, &path);
     let now = match take_snapshot(&path) {

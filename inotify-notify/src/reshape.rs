@@ -52,7 +52,7 @@ fn reshape(st: &mut Shared, wd: WatchDescriptor, dir: PathBuf, template: &WatchD
         .subtree(&dir)
         .into_iter()
         .filter(|w| *w != wd)
-        .filter_map(|w| Some((st.watcher.table().get(w)?.path().to_path_buf(), w)))
+        .filter_map(|w| Some((st.watcher.path(w)?, w)))
         .collect();
     below.sort();
     let mut removed: Vec<PathBuf> = Vec::new();
@@ -91,8 +91,10 @@ fn reshape(st: &mut Shared, wd: WatchDescriptor, dir: PathBuf, template: &WatchD
                 stack.push((path, sub));
                 continue;
             }
-            if let Some(parent) = st.watcher.table().get(at_wd) {
-                let target = Target::new(at_wd, parent.path(), &parent.data);
+            if let (Some(parent), Some(at)) =
+                (st.watcher.table().get(at_wd), st.watcher.path(at_wd))
+            {
+                let target = Target::new(at_wd, &at, &parent.data);
                 let name = entry.file_name();
                 emit(
                     out,

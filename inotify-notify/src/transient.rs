@@ -164,7 +164,9 @@ pub(crate) fn restore_masks(st: &mut Shared) {
         .filter_map(|&wd| {
             let entry = st.watcher.table().get(wd)?;
             let bits = st.transients.bits(wd);
-            (!entry.mask().contains(bits)).then(|| (wd, entry.path().to_path_buf(), entry.mask()))
+            (!entry.mask().contains(bits))
+                .then(|| Some((wd, st.watcher.path(wd)?, entry.mask())))
+                .flatten()
         })
         .collect();
     for (wd, path, recorded) in missing {
@@ -202,15 +204,16 @@ pub(crate) fn route(
     let Some(files) = st.transients.by_parent.get(&wd) else {
         return;
     };
-    let dir = match st.watcher.table().get(wd) {
-        Some(entry) => entry.path(),
+    let dir = match st.watcher.path(wd) {
+        Some(path) => path,
         // Removed from the table (rm_watch, moved out of the tree): its
         // remaining events still carry its last path, unless it is stale.
         None => match st.detached.get(&wd) {
-            Some(d) if !d.stale || mask.contains(EventMask::IGNORED) => d.path.as_path(),
+            Some(d) if !d.stale || mask.contains(EventMask::IGNORED) => d.path.clone(),
             _ => return,
         },
     };
+    let dir = dir.as_path();
     let send = |out: &mut dyn FnMut(Processed), file: &File| {
         let mut event = Event::new(wd, mask, cookie, dir, Some(&file.name));
         event.dir = mask.contains(EventMask::ISDIR);

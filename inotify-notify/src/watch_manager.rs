@@ -49,6 +49,38 @@ pub(crate) struct Shared {
     /// ENOMEM, EACCES...) by a recursive add, auto-add or rescan; their
     /// subtrees are unwatched. Pruned of paths watched since.
     pub unwatched: BTreeSet<PathBuf>,
+    /// The path of the watch the last record came through.
+    pub path_cache: PathCache,
+}
+
+/// The path of one watch, kept with the table's generation: consecutive
+/// records of one watch (the common case in a flood) build its path from
+/// the tree once, and any change of the tree's paths rebuilds it.
+#[derive(Debug, Default)]
+pub(crate) struct PathCache {
+    wd: Option<WatchDescriptor>,
+    generation: u64,
+    path: PathBuf,
+}
+
+impl PathCache {
+    /// The path of `wd` in `table` (`None`: not in it).
+    #[inline]
+    pub(crate) fn get(
+        &mut self,
+        table: &inotify_core::WatchTable<WatchData>,
+        wd: WatchDescriptor,
+    ) -> Option<&Path> {
+        if self.wd != Some(wd) || self.generation != table.generation() {
+            self.wd = None;
+            if !table.path_into(wd, &mut self.path) {
+                return None;
+            }
+            self.wd = Some(wd);
+            self.generation = table.generation();
+        }
+        Some(&self.path)
+    }
 }
 
 /// The shared inside of a manager.
@@ -117,6 +149,7 @@ impl WatchManager {
                     walk: WalkState::default(),
                     transients: Transients::default(),
                     unwatched: BTreeSet::new(),
+                    path_cache: PathCache::default(),
                 }),
                 pending_waker: inotify_core::Waker::new()?,
                 poll_fd,
@@ -263,21 +296,21 @@ impl WatchManager {
     ) -> BTreeMap<WatchDescriptor, Result<()>> {
         let mut out = BTreeMap::new();
         let mut st = self.lock();
-        let Some(entry) = st.watcher.table().get(wd) else {
+        let Some(path) = st.watcher.table().path(wd) else {
             out.insert(wd, Err(not_watched_wd(wd)));
             return out;
         };
         let wds = if update.rec {
-            st.watcher.table().subtree(entry.path())
+            st.watcher.table().subtree(&path)
         } else {
             vec![wd]
         };
         let snapshots = st.snapshots;
         for wd in wds {
-            let Some(entry) = st.watcher.table().get(wd) else {
+            let (Some(entry), Some(path)) = (st.watcher.table().get(wd), st.watcher.path(wd))
+            else {
                 continue;
             };
-            let path = entry.path().to_path_buf();
             if let Some(mask) = update.mask
                 && !mask.has_event_bit()
             {
@@ -323,7 +356,7 @@ impl WatchManager {
         let RmOptions { rec, quiet } = options;
         let mut out = BTreeMap::new();
         let mut st = self.lock();
-        let Some(entry) = st.watcher.table().get(wd) else {
+        let Some(path) = st.watcher.table().path(wd) else {
             let err = not_watched_wd(wd);
             if quiet {
                 out.insert(wd, Err(err));
@@ -332,7 +365,7 @@ impl WatchManager {
             return Err(err);
         };
         let mut wds = if rec {
-            st.watcher.table().subtree(entry.path())
+            st.watcher.table().subtree(&path)
         } else {
             vec![wd]
         };
@@ -360,15 +393,16 @@ impl WatchManager {
     /// The path of `wd`.
     #[doc(alias = "get_path")]
     pub fn path(&self, wd: WatchDescriptor) -> Option<PathBuf> {
-        self.lock().watcher.path(wd).map(Path::to_path_buf)
+        self.lock().watcher.path(wd)
     }
 
     /// The watch of `wd`.
     #[doc(alias = "get_watch")]
     pub fn watch(&self, wd: WatchDescriptor) -> Option<Watch> {
         let st = self.lock();
-        let entry = st.watcher.table().get(wd)?;
-        Some(watch_view(wd, entry.path(), entry.mask(), &entry.data))
+        let table = st.watcher.table();
+        let entry = table.get(wd)?;
+        Some(watch_view(wd, &table.path(wd)?, entry.mask(), &entry.data))
     }
 
     /// Every watch, sorted by descriptor.
@@ -378,7 +412,10 @@ impl WatchManager {
             .watcher
             .table()
             .iter()
-            .map(|(wd, e)| watch_view(wd, e.path(), e.mask(), &e.data))
+            .map(|(wd, e)| {
+                let path = st.watcher.table().path(wd).unwrap_or_default();
+                watch_view(wd, &path, e.mask(), &e.data)
+            })
             .collect();
         all.sort_by_key(|w| w.wd);
         all

@@ -13,7 +13,7 @@ use crate::support::{Expect, TIMEOUT, TempDir, expect_auto, expect_watcher};
 fn watch_list<T>(watcher: &Watcher<T>) -> Vec<(PathBuf, WatchMask)> {
     let mut list: Vec<_> = watcher
         .watches()
-        .map(|(path, _, mask)| (path.to_path_buf(), mask))
+        .map(|(path, _, mask)| (path, mask))
         .collect();
     list.sort();
     list
@@ -31,8 +31,8 @@ fn watcher_maps_paths_and_descriptors_both_ways() {
     let sub = watcher.add(dir.join("a"), WatchMask::DELETE).unwrap();
     assert_ne!(root, sub);
     assert_eq!(watcher.num_watches(), 2);
-    assert_eq!(watcher.path(root), Some(dir.path()));
-    assert_eq!(watcher.path(sub), Some(dir.join("a").as_path()));
+    assert_eq!(watcher.path(root).as_deref(), Some(dir.path()));
+    assert_eq!(watcher.path(sub), Some(dir.join("a")));
     assert_eq!(watcher.wd(dir.join("a/")), Some(sub));
     assert_eq!(watcher.wd(dir.join("b")), None);
     assert_eq!(
@@ -63,7 +63,7 @@ fn watcher_forgets_a_watch_only_when_ignored_is_read() {
     watcher.remove(sub).unwrap();
     // rm_watch done, IGNORED not read yet: still known.
     assert_eq!(watcher.num_watches(), 2);
-    assert_eq!(watcher.path(sub), Some(dir.join("a").as_path()));
+    assert_eq!(watcher.path(sub), Some(dir.join("a")));
     // The event queued before the removal still maps to its path, and so
     // does the IGNORED itself.
     expect_watcher(
@@ -170,12 +170,19 @@ fn add_all_missing_root_fails_and_filter_prunes() {
 
     fs::create_dir_all(dir.join("keep/deep")).unwrap();
     fs::create_dir_all(dir.join("skip/deep")).unwrap();
-    let added: Vec<PathBuf> = watcher
+    let mut walk = watcher
         .add_iter(dir.path(), WatchMask::CREATE, ())
-        .filter_dirs(|p: &Path| p.file_name() != Some("skip".as_ref()))
-        .map(|step| step.unwrap().1)
-        .collect();
+        .filter_dirs(|p: &Path| p.file_name() != Some("skip".as_ref()));
+    let mut added: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
+    while let Some(step) = walk.next() {
+        step.unwrap();
+        let name = walk.name().map(PathBuf::from);
+        added.push((walk.path().to_path_buf(), name));
+    }
+    drop(walk);
     assert_eq!(added.len(), 3, "{added:?}");
+    assert_eq!(added[0], (dir.path().to_path_buf(), None), "the root first");
+    assert!(added.contains(&(dir.join("keep/deep"), Some(PathBuf::from("deep")))));
     assert!(watcher.wd(dir.join("keep/deep")).is_some());
     assert!(watcher.wd(dir.join("skip")).is_none());
     assert!(watcher.wd(dir.join("skip/deep")).is_none());
