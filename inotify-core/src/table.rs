@@ -93,11 +93,10 @@ struct Node<T> {
     first_child: u32,
     next: u32,
     prev: u32,
-    /// The name in the parent; a root's whole path.
+    /// The name in the parent; a root's whole path. Its flag: whether
+    /// the (parent, name) index points at this node (a node whose path
+    /// another watch took over stays reachable by descriptor only).
     name: NameRef,
-    /// Whether the (parent, name) index points at this node (a node whose
-    /// path another watch took over stays reachable by descriptor only).
-    indexed: bool,
     entry: WatchEntry<T>,
 }
 
@@ -110,7 +109,7 @@ pub struct WatchTable<T> {
     names: Names,
     /// wd → slot.
     by_wd: HashTable<u32>,
-    /// (parent slot, name) → slot, for the nodes whose `indexed` is set.
+    /// (parent slot, name) → slot, for the nodes whose name's flag is set.
     by_name: HashTable<u32>,
     hasher: DefaultHashBuilder,
     /// Slots of the roots, for path lookups and renames above them.
@@ -434,7 +433,6 @@ impl<T> WatchTable<T> {
                 next: NONE,
                 prev: NONE,
                 name: name_ref,
-                indexed: false,
                 entry,
             });
         }

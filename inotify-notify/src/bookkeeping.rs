@@ -416,7 +416,7 @@ fn handle(
         entry = again;
     }
     let data = &entry.data;
-    let snapshots = st.snapshots && data.snapshot.is_some();
+    let snapshots = st.snapshots && st.snapshot_map.contains_key(&wd);
     let tracked = EventMask::IGNORED
         .union(EventMask::MOVED_FROM)
         .union(EventMask::MOVED_TO)
@@ -461,6 +461,7 @@ fn handle(
     match kind {
         EventKind::Ignored => {
             st.watcher.table_mut().remove(wd);
+            st.snapshot_map.remove(&wd);
             st.walk.seen.remove(&wd);
             emit(out, &target, mask, cookie, name, None, false);
         }

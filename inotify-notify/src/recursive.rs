@@ -63,7 +63,6 @@ pub(crate) fn add_tree(
         is_dir: is_dir(&path, !flags.contains(WatchMask::DONT_FOLLOW)),
         root: true,
         hooks: Hooks::new(options.proc_fun.clone(), options.exclude_filter.clone()),
-        snapshot: None,
     };
     if flags.contains(WatchMask::MASK_ADD)
         && let Some(old) = st.watcher.wd(&path).and_then(|w| st.watcher.table().get(w))
@@ -213,6 +212,7 @@ pub(crate) fn detach(st: &mut Shared, wd: WatchDescriptor, stale: bool) -> Resul
         .remove(wd)
         .map_err(|err| Error::io(err, Some(&path)));
     st.walk.seen.remove(&wd);
+    st.snapshot_map.remove(&wd);
     st.detached.insert(
         wd,
         Detached {
@@ -260,9 +260,7 @@ fn snapshot_into(st: &mut Shared, wd: WatchDescriptor) {
         }
         Snapshot::new()
     });
-    if let Some(entry) = st.watcher.table_mut().get_mut(wd) {
-        entry.data.snapshot = Some(Box::new(snapshot));
-    }
+    st.snapshot_map.insert(wd, snapshot);
     tick(st);
 }
 
@@ -392,8 +390,10 @@ pub(crate) fn scan_new_dir(
             seen.push(name);
         }
         st.walk.seen.entry(wd).or_default().extend(seen);
-        if let Some(entry) = st.watcher.table_mut().get_mut(wd) {
-            entry.data.snapshot = snapshot.map(Box::new);
+        if let Some(snapshot) = snapshot
+            && st.watcher.table().get(wd).is_some()
+        {
+            st.snapshot_map.insert(wd, snapshot);
         }
         tick(st);
     }

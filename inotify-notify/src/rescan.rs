@@ -90,6 +90,7 @@ fn drop_stale(st: &mut Shared, wd: WatchDescriptor, out: Out<'_>) {
     let Some(entry) = st.watcher.table_mut().remove(wd) else {
         return;
     };
+    st.snapshot_map.remove(&wd);
     if st.watcher.remove(wd).is_ok() {
         st.detached.insert(
             wd,
@@ -117,19 +118,16 @@ fn rescan_dir(
     let Some(path) = st.watcher.path(wd) else {
         return;
     };
-    let Some(entry) = st.watcher.table_mut().get_mut(wd) else {
+    let Some(data) = st.watcher.table().get(wd).map(|e| e.data.clone()) else {
         return;
     };
-    let old = entry.data.snapshot.take().map(|b| *b).unwrap_or_default();
-    let data = entry.data.clone();
+    let old = st.snapshot_map.remove(&wd).unwrap_or_default();
     note_listing(st, wd, &path);
     let now = match take_snapshot(&path) {
         Ok(now) => now,
         Err(err) => {
             // Keep the old picture: it is what the consumer has seen.
-            if let Some(entry) = st.watcher.table_mut().get_mut(wd) {
-                entry.data.snapshot = Some(Box::new(old));
-            }
+            st.snapshot_map.insert(wd, old);
             if !is_race(&err) {
                 out(Processed::Error(Error::io(err, Some(&path))));
             }
@@ -192,8 +190,8 @@ fn rescan_dir(
     for (name, was) in gone {
         synth(out, st, wd, delete_mask(was.is_dir), name);
     }
-    if let Some(entry) = st.watcher.table_mut().get_mut(wd) {
-        entry.data.snapshot = Some(Box::new(now));
+    if st.watcher.table().get(wd).is_some() {
+        st.snapshot_map.insert(wd, now);
     }
 }
 
@@ -223,12 +221,7 @@ pub(crate) fn update_snapshot(
     is_dir: bool,
     name: &OsStr,
 ) {
-    let Some(snapshot) = st
-        .watcher
-        .table_mut()
-        .get_mut(wd)
-        .and_then(|e| e.data.snapshot.as_mut())
-    else {
+    let Some(snapshot) = st.snapshot_map.get_mut(&wd) else {
         return;
     };
     match kind {

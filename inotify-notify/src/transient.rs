@@ -123,7 +123,6 @@ pub(crate) fn watch(
             is_dir: true,
             root: true,
             hooks: Hooks::new(Some(shared(Discard)), None),
-            snapshot: None,
         };
         let kmask =
             kernel_mask(&data, st.snapshots) | st.transients.bits(wd) | bits | WatchMask::ONLYDIR;

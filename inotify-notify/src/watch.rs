@@ -291,8 +291,6 @@ pub(crate) struct WatchData {
     /// The handler and exclude filter, shared by every watch of one add
     /// (one pointer per watch; `None` when it has neither).
     pub hooks: Option<Arc<Hooks>>,
-    /// Only kept when overflow rescans are on (memory).
-    pub snapshot: Option<Box<Snapshot>>,
 }
 
 /// What the watches of one [`crate::WatchManager::add_watch`] share.
@@ -338,7 +336,6 @@ impl WatchData {
         WatchData {
             is_dir: true,
             root: false,
-            snapshot: None,
             ..self.clone()
         }
     }

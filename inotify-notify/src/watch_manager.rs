@@ -51,6 +51,9 @@ pub(crate) struct Shared {
     pub unwatched: BTreeSet<PathBuf>,
     /// The path of the watch the last record came through.
     pub path_cache: PathCache,
+    /// Per-directory snapshots, kept only while overflow rescans are on
+    /// (beside the table, so a watch costs nothing for them otherwise).
+    pub snapshot_map: HashMap<WatchDescriptor, crate::watch::Snapshot>,
 }
 
 /// The path of one watch, kept with the table's generation: consecutive
@@ -150,6 +153,7 @@ impl WatchManager {
                     transients: Transients::default(),
                     unwatched: BTreeSet::new(),
                     path_cache: PathCache::default(),
+                    snapshot_map: HashMap::new(),
                 }),
                 pending_waker: inotify_core::Waker::new()?,
                 poll_fd,

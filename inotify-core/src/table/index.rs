@@ -2,7 +2,7 @@
 //! (descriptor → slot, (parent, name) → slot): the only code that touches
 //! them, so the invariants hold in one place — every live node is in the
 //! descriptor index and in its parent's child list (or the roots), and
-//! the (parent, name) index points at the nodes whose `indexed` is set.
+//! the (parent, name) index points at the nodes whose name's flag is set.
 
 use std::hash::{BuildHasher, Hasher};
 use std::path::Path;
@@ -77,13 +77,13 @@ impl<T> WatchTable<T> {
         self.by_name
             .insert_unique(hash, slot, |&s| slot_name_hash(hasher, slots, names, s));
         if let Some(node) = self.node_mut(slot) {
-            node.indexed = true;
+            node.name.set_flag(true);
         }
     }
 
     /// Takes `slot` out of the (parent, name) index.
     pub(super) fn unindex(&mut self, slot: u32) {
-        let Some(node) = self.node(slot).filter(|n| n.indexed) else {
+        let Some(node) = self.node(slot).filter(|n| n.name.flag()) else {
             return;
         };
         let hash = name_hash(self.hasher, node.parent, self.names.get(slot, node.name));
@@ -91,7 +91,7 @@ impl<T> WatchTable<T> {
             found.remove();
         }
         if let Some(node) = self.node_mut(slot) {
-            node.indexed = false;
+            node.name.set_flag(false);
         }
     }
 
@@ -131,7 +131,7 @@ impl<T> WatchTable<T> {
         if self.roots.len() <= 8 {
             // Few roots (the usual case): try each.
             for &root in &self.roots {
-                let Some(node) = self.node(root).filter(|n| n.indexed) else {
+                let Some(node) = self.node(root).filter(|n| n.name.flag()) else {
                     continue;
                 };
                 let own = self.names.get(root, node.name);

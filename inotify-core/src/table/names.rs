@@ -5,11 +5,36 @@
 
 use std::collections::HashMap;
 
-/// Where a name lives in the [`Names`] arena.
+/// Where a name lives in the [`Names`] arena, and one flag of its node
+/// (the top bit of `len`, so a node costs no padding for it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct NameRef {
     start: u32,
     len: u32,
+}
+
+/// The flag bit in `NameRef::len`.
+const FLAG: u32 = 1 << 31;
+
+impl NameRef {
+    /// The node's flag (the table's "indexed by (parent, name)").
+    pub(super) fn flag(self) -> bool {
+        self.len & FLAG != 0
+    }
+
+    /// Sets the node's flag.
+    pub(super) fn set_flag(&mut self, on: bool) {
+        self.len = if on {
+            self.len | FLAG
+        } else {
+            self.len & !FLAG
+        };
+    }
+
+    /// The name's length in the arena.
+    fn bytes(self) -> usize {
+        (self.len & !FLAG) as usize
+    }
 }
 
 /// `start` of a name kept in [`Names::overflow`]: the arena would pass
@@ -34,7 +59,7 @@ impl Names {
         let (Ok(start), Ok(len), true) = (
             u32::try_from(self.bytes.len()),
             u32::try_from(name.len()),
-            end < OVERFLOW as usize,
+            end < OVERFLOW as usize && name.len() < FLAG as usize,
         ) else {
             self.overflow.insert(slot, name.into());
             return NameRef {
@@ -52,9 +77,7 @@ impl Names {
             return self.overflow.get(&slot).map_or(&[], |b| b);
         }
         let start = name.start as usize;
-        self.bytes
-            .get(start..start + name.len as usize)
-            .unwrap_or(&[])
+        self.bytes.get(start..start + name.bytes()).unwrap_or(&[])
     }
 
     /// Marks `name` (of `slot`) as no longer used.
@@ -62,7 +85,7 @@ impl Names {
         if name.start == OVERFLOW {
             self.overflow.remove(&slot);
         } else {
-            self.garbage += name.len as usize;
+            self.garbage += name.bytes();
         }
     }
 
@@ -82,8 +105,10 @@ impl Names {
                 continue;
             }
             let start = name.start as usize;
-            let bytes = old.get(start..start + name.len as usize).unwrap_or(&[]);
+            let bytes = old.get(start..start + name.bytes()).unwrap_or(&[]);
+            let flag = name.flag();
             *name = self.push(slot, bytes);
+            name.set_flag(flag);
         }
     }
 }
