@@ -7,6 +7,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::buffer::EventBuffer;
 use crate::event::Event;
@@ -137,7 +138,9 @@ fn lookup<'a, T>(
 /// ```
 #[derive(Debug)]
 pub struct Watcher<T = ()> {
-    inotify: Inotify,
+    /// Shared, so an owner can poll the one descriptor without holding
+    /// the watcher ([`Watcher::shared_inotify`]) instead of a `dup`.
+    inotify: Arc<Inotify>,
     table: WatchTable<T>,
     buffer: EventBuffer,
     retired: Vec<Retired<T>>,
@@ -152,7 +155,7 @@ impl<T> Watcher<T> {
     /// A watcher on an existing instance.
     pub fn with_inotify(inotify: Inotify) -> Self {
         Watcher {
-            inotify,
+            inotify: Arc::new(inotify),
             table: WatchTable::new(),
             buffer: EventBuffer::new(),
             retired: Vec::new(),
@@ -162,6 +165,12 @@ impl<T> Watcher<T> {
     /// The instance, for `wait`, `poll` or FIONREAD.
     pub fn inotify(&self) -> &Inotify {
         &self.inotify
+    }
+
+    /// The instance, shared: for polling from another thread while the
+    /// watcher is behind a lock, on the same descriptor (no `dup`).
+    pub fn shared_inotify(&self) -> Arc<Inotify> {
+        Arc::clone(&self.inotify)
     }
 
     /// The bookkeeping table.

@@ -6,7 +6,7 @@
 //! notifier, never per event.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -92,8 +92,9 @@ pub(crate) struct Inner {
     /// Signalled when events were drained into `pending`, so a notifier
     /// blocked on the inotify fd wakes up for them.
     pub pending_waker: inotify_core::Waker,
-    /// A descriptor on the instance for polling without the lock.
-    pub poll_fd: OwnedFd,
+    /// The watcher's own instance, shared, for polling without the lock:
+    /// one descriptor per manager, no `dup`.
+    pub poll: Arc<Inotify>,
 }
 
 /// pyinotify's `WatchManager`: adds, updates and removes watches and keeps
@@ -134,8 +135,8 @@ impl WatchManager {
     /// `InstanceLimit` (EMFILE) and other `inotify_init1` failures.
     pub fn new() -> Result<Self> {
         let inotify = Inotify::init_with(InitOptions { nonblocking: true })?;
-        let poll_fd = inotify.as_fd().try_clone_to_owned()?;
         let mut watcher = Watcher::with_inotify(inotify);
+        let poll = watcher.shared_inotify();
         // Reads go through the watcher's instance into the processor's
         // buffer (and the walks' scratch buffer); the watcher's own buffer
         // is never used.
@@ -156,7 +157,7 @@ impl WatchManager {
                     snapshot_map: HashMap::new(),
                 }),
                 pending_waker: inotify_core::Waker::new()?,
-                poll_fd,
+                poll,
             }),
         })
     }
@@ -588,7 +589,7 @@ impl WatchManager {
 /// tokio's `AsyncFd`): readable when events are queued.
 impl AsFd for WatchManager {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.inner.poll_fd.as_fd()
+        self.inner.poll.as_fd()
     }
 }
 
