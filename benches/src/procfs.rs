@@ -1,10 +1,13 @@
 //! Whole-process figures of another process, read from `/proc` (proc(5)),
 //! for the probes that measure a program from outside (`cli_drain`,
-//! `setup_probe`): its CPU time, its memory and the watches its inotify
-//! descriptors hold. Nothing here depends on what the program is.
+//! `setup_probe`, `fan_drain`): its CPU time, its memory, the watches its
+//! inotify descriptors and the marks its fanotify descriptors hold, and
+//! the kernel memory every inotify watch and fanotify mark of the machine
+//! takes (`/sys/kernel/slab`). Nothing here depends on what the program is.
 
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader};
+use std::path::Path;
 use std::process::Command;
 
 /// Reads a `/proc` file, naming it in the error.
@@ -113,9 +116,10 @@ pub fn status_bytes(pid: u32, field: &str) -> io::Result<u64> {
         .ok_or_else(|| io::Error::other(format!("{path}: no {field} in kB")))
 }
 
-/// The `inotify wd:` lines of one fdinfo file (one per watch; a million
-/// watches make a file of about 100 MB, read line by line).
-fn fdinfo_watches(info: &str) -> io::Result<usize> {
+/// The lines of one fdinfo file starting with one of `prefixes` (`inotify
+/// wd:`: one per watch; a million watches make a file of about 100 MB,
+/// read line by line).
+fn fdinfo_lines(info: &str, prefixes: &[&[u8]]) -> io::Result<usize> {
     let file =
         File::open(info).map_err(|err| io::Error::new(err.kind(), format!("{info}: {err}")))?;
     let mut reader = BufReader::new(file);
@@ -126,10 +130,32 @@ fn fdinfo_watches(info: &str) -> io::Result<usize> {
         if reader.read_until(b'\n', &mut line)? == 0 {
             return Ok(count);
         }
-        if line.starts_with(b"inotify wd:") {
+        if prefixes.iter().any(|p| line.starts_with(p)) {
             count += 1;
         }
     }
+}
+
+/// The most `prefixes` lines of the fdinfo of `pid`'s descriptors that link
+/// to `target` (duplicated descriptors of one instance list the same
+/// watches, so the largest count, not the sum); `None` without such a
+/// descriptor.
+fn descriptor_lines(pid: u32, target: &str, prefixes: &[&[u8]]) -> io::Result<Option<usize>> {
+    let mut most = None;
+    for entry in fs::read_dir(format!("/proc/{pid}/fd"))? {
+        let entry = entry?;
+        // A descriptor closed since the listing is simply not counted.
+        let Ok(link) = fs::read_link(entry.path()) else {
+            continue;
+        };
+        if link.as_os_str() != target {
+            continue;
+        }
+        let info = format!("/proc/{pid}/fdinfo/{}", entry.file_name().display());
+        let count = fdinfo_lines(&info, prefixes)?;
+        most = Some(most.map_or(count, |m: usize| m.max(count)));
+    }
+    Ok(most)
 }
 
 /// The number of watches held by `pid`'s inotify instances: the `inotify
@@ -141,21 +167,54 @@ fn fdinfo_watches(info: &str) -> io::Result<usize> {
 /// # Errors
 /// When the descriptor table or an fdinfo file cannot be read.
 pub fn inotify_watches(pid: u32) -> io::Result<Option<usize>> {
-    let mut most = None;
-    for entry in fs::read_dir(format!("/proc/{pid}/fd"))? {
-        let entry = entry?;
-        // A descriptor closed since the listing is simply not counted.
-        let Ok(target) = fs::read_link(entry.path()) else {
-            continue;
-        };
-        if target.as_os_str() != "anon_inode:inotify" {
+    descriptor_lines(pid, "anon_inode:inotify", &[b"inotify wd:"])
+}
+
+/// The number of marks held by `pid`'s fanotify groups: the mark lines
+/// of their fdinfo (`fanotify ino:` per inode mark, `fanotify sdev:` per
+/// filesystem mark, `fanotify mnt_id:` per mount mark; not the `fanotify
+/// flags:` line of the group), the largest count over its groups. `None` when `pid` has no fanotify group.
+///
+/// # Errors
+/// When the descriptor table or an fdinfo file cannot be read.
+pub fn fanotify_marks(pid: u32) -> io::Result<Option<usize>> {
+    descriptor_lines(pid, "anon_inode:[fanotify]", FANOTIFY_MARK_LINES)
+}
+
+/// How fdinfo(5) starts the line of each kind of fanotify mark.
+const FANOTIFY_MARK_LINES: &[&[u8]] = &[b"fanotify ino:", b"fanotify sdev:", b"fanotify mnt_id:"];
+
+/// The slab caches of inotify watches and fanotify marks, and of the
+/// connector that ties an inode's marks together.
+const MARK_CACHES: [&str; 3] = [
+    "inotify_inode_mark",
+    "fanotify_mark",
+    "fsnotify_mark_connector",
+];
+
+/// Bytes in use in the slab caches of every inotify watch and fanotify
+/// mark on the machine (`/sys/kernel/slab/CACHE/objects × object_size`,
+/// each cache counted once where the kernel merged two into one). It is
+/// machine-wide, so a difference taken around one process also holds
+/// what other programs added or freed meanwhile. `None` when the files
+/// are not readable (no SLUB sysfs, or not root).
+pub fn mark_slab_bytes() -> Option<u64> {
+    let mut seen = Vec::new();
+    let mut total = 0;
+    for cache in MARK_CACHES {
+        let dir = Path::new("/sys/kernel/slab").join(cache);
+        let real = fs::canonicalize(&dir).ok()?;
+        if seen.contains(&real) {
             continue;
         }
-        let info = format!("/proc/{pid}/fdinfo/{}", entry.file_name().display());
-        let count = fdinfo_watches(&info)?;
-        most = Some(most.map_or(count, |m: usize| m.max(count)));
+        let number = |file: &str| -> Option<u64> {
+            let text = fs::read_to_string(real.join(file)).ok()?;
+            text.split_whitespace().next()?.parse().ok()
+        };
+        total += number("objects")? * number("object_size")?;
+        seen.push(real);
     }
-    Ok(most)
+    Some(total)
 }
 
 #[cfg(test)]
@@ -190,9 +249,46 @@ mod tests {
         }
         let fd = inotify.as_fd().as_raw_fd();
         let pid = std::process::id();
-        assert_eq!(fdinfo_watches(&format!("/proc/{pid}/fdinfo/{fd}"))?, 3);
+        assert_eq!(
+            fdinfo_lines(&format!("/proc/{pid}/fdinfo/{fd}"), &[b"inotify wd:"])?,
+            3
+        );
         // Other tests of this binary may hold instances of their own.
         assert!(inotify_watches(pid)?.is_some_and(|n| n >= 3));
+        Ok(())
+    }
+
+    #[test]
+    fn fdinfo_lists_one_line_per_fanotify_mark() -> io::Result<()> {
+        use inotify_core::{FanInitFlags, FanMarkFlags, FanWatchMask, Fanotify, MarkTarget};
+        let tmp = TempDir::new("procfs-marks")?;
+        make_tree(tmp.path(), 4)?;
+        let group = match Fanotify::init(FanInitFlags::REPORT_DFID_NAME) {
+            Ok(group) => group,
+            Err(err) => {
+                println!("skipped: no fanotify group here ({err})");
+                return Ok(());
+            }
+        };
+        for name in ["d0", "d1", "d2"] {
+            let dir = tmp.path().join(name);
+            group.add_mark(
+                dir,
+                MarkTarget::Inode,
+                FanWatchMask::CREATE,
+                FanMarkFlags::empty(),
+            )?;
+        }
+        let fd = group.as_fd().as_raw_fd();
+        let pid = std::process::id();
+        assert_eq!(
+            fdinfo_lines(&format!("/proc/{pid}/fdinfo/{fd}"), FANOTIFY_MARK_LINES)?,
+            3
+        );
+        assert!(fanotify_marks(pid)?.is_some_and(|n| n >= 3));
+        if let Some(bytes) = mark_slab_bytes() {
+            assert!(bytes > 0);
+        }
         Ok(())
     }
 }

@@ -86,6 +86,58 @@ pub fn build_release_bin(package: &str, bin: &str) -> io::Result<PathBuf> {
     Ok(target_dir()?.join("release").join(bin))
 }
 
+/// How to run this workspace's fanotify CLI: a release build of
+/// `fsnotifywait` (fanotify by default; `-S` for a filesystem mark) when
+/// the CLI has that binary, else `inotifywait` with `-F` (`-S`). Whether
+/// the program takes the flags is for the caller to find out by running
+/// it: an older CLI rejects them.
+#[derive(Debug, Clone)]
+pub struct FanotifyCli {
+    /// The binary.
+    pub bin: PathBuf,
+    /// The flags that select fanotify, before `-m -r`.
+    pub flags: Vec<&'static str>,
+}
+
+impl FanotifyCli {
+    /// Builds the binary (see the type's docs); `filesystem` asks for one
+    /// filesystem mark (`-S`) instead of inode marks.
+    ///
+    /// # Errors
+    /// When the build fails.
+    pub fn build(filesystem: bool) -> io::Result<Self> {
+        let has_fsnotifywait = workspace_root()
+            .join("inotify-cli/src/bin/fsnotifywait.rs")
+            .is_file();
+        let (bin, mode) = if has_fsnotifywait {
+            ("fsnotifywait", None)
+        } else {
+            ("inotifywait", Some("-F"))
+        };
+        let flags = if filesystem {
+            vec!["-S"]
+        } else {
+            mode.into_iter().collect()
+        };
+        Ok(FanotifyCli {
+            bin: build_release_bin("inotify-cli", bin)?,
+            flags,
+        })
+    }
+
+    /// `bin -F` (or what it is) for messages.
+    pub fn display(&self) -> String {
+        let name = self.bin.file_name().map_or_else(
+            || self.bin.display().to_string(),
+            |n| n.display().to_string(),
+        );
+        std::iter::once(name.as_str())
+            .chain(self.flags.iter().copied())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
