@@ -1,5 +1,6 @@
-//! The child side of `cli_drain`: a running `inotifywait` under a guard
-//! that kills and reaps it, and a follower of the file it writes.
+//! The child side of `cli_drain` (and of `fan_drain`, which includes this
+//! file): a running `inotifywait`/`fsnotifywait` under a guard that kills
+//! and reaps it, and a follower of the file it writes.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -29,8 +30,16 @@ pub(crate) struct Running {
 }
 
 impl Running {
-    pub(crate) fn spawn(name: &str, bin: &Path, outfile: &Path, dir: &Path) -> io::Result<Self> {
+    /// Starts `bin FLAGS.. -m -r --format '%w%f %e' -o OUTFILE DIR`.
+    pub(crate) fn spawn(
+        name: &str,
+        bin: &Path,
+        flags: &[&str],
+        outfile: &Path,
+        dir: &Path,
+    ) -> io::Result<Self> {
         let child = Command::new(bin)
+            .args(flags)
             .args(["-m", "-r", "--format", "%w%f %e", "-o"])
             .arg(outfile)
             .arg(dir)

@@ -213,7 +213,7 @@ impl Cli {
         // may lower the global value for a while (the queue would overflow).
         let needed = files * EVENTS_PER_FILE + SENTINEL_EVENTS;
         check_queue_limit(&self.name, needed)?;
-        let mut child = Running::spawn(&self.name, &self.bin, &outfile, self.watched.path())?;
+        let mut child = Running::spawn(&self.name, &self.bin, &[], &outfile, self.watched.path())?;
         child.wait_established()?;
         check_queue_limit(&self.name, needed)?;
         child.stop()?;
