@@ -22,12 +22,23 @@
 //! mode: `WatchManager::add_watches_summary` with `rec` and `auto_add`), `watcher`
 //! (child mode: core's `Watcher::add_all`), `notify-crate` (child mode: the
 //! `notify` crate's recommended watcher, recursive) and `inotify-tools`
-//! (`/usr/bin/inotifywait -m -r DIR`, when installed). Runs rotate the
-//! order of the contenders; each ratio is to the raw loop of the same run.
+//! (`/usr/bin/inotifywait -m -r DIR`, when installed). For issue 13, as
+//! root: `inotify-cli-S` (our fanotify CLI with one filesystem mark:
+//! `fsnotifywait -S -m -r DIR`, or `inotifywait -S` while the CLI has no
+//! `fsnotifywait`) and `inotify-tools-S` (`/usr/bin/fsnotifywait -S -m -r
+//! DIR`); each is tried once on the empty tree first and, when it fails
+//! (a CLI that does not take `-S`), skipped with the reason printed and
+//! written to `setup-probe-skipped.txt`. Runs rotate the order of the
+//! contenders; each ratio is to the raw loop of the same run.
 //!
 //! RSS per watch is `(VmRSS at ready − VmRSS at ready on an empty tree) /
 //! (watches − 1)`: the same program, started the same way on a directory
-//! with nothing below it, is the base, so start-up memory cancels.
+//! with nothing below it, is the base, so start-up memory cancels. Kernel
+//! memory is the growth of the inotify/fanotify mark slab caches
+//! (`/sys/kernel/slab`, readable as root) from just before the spawn to
+//! ready: machine-wide, so what other programs add or free meanwhile is in
+//! it too; the inodes a watch pins (cached already, the tree was walked)
+//! are not.
 //!
 //! Usage: `setup_probe [--sizes N,N,..] [--runs R] [--tree-dir DIR]
 //! [--only NAME,..] [--cli PATH]`. Trees are generated once and kept in
@@ -44,11 +55,14 @@ mod summary;
 mod trees;
 
 use std::ffi::OsString;
+use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use benches::{LimitGuard, build_release_bin, clock_ticks_per_second, is_root, write_result};
+use benches::{
+    FanotifyCli, LimitGuard, build_release_bin, clock_ticks_per_second, is_root, write_result,
+};
 use inotify_core::Limit;
 
 use measure::Sample;
@@ -69,14 +83,20 @@ const HEADROOM: u64 = 1_000_000;
 /// when it fits with this much to spare.
 const HEADROOM_UNPRIVILEGED: u64 = 1_000;
 
-/// Every contender, in report order: the baseline, ours, the peers.
-const NAMES: [&str; 6] = [
+/// inotify-tools' fanotify program.
+const FSNOTIFYWAIT: &str = "/usr/bin/fsnotifywait";
+
+/// Every contender, in report order: the baseline, ours, the peers, then
+/// the fanotify filesystem-mark programs (issue 13; root only).
+const NAMES: [&str; 8] = [
     "raw",
     "inotify-cli",
     "watch-manager",
     "watcher",
     "notify-crate",
     "inotify-tools",
+    "inotify-cli-S",
+    "inotify-tools-S",
 ];
 
 const USAGE: &str = "usage: setup_probe [--sizes N,N,..] [--runs R] [--tree-dir DIR] \
@@ -155,9 +175,9 @@ fn parse_args(args: Vec<OsString>) -> io::Result<Options> {
 enum Launch {
     /// This probe's own binary in a child mode.
     Child(&'static str),
-    /// An `inotifywait` binary, `-m -r DIR` (not quiet: it says when its
-    /// watches are established).
-    Inotifywait(PathBuf),
+    /// An `inotifywait`/`fsnotifywait` binary, `FLAGS.. -m -r DIR` (not
+    /// quiet: it says when its watches are established).
+    Program(PathBuf, Vec<&'static str>),
 }
 
 /// One contender.
@@ -174,9 +194,9 @@ impl Contender {
                 cmd.arg("child").arg(mode).arg(dir);
                 cmd
             }
-            Launch::Inotifywait(bin) => {
+            Launch::Program(bin, flags) => {
                 let mut cmd = Command::new(bin);
-                cmd.args(["-m", "-r"]).arg(dir);
+                cmd.args(flags).args(["-m", "-r"]).arg(dir);
                 cmd
             }
         }
@@ -196,23 +216,40 @@ fn contenders(options: &Options) -> io::Result<Vec<Contender>> {
         if !wanted(name) {
             continue;
         }
+        if name.ends_with("-S") && !is_root() {
+            eprintln!(
+                "setup_probe: {name} skipped: a filesystem mark needs CAP_SYS_ADMIN (run as root)"
+            );
+            continue;
+        }
         let launch = match name {
             "inotify-cli" => match &options.cli {
-                Some(path) => Launch::Inotifywait(path.clone()),
-                None => Launch::Inotifywait(build_release_bin("inotify-cli", "inotifywait")?),
+                Some(path) => Launch::Program(path.clone(), Vec::new()),
+                None => {
+                    Launch::Program(build_release_bin("inotify-cli", "inotifywait")?, Vec::new())
+                }
             },
-            "inotify-tools" => {
-                if !Path::new(INOTIFY_TOOLS).is_file() {
+            "inotify-tools" | "inotify-tools-S" => {
+                let (bin, flags) = if name == "inotify-tools" {
+                    (INOTIFY_TOOLS, vec![])
+                } else {
+                    (FSNOTIFYWAIT, vec!["-S"])
+                };
+                if !Path::new(bin).is_file() {
                     eprintln!(
-                        "setup_probe: {INOTIFY_TOOLS} not installed (apt-get install inotify-tools): not measured"
+                        "setup_probe: {name}: {bin} not installed (apt-get install inotify-tools): not measured"
                     );
                     continue;
                 }
-                Launch::Inotifywait(PathBuf::from(INOTIFY_TOOLS))
+                Launch::Program(PathBuf::from(bin), flags)
+            }
+            "inotify-cli-S" => {
+                let ours = FanotifyCli::build(true)?;
+                Launch::Program(ours.bin, ours.flags)
             }
             mode => Launch::Child(mode),
         };
-        if let Launch::Inotifywait(bin) = &launch
+        if let Launch::Program(bin, _) = &launch
             && !bin.is_file()
         {
             return Err(bad(format!("{name}: no such binary {}", bin.display())));
@@ -302,13 +339,36 @@ fn main() -> ExitCode {
 
 fn run(mut options: Options) -> io::Result<()> {
     let guard = watch_limit(&mut options.sizes)?;
-    let all = contenders(&options)?;
+    let mut all = contenders(&options)?;
     let exe = std::env::current_exe()?;
     let clk_tck = clock_ticks_per_second()?;
     let base = match &options.tree_dir {
         Some(dir) => dir.clone(),
         None => benches::target_dir()?.join("setup-probe-trees"),
     };
+    let empty = trees::empty(&base)?;
+    // The fanotify programs may not take their flags (our CLI before its
+    // fanotify backend): one try on the empty tree decides, and a program
+    // that fails it is left out with the reason, not measured.
+    let mut skipped = String::new();
+    all.retain(|c| {
+        if !c.name.ends_with("-S") {
+            return true;
+        }
+        match measure::run_once(c.name, c.command(&exe, &empty), false, clk_tck) {
+            Ok(_) => true,
+            Err(err) => {
+                let why = err.to_string().replace('\n', " ");
+                eprintln!("setup_probe: {} skipped: {why}", c.name);
+                let _ = writeln!(skipped, "{} {why}", c.name);
+                false
+            }
+        }
+    });
+    write_result("setup-probe-skipped.txt", &skipped)?;
+    if all.is_empty() {
+        return Err(bad("no contender left to measure"));
+    }
     let names: Vec<&str> = all.iter().map(|c| c.name).collect();
     eprintln!(
         "setup_probe: sizes {:?}, {} runs each, trees in {}; contenders: {}",
@@ -317,7 +377,6 @@ fn run(mut options: Options) -> io::Result<()> {
         base.display(),
         names.join(", ")
     );
-    let empty = trees::empty(&base)?;
     // The empty tree first: the memory base of every contender, and a
     // warm-up of their binaries' pages.
     let samples = measure_all(&all, &exe, &empty, options.runs, clk_tck)?;

@@ -1,6 +1,8 @@
 //! One run of one contender: spawn it, wait for "Watches established." on
-//! its stderr, read its figures from `/proc` at that moment, then kill and
-//! reap it — by its pid, through a guard, on every path out of the run.
+//! its stderr, read its figures from `/proc` (and the mark slab caches'
+//! growth since the spawn from `/sys/kernel/slab`) at that moment, then
+//! kill and reap it — by its pid, through a guard, on every path out of
+//! the run.
 
 use std::io::{self, BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -8,7 +10,9 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use benches::{ProcStat, inotify_watches, schedstat_ns, status_bytes};
+use benches::{
+    ProcStat, fanotify_marks, inotify_watches, mark_slab_bytes, schedstat_ns, status_bytes,
+};
 
 /// Longest wait for a contender to be ready (a million directories take
 /// tens of seconds on a loaded machine).
@@ -29,6 +33,11 @@ pub(crate) struct Sample {
     pub(crate) hwm: u64,
     /// Watches held at ready, when counted (`fdinfo`).
     pub(crate) watches: Option<usize>,
+    /// fanotify marks held at ready, when counted (`fdinfo`).
+    pub(crate) marks: Option<usize>,
+    /// Growth of the machine's watch and mark slab caches from just before
+    /// the spawn to ready, in bytes; `None` where they are not readable.
+    pub(crate) kernel: Option<f64>,
 }
 
 /// A spawned contender, killed and reaped when dropped.
@@ -79,6 +88,7 @@ pub(crate) fn run_once(
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
+    let slab_before = mark_slab_bytes();
     let start = Instant::now();
     let child = cmd
         .spawn()
@@ -130,12 +140,21 @@ pub(crate) fn run_once(
         }
     };
     let pid = guard.child.id();
+    let slab_after = mark_slab_bytes();
     let times = ProcStat::read(pid)?;
     let cpu = Duration::from_nanos(schedstat_ns(pid)?);
     let rss = status_bytes(pid, "VmRSS")?;
     let hwm = status_bytes(pid, "VmHWM")?;
-    let watches = if count { inotify_watches(pid)? } else { None };
+    let (watches, marks) = if count {
+        (inotify_watches(pid)?, fanotify_marks(pid)?)
+    } else {
+        (None, None)
+    };
     drop(guard);
+    #[allow(clippy::cast_precision_loss, reason = "slab bytes are far below 2^53")]
+    let kernel = slab_before
+        .zip(slab_after)
+        .map(|(before, after)| after as f64 - before as f64);
     Ok(Sample {
         wall: ready.duration_since(start),
         user: ticks(times.utime, clk_tck),
@@ -144,5 +163,7 @@ pub(crate) fn run_once(
         rss,
         hwm,
         watches,
+        marks,
+        kernel,
     })
 }

@@ -13,8 +13,10 @@ pub(crate) struct Row {
     /// Directories below the root (0: the empty tree).
     pub(crate) size: usize,
     pub(crate) name: String,
-    /// Watches held at ready: counted from `fdinfo` on the first run, else
-    /// (no inotify descriptor found) the tree's directories plus the root.
+    /// Watches held at ready: inotify watches counted from `fdinfo` on the
+    /// first run, else fanotify marks (a filesystem mark is one), else
+    /// (neither kind of descriptor found) the tree's directories plus the
+    /// root.
     pub(crate) watches: usize,
     pub(crate) runs: usize,
     /// Medians, in nanoseconds: exec to ready, user, system, all CPU.
@@ -34,6 +36,10 @@ pub(crate) struct Row {
     /// same of `VmHWM`; `None` for the empty tree itself.
     pub(crate) rss_per_watch: Option<f64>,
     pub(crate) hwm_per_watch: Option<f64>,
+    /// Median growth of the watch and mark slab caches from spawn to ready,
+    /// in bytes (machine-wide, so other programs' changes are in it too);
+    /// `None` where `/sys/kernel/slab` is not readable.
+    pub(crate) kernel: Option<f64>,
 }
 
 /// Nearest-rank quartile `q` (0–4) of `v` (non-empty), sorting a copy.
@@ -83,13 +89,18 @@ pub(crate) fn summarize(
         if own.is_empty() {
             continue;
         }
-        let watches = own.iter().find_map(|s| s.watches).unwrap_or(size + 1);
-        if own[0].watches.is_some_and(|w| w != size + 1) {
+        let counted = own
+            .iter()
+            .find_map(|s| s.watches)
+            .or_else(|| own.iter().find_map(|s| s.marks));
+        let watches = counted.unwrap_or(size + 1);
+        if counted.is_some_and(|w| w != size + 1) {
             eprintln!(
-                "setup_probe: note: {name} holds {watches} watches on a tree of {} directories",
+                "setup_probe: note: {name} holds {watches} watches or marks on a tree of {} directories",
                 size + 1
             );
         }
+        let kernel: Vec<f64> = own.iter().filter_map(|s| s.kernel).collect();
         let ratios = per_run(own, &|s| ns(s.wall));
         let cpu_ratios = per_run(own, &|s| ns(s.cpu));
         let rss = median_of(own, |s| float(s.rss));
@@ -116,6 +127,7 @@ pub(crate) fn summarize(
             hwm,
             rss_per_watch: per_watch(rss, |b| b.rss),
             hwm_per_watch: per_watch(hwm, |b| b.hwm),
+            kernel: (!kernel.is_empty()).then(|| quartile(&kernel, 2)),
         });
     }
     rows
@@ -135,7 +147,7 @@ fn time(ns: f64) -> String {
 /// A table of `rows` for people.
 pub(crate) fn table(rows: &[Row]) -> String {
     let mut out = format!(
-        "{:>8} {:<14} {:>8} {:>10} {:>20} {:>9} {:>9} {:>9} {:>6} {:>9} {:>9} {:>7} {:>7}\n",
+        "{:>8} {:<15} {:>8} {:>10} {:>20} {:>9} {:>9} {:>9} {:>6} {:>9} {:>9} {:>7} {:>7} {:>9}\n",
         "dirs",
         "contender",
         "watches",
@@ -148,7 +160,8 @@ pub(crate) fn table(rows: &[Row]) -> String {
         "VmRSS",
         "VmHWM",
         "B/w RSS",
-        "B/w HWM"
+        "B/w HWM",
+        "kernel"
     );
     let opt = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or("—".to_owned(), f);
     for r in rows {
@@ -157,7 +170,7 @@ pub(crate) fn table(rows: &[Row]) -> String {
         });
         let _ = writeln!(
             out,
-            "{:>8} {:<14} {:>8} {:>10} {:>20} {:>9} {:>9} {:>9} {:>6} {:>8.1}M {:>8.1}M {:>7} {:>7}",
+            "{:>8} {:<15} {:>8} {:>10} {:>20} {:>9} {:>9} {:>9} {:>6} {:>8.1}M {:>8.1}M {:>7} {:>7} {:>9}",
             r.size,
             r.name,
             r.watches,
@@ -171,6 +184,7 @@ pub(crate) fn table(rows: &[Row]) -> String {
             r.hwm / 1_048_576.0,
             opt(r.rss_per_watch, &|v| format!("{v:.0}")),
             opt(r.hwm_per_watch, &|v| format!("{v:.0}")),
+            opt(r.kernel, &|v| format!("{:.1}M", v / 1_048_576.0)),
         );
     }
     out
@@ -181,7 +195,7 @@ pub(crate) fn runs_line(size: usize, names: &[&str], samples: &[Vec<Sample>]) ->
     let mut out = String::new();
     for (name, own) in names.iter().zip(samples) {
         let walls: Vec<String> = own.iter().map(|s| time(ns(s.wall))).collect();
-        let _ = writeln!(out, "{size:>8} {name:<14} runs: {}", walls.join(", "));
+        let _ = writeln!(out, "{size:>8} {name:<15} runs: {}", walls.join(", "));
     }
     out
 }
@@ -191,7 +205,7 @@ pub(crate) fn runs_line(size: usize, names: &[&str], samples: &[Vec<Sample>]) ->
 pub(crate) fn result_lines(rows: &[Row]) -> String {
     let mut out = String::from(
         "# size contender watches runs wall_ns ratio ratio_q1 ratio_q3 user_ns sys_ns cpu_ns \
-         cpu_ratio rss_bytes hwm_bytes rss_per_watch hwm_per_watch\n",
+         cpu_ratio rss_bytes hwm_bytes rss_per_watch hwm_per_watch kernel_bytes\n",
     );
     let opt = |v: Option<f64>, digits: usize| v.map_or("-".to_owned(), |v| format!("{v:.digits$}"));
     for r in rows {
@@ -200,7 +214,7 @@ pub(crate) fn result_lines(rows: &[Row]) -> String {
             .map_or([None; 3], |[m, q1, q3]| [Some(m), Some(q1), Some(q3)]);
         let _ = writeln!(
             out,
-            "{} {} {} {} {:.0} {} {} {} {:.0} {:.0} {:.0} {} {:.0} {:.0} {} {}",
+            "{} {} {} {} {:.0} {} {} {} {:.0} {:.0} {:.0} {} {:.0} {:.0} {} {} {}",
             r.size,
             r.name,
             r.watches,
@@ -217,6 +231,7 @@ pub(crate) fn result_lines(rows: &[Row]) -> String {
             r.hwm,
             opt(r.rss_per_watch, 1),
             opt(r.hwm_per_watch, 1),
+            opt(r.kernel, 0),
         );
     }
     out
