@@ -1,12 +1,14 @@
 //! `cargo xtask bench-report [--quick] [--report-only]`: runs the `benches`
 //! crate's criterion groups (parse, drain, setup, latency), its memory
-//! probe, its whole-process `inotifywait` drain (`cli_drain`) and its
-//! whole-process setup probe (`setup_probe`: trees of 10k and 100k
-//! directories, and 1M without `--quick`), reads criterion's
+//! probe, its whole-process `inotifywait` drain (`cli_drain`), its
+//! whole-process fanotify drain (`fan_drain`: inode marks, and filesystem
+//! marks as root) and its whole-process setup probe (`setup_probe`: trees
+//! of 10k and 100k directories, and 1M without `--quick`; the `-r -S`
+//! fanotify programs beside the inotify ones as root), reads criterion's
 //! `estimates.json` files back, and writes `target/bench-report.md`: one
 //! table per group with the median, its spread and the ratio to the
 //! raw-syscall baseline of the same run, the memory per watch, the targets
-//! of issues 6 and 12, the machine, and the profile notes of
+//! of issues 6, 12 and 13, the machine, and the profile notes of
 //! `benches/PROFILE.md`.
 //!
 //! `--quick` gives each benchmark about a second (criterion's
@@ -37,6 +39,10 @@ const QUICK_ARGS: [&str; 4] = ["--warm-up-time", "1", "--measurement-time", "2"]
 /// example cuts N to the queue limit otherwise), fewer with `--quick`.
 const CLI_FULL: [&str; 4] = ["--events", "200000", "--rounds", "7"];
 const CLI_QUICK: [&str; 4] = ["--events", "20000", "--rounds", "5"];
+
+/// `fan_drain` events and rounds: the same sizes as `cli_drain`.
+const FAN_FULL: [&str; 4] = ["--events", "200000", "--rounds", "7"];
+const FAN_QUICK: [&str; 4] = ["--events", "20000", "--rounds", "5"];
 
 /// `setup_probe` sizes and runs: issue 12's trees, the million-directory
 /// one (minutes, and a raised `max_user_watches`) only in the full run.
@@ -141,9 +147,9 @@ fn cargo(root: &Path, args: &[&str], results: &Path, quick: bool) -> Result<(), 
 }
 
 /// Builds first (so compile time is not mixed into a loaded machine's
-/// measurements), then runs every group, the memory probe, the CLI drain
-/// and the setup probe (both build the release `inotifywait` they measure
-/// first).
+/// measurements), then runs every group, the memory probe, the CLI drain,
+/// the fanotify drain and the setup probe (each builds the release CLI it
+/// measures first).
 fn run_benches(root: &Path, results: &Path, quick: bool) -> Result<(), String> {
     let mut bench: Vec<&str> = vec!["bench", "-p", "benches"];
     for group in GROUPS {
@@ -183,6 +189,18 @@ fn run_benches(root: &Path, results: &Path, quick: bool) -> Result<(), String> {
     ];
     cli.extend(if quick { CLI_QUICK } else { CLI_FULL });
     cargo(root, &cli, results, quick)?;
+    let mut fan = vec![
+        "run",
+        "--release",
+        "-q",
+        "-p",
+        "benches",
+        "--example",
+        "fan_drain",
+        "--",
+    ];
+    fan.extend(if quick { FAN_QUICK } else { FAN_FULL });
+    cargo(root, &fan, results, quick)?;
     let mut probe = vec![
         "run",
         "--release",

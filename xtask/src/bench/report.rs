@@ -1,17 +1,19 @@
 //! The Markdown of `cargo xtask bench-report`: tables per group with
-//! ratios to the raw baseline, the whole-process `inotifywait` drain and
-//! setup (`probe.rs`), memory per watch, the targets of issues 6 and 12,
-//! the machine, and `benches/PROFILE.md`.
+//! ratios to the raw baseline, the whole-process `inotifywait` drain
+//! (`cli.rs`), fanotify drain (`fan.rs`) and setup (`probe.rs`), memory
+//! per watch, the targets of issues 6, 12 and 13, the machine, and
+//! `benches/PROFILE.md`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
-use cli::{cli_section, cli_targets};
+use cli::{cli_section, cli_targets, issue12_drain_targets};
 #[cfg(test)]
 use context::utc_now;
 use context::{machine, profile_notes};
+use fan::{fan_section, fan_targets};
 
 use super::Estimate;
 use super::json::Json;
@@ -408,7 +410,9 @@ fn targets(
             Goal::AtLeast(2.0),
         );
     }
+    issue12_drain_targets(out, estimates, &pairs, results);
     cli_targets(out, results);
+    fan_targets(out, results);
     probe::targets(out, results);
     for contender in ["watcher", "watch-manager"] {
         target_row(
@@ -525,6 +529,7 @@ pub(crate) fn render(root: &Path, estimates: &[Estimate], results: &Path, quick:
         paired_table(&mut out, &pairs, "events", "CPU per event");
     }
     cli_section(&mut out, results);
+    fan_section(&mut out, results);
     let _ = writeln!(out, "\n## setup\n");
     let _ = writeln!(
         out,
@@ -558,6 +563,7 @@ pub(crate) fn render(root: &Path, estimates: &[Estimate], results: &Path, quick:
 
 mod cli;
 mod context;
+mod fan;
 mod probe;
 #[cfg(test)]
 mod tests;

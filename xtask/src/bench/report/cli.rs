@@ -1,10 +1,73 @@
 //! The report's section on the whole-process `inotifywait` drain probe
-//! (`cli_drain`) and its target rows.
+//! (`cli_drain`) and its target rows: issue 6's, and issue 12's drain
+//! targets for the CLI and the `Notifier`.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use super::*;
+
+/// Issue 12's drain targets: the CLI's queue drain within 1.5× of the raw
+/// loop's CPU per event (`cli_drain`, the largest size measured), the
+/// `Notifier` within 1.25× (the drain group's paired rounds, or
+/// criterion's medians, at each size).
+pub(super) fn issue12_drain_targets(
+    out: &mut String,
+    estimates: &[Estimate],
+    pairs: &[Paired],
+    results: &Path,
+) {
+    let times = |v: f64| format!("{v:.2}×");
+    let cli = paired(results, "cli");
+    let ours = cli
+        .iter()
+        .filter(|p| p.contender == "inotify-cli")
+        .max_by_key(|p| p.size);
+    target_row(
+        out,
+        &format!(
+            "(issue 12) CLI queue drain{}: inotifywait CPU per event",
+            ours.map_or(String::new(), |p| format!(", {} events", p.size))
+        ),
+        "≤ 1.50× raw",
+        ours.map(|p| p.ratio),
+        &times,
+        Goal::AtMost(1.5),
+    );
+    let mut sizes: Vec<u64> = estimates
+        .iter()
+        .filter(|e| e.group == "drain" && e.function == "notifier")
+        .filter_map(|e| e.param)
+        .chain(
+            pairs
+                .iter()
+                .filter(|p| p.contender == "notifier")
+                .map(|p| p.size),
+        )
+        .collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    if sizes.is_empty() {
+        target_row(
+            out,
+            "(issue 12) drain: Notifier, no-op handler",
+            "≤ 1.25× raw",
+            None,
+            &times,
+            Goal::AtMost(1.25),
+        );
+    }
+    for size in sizes {
+        target_row(
+            out,
+            &format!("(issue 12) drain {size} events: Notifier, no-op handler"),
+            "≤ 1.25× raw",
+            group_ratio(estimates, pairs, "drain", "notifier", Some(size)),
+            &times,
+            Goal::AtMost(1.25),
+        );
+    }
+}
 
 /// The targets rows of the whole-process `inotifywait` drain.
 pub(super) fn cli_targets(out: &mut String, results: &Path) {

@@ -1,8 +1,10 @@
 //! The "setup (whole process)" part of the report: the `setup_probe`
 //! example's `setup-probe.txt` (each contender started fresh on trees of
 //! 10k–1M directories, exec to "Watches established.", ratios to the raw
-//! loop of the same runs, memory per watch at ready) and issue 12's
-//! targets on it.
+//! loop of the same runs, memory per watch at ready, kernel memory of the
+//! marks) with issue 12's targets on it, and issue 13's on the `-r -S`
+//! fanotify contenders beside them (ready in 10 ms, memory that does not
+//! grow with the tree).
 
 use std::fmt::Write as _;
 use std::fs;
@@ -15,6 +17,15 @@ const TARGET_SIZES: [u64; 2] = [100_000, 1_000_000];
 /// The contenders the targets are for: our `inotifywait` and
 /// `WatchManager`.
 const TARGETED: [&str; 2] = ["inotify-cli", "watch-manager"];
+/// Issue 13's contender: our CLI with one filesystem mark (`-r -S`).
+const FILESYSTEM_MARK: &str = "inotify-cli-S";
+/// Issue 13's ready target for `-r -S`, in nanoseconds.
+const READY_NS: f64 = 10e6;
+/// What "memory independent of tree size" is held to here: the user and
+/// kernel memory at ready may exceed the same program's on an empty
+/// directory by at most this much (1 MiB: under 11 B per directory at
+/// 100k, 1 B at 1M — a per-directory structure would not fit).
+const GROWTH_BYTES: f64 = 1_048_576.0;
 
 /// One line of `setup-probe.txt`.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +47,9 @@ struct ProbeRow {
     hwm: f64,
     rss_per_watch: Option<f64>,
     hwm_per_watch: Option<f64>,
+    /// Growth of the mark slab caches from spawn to ready, in bytes
+    /// (absent from files written before the column existed).
+    kernel: Option<f64>,
 }
 
 /// Parses the rows of `setup-probe.txt` (`#` lines and malformed lines
@@ -62,6 +76,7 @@ fn parse(text: &str) -> Vec<ProbeRow> {
                 hwm,
                 per,
                 hwm_per,
+                rest @ ..,
             ] = f.as_slice()
             else {
                 return None;
@@ -86,6 +101,7 @@ fn parse(text: &str) -> Vec<ProbeRow> {
                 hwm: hwm.parse().ok()?,
                 rss_per_watch: opt(per),
                 hwm_per_watch: opt(hwm_per),
+                kernel: rest.first().and_then(|v| opt(v)),
             })
         })
         .collect()
@@ -127,6 +143,48 @@ fn targets_of(out: &mut String, rows: &[ProbeRow]) {
             );
         }
     }
+    let base = find(0, FILESYSTEM_MARK);
+    for size in TARGET_SIZES {
+        let row = find(size, FILESYSTEM_MARK);
+        target_row(
+            out,
+            &format!("(issue 13) setup `-r -S` {size} dirs, exec to ready: {FILESYSTEM_MARK}"),
+            "≤ 10 ms",
+            row.map(|r| Range::exact(r.wall)),
+            &fmt_ns,
+            Goal::AtMost(READY_NS),
+        );
+        target_row(
+            out,
+            &format!(
+                "(issue 13) memory `-r -S` {size} dirs, RSS + kernel over the empty directory: {FILESYSTEM_MARK}"
+            ),
+            "≤ 1 MiB",
+            row.zip(base)
+                .and_then(|(r, b)| growth(r, b))
+                .map(Range::exact),
+            &mib,
+            Goal::AtMost(GROWTH_BYTES),
+        );
+    }
+}
+
+/// User plus kernel memory of `row` over the same contender's on the empty
+/// directory; `None` without the kernel figures.
+fn growth(row: &ProbeRow, empty: &ProbeRow) -> Option<f64> {
+    Some(row.rss - empty.rss + row.kernel? - empty.kernel?)
+}
+
+/// Contenders `setup_probe` left out, with the reason
+/// (`setup-probe-skipped.txt`).
+fn skipped(results: &Path) -> Vec<(String, String)> {
+    let text = fs::read_to_string(results.join("setup-probe-skipped.txt")).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            let (name, why) = line.split_once(' ')?;
+            Some((name.to_owned(), why.to_owned()))
+        })
+        .collect()
 }
 
 /// `12.3 MiB` from bytes.
@@ -143,18 +201,21 @@ pub(super) fn section(out: &mut String, results: &Path) {
     let _ = writeln!(out, "\n## setup (whole process)\n");
     let _ = writeln!(
         out,
-        "Each contender started fresh on a generated tree (fan-out 10, one file per inner directory, dentry cache warmed by a walk), timed from just before `exec` to the line \"Watches established.\" on its stderr (`cargo run --release -p benches --example setup_probe`). CPU and memory are the child's at that moment (`/proc/PID/stat`, `schedstat` of all threads, `VmRSS`/`VmHWM`). Bytes per watch: (figure at ready − the same program's figure on an empty directory) ÷ (watches − 1); watches are counted from `/proc/PID/fdinfo`. `raw` is a C-style `opendir`/`readdir` (`d_type`) walk with one `inotify_add_watch` per directory; `inotify-cli` our `inotifywait -m -r`, `watch-manager` `WatchManager::add_watches_summary` with `rec` and `auto_add`, `watcher` core's `Watcher::add_all`, `notify-crate` its recursive watch, `inotify-tools` `/usr/bin/inotifywait -m -r`. Ratios are per run to the raw loop of the same run (runs rotate the order), median and quartiles.\n"
+        "Each contender started fresh on a generated tree (fan-out 10, one file per inner directory, dentry cache warmed by a walk), timed from just before `exec` to the line \"Watches established.\" on its stderr (`cargo run --release -p benches --example setup_probe`). CPU and memory are the child's at that moment (`/proc/PID/stat`, `schedstat` of all threads, `VmRSS`/`VmHWM`). Bytes per watch: (figure at ready − the same program's figure on an empty directory) ÷ (watches − 1); watches are counted from `/proc/PID/fdinfo`. `raw` is a C-style `opendir`/`readdir` (`d_type`) walk with one `inotify_add_watch` per directory; `inotify-cli` our `inotifywait -m -r`, `watch-manager` `WatchManager::add_watches_summary` with `rec` and `auto_add`, `watcher` core's `Watcher::add_all`, `notify-crate` its recursive watch, `inotify-tools` `/usr/bin/inotifywait -m -r`. `inotify-cli-S` and `inotify-tools-S` (issue 13, as root) are our fanotify CLI and `/usr/bin/fsnotifywait` with `-S -m -r`: one filesystem mark, no walk; their \"watches\" are fanotify marks. Kernel is the growth of the inotify/fanotify mark slab caches (`/sys/kernel/slab`, merged caches counted once) from just before the spawn to ready: machine-wide, so other programs' watches added or removed meanwhile are in it (the inodes a watch pins are not). Ratios are per run to the raw loop of the same run (runs rotate the order), median and quartiles.\n"
     );
     let _ = writeln!(out, "| target | goal | measured (quartiles) | verdict |");
     let _ = writeln!(out, "|---|---|---:|---|");
     targets_of(out, &rows);
+    for (name, why) in skipped(results) {
+        let _ = writeln!(out, "\n- {name}: not measured — {why}");
+    }
     let _ = writeln!(
         out,
-        "\n| dirs | contender | watches | exec → ready (median) | ratio to raw | quartiles | user | sys | CPU, all threads | CPU ratio | VmRSS | VmHWM | RSS B/watch | HWM B/watch | runs |"
+        "\n| dirs | contender | watches | exec → ready (median) | ratio to raw | quartiles | user | sys | CPU, all threads | CPU ratio | VmRSS | VmHWM | RSS B/watch | HWM B/watch | kernel | kernel B/watch | runs |"
     );
     let _ = writeln!(
         out,
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     // The probe's own order within a size: the baseline, ours, the peers.
     rows.sort_by_key(|r| r.size);
@@ -162,7 +223,7 @@ pub(super) fn section(out: &mut String, results: &Path) {
     for r in &rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | **{}** | {} | {} | {} | {} | {} | {} | {} | **{}** | {} | {} |",
+            "| {} | {} | {} | {} | **{}** | {} | {} | {} | {} | {} | {} | {} | **{}** | {} | {} | {} | {} |",
             r.size,
             r.contender,
             r.watches,
@@ -180,6 +241,13 @@ pub(super) fn section(out: &mut String, results: &Path) {
             mib(r.hwm),
             opt(r.rss_per_watch, &|v| format!("{v:.0}")),
             opt(r.hwm_per_watch, &|v| format!("{v:.0}")),
+            opt(r.kernel, &mib),
+            opt(
+                r.kernel
+                    .filter(|_| r.watches > 1)
+                    .map(|k| k / f64::from(u32::try_from(r.watches).unwrap_or(u32::MAX))),
+                &|v| format!("{v:.0}")
+            ),
             r.runs
         );
     }
@@ -195,13 +263,17 @@ mod tests {
 100000 raw 100001 5 700000000 1.0000 1.0000 1.0000 100000000 600000000 690000000 1.0000 3097152 3097152 10.0 10.0
 100000 inotify-cli 100001 5 770000000 1.1000 1.0500 1.1400 200000000 600000000 790000000 1.1400 9097152 12097152 70.0 100.0
 100000 watch-manager 100001 5 840000000 1.2000 1.1000 1.3000 300000000 600000000 890000000 1.2900 40097152 50097152 380.0 480.0
+0 inotify-cli-S 1 5 1500000 1.6000 1.5000 1.7000 0 0 1200000 1.5000 1700000 1700000 - - 200
+100000 inotify-cli-S 1 5 4600000 0.0100 0.0090 0.0110 0 0 1200000 0.0100 1800000 1800000 - - 300
 garbage line
 ";
 
     #[test]
     fn probe_rows_parse_with_missing_figures() {
         let rows = parse(FILE);
-        assert_eq!(rows.len(), 4);
+        assert_eq!(rows.len(), 6);
+        assert_eq!(rows[3].kernel, None);
+        assert_eq!(rows[5].kernel, Some(300.0));
         assert_eq!(rows[0].size, 0);
         assert_eq!(rows[0].rss_per_watch, None);
         assert_eq!(rows[2].contender, "inotify-cli");
@@ -232,6 +304,15 @@ garbage line
         assert!(out.contains(
             "| setup (whole process) 1000000 dirs, exec to ready: inotify-cli | ≤ 1.15× raw | not measured | — |"
         ), "{out}");
+        assert!(out.contains(
+            "| (issue 13) setup `-r -S` 100000 dirs, exec to ready: inotify-cli-S | ≤ 10 ms | 4.60 ms | met |"
+        ), "{out}");
+        assert!(out.contains(
+            "| (issue 13) memory `-r -S` 100000 dirs, RSS + kernel over the empty directory: inotify-cli-S | ≤ 1 MiB | 0.1 MiB | met |"
+        ), "{out}");
+        assert!(out.contains(
+            "| (issue 13) setup `-r -S` 1000000 dirs, exec to ready: inotify-cli-S | ≤ 10 ms | not measured | — |"
+        ), "{out}");
     }
 
     #[test]
@@ -246,7 +327,7 @@ garbage line
         fs::remove_dir_all(&dir).expect("remove temp dir");
         assert!(out.contains("## setup (whole process)"));
         assert!(out.contains(
-            "| 100000 | inotify-cli | 100001 | 770.00 ms | **1.10×** | 1.05×–1.14× | 200.00 ms | 600.00 ms | 790.00 ms | 1.14× | 8.7 MiB | 11.5 MiB | **70** | 100 | 5 |"
+            "| 100000 | inotify-cli | 100001 | 770.00 ms | **1.10×** | 1.05×–1.14× | 200.00 ms | 600.00 ms | 790.00 ms | 1.14× | 8.7 MiB | 11.5 MiB | **70** | 100 | — | — | 5 |"
         ), "{out}");
     }
 }

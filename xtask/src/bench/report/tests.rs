@@ -114,4 +114,27 @@ fn cli_drain_results_make_a_section_and_two_target_rows() {
         "| inotifywait 200000 events: inotify-tools ÷ ours | ≥ 20.00× | 24.00× (21.00×–26.00×) | met |"
     ));
     assert!(report.contains("inotify-tools ÷ inotify-cli at 200000 events, per round: **24.00×**"));
+    assert!(report.contains(
+        "| (issue 12) CLI queue drain, 200000 events: inotifywait CPU per event | ≤ 1.50× raw | 2.50× (2.00×–2.80×) | **missed** |"
+    ));
+}
+
+#[test]
+fn issue_12_notifier_target_is_rendered_per_size() {
+    let all = [
+        est("drain", "raw", 10, 100.0),
+        est("drain", "notifier", 10, 120.0),
+    ];
+    let report = render(
+        Path::new("/nonexistent"),
+        &all,
+        Path::new("/nonexistent"),
+        true,
+    );
+    assert!(report.contains(
+        "| (issue 12) drain 10 events: Notifier, no-op handler | ≤ 1.25× raw | 1.20× (0.98×–1.47×) | within noise"
+    ), "{report}");
+    assert!(report.contains(
+        "| (issue 12) CLI queue drain: inotifywait CPU per event | ≤ 1.50× raw | not measured | — |"
+    ));
 }
