@@ -11,7 +11,7 @@ use std::time::Duration;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
 
-use crate::events::{ALL_EVENTS, parse_events};
+use crate::events::EventSelection;
 use crate::filter::Mode;
 
 mod rules;
@@ -37,8 +37,8 @@ pub enum Parsed<T> {
 /// Options both programs share.
 #[derive(Debug, Clone, Default)]
 pub struct Common {
-    /// `-e` bits; 0 when none was given.
-    pub events: u32,
+    /// The `-e` lists; empty when none was given.
+    pub events: EventSelection,
     /// `-r`.
     pub recursive: bool,
     /// `-P`.
@@ -60,13 +60,9 @@ pub struct Common {
 }
 
 impl Common {
-    /// The events to watch: the `-e` bits, or all events.
-    pub fn watch_events(&self) -> u32 {
-        if self.events == 0 {
-            ALL_EVENTS
-        } else {
-            self.events
-        }
+    /// The events to report: the `-e` lists, or all events.
+    pub fn watch_events(&self) -> EventSelection {
+        self.events.or_all()
     }
 }
 
@@ -125,11 +121,21 @@ pub struct WaitArgs {
     pub daemon_child: bool,
 }
 
+/// The column `inotifywatch`'s table is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// `total`: all events of a watch.
+    Total,
+    /// An event's column (any `-e` name is accepted; one that is not a
+    /// column sorts by the total, as in inotifywatch).
+    Event(EventSelection),
+}
+
 /// The sort order of `inotifywatch`'s table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sort {
-    /// The column: 0 for `total`, else the event's bit.
-    pub key: u32,
+    /// The column.
+    pub key: SortKey,
     /// Ascending (`-a`) rather than descending.
     pub ascending: bool,
 }
@@ -326,12 +332,12 @@ pub fn parse_timeout(text: &str) -> Result<Option<u64>, UsageError> {
 fn parse_common(m: &ArgMatches) -> Result<Common, UsageError> {
     let mut common = Common::default();
     for list in strings(m, "event") {
-        let bits = parse_events(&list).ok_or_else(|| {
+        let selection = EventSelection::parse(&list).ok_or_else(|| {
             UsageError(format!(
                 "'{list}' is not a valid event!  Run with the '--help' option to see a list of events."
             ))
         })?;
-        common.events |= bits;
+        common.events.add(selection);
     }
     if let Some(t) = last(m, "timeout") {
         common.timeout = parse_timeout(&t)?;
@@ -495,7 +501,10 @@ fn parse_settle(m: &ArgMatches) -> Result<Option<(Duration, Option<Duration>)>, 
 
 fn parse_sort(key: &str, ascending: bool) -> Result<Sort, UsageError> {
     if key.eq_ignore_ascii_case("total") {
-        return Ok(Sort { key: 0, ascending });
+        return Ok(Sort {
+            key: SortKey::Total,
+            ascending,
+        });
     }
     if key.eq_ignore_ascii_case("move") {
         return Err(UsageError(
@@ -507,9 +516,9 @@ fn parse_sort(key: &str, ascending: bool) -> Result<Sort, UsageError> {
             "Cannot sort by `close' event; please use `close_write' or `close_nowrite'.".into(),
         ));
     }
-    match parse_events(key) {
-        Some(bits) if bits != 0 => Ok(Sort {
-            key: bits,
+    match EventSelection::parse(key) {
+        Some(selection) if !selection.is_empty() => Ok(Sort {
+            key: SortKey::Event(selection),
             ascending,
         }),
         _ => Err(UsageError(format!(
@@ -545,12 +554,14 @@ pub fn parse_watch<I: IntoIterator<Item = OsString>>(
         (Some(key), _) => parse_sort(key, true)?,
         (_, Some(key)) => parse_sort(key, false)?,
         _ => Sort {
-            key: 0,
+            key: SortKey::Total,
             ascending: false,
         },
     };
     let common = parse_common(&m)?;
-    if sort.key != 0 && sort.key & common.watch_events() == 0 {
+    if let SortKey::Event(key) = sort.key
+        && !key.intersects(common.watch_events())
+    {
         return Err(UsageError(
             "Can't sort by an event which isn't being watched for!".into(),
         ));

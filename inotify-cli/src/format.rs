@@ -3,6 +3,8 @@
 //! %0 %n %%`, and our `--json`. Names are bytes and are written unchanged
 //! (only `--json` escapes, losslessly; see [`json_string`]).
 
+use inotify_notify::EventMask;
+
 use crate::events::{event_name_list, push_event_names};
 use crate::timefmt;
 
@@ -15,8 +17,8 @@ pub struct EventRecord<'a> {
     /// The entry name inside a watched directory; `None` for events on the
     /// watch itself.
     pub name: Option<&'a [u8]>,
-    /// The kernel mask bits.
-    pub mask: u32,
+    /// The event's mask.
+    pub mask: EventMask,
     /// The rename cookie (0 when none).
     pub cookie: u32,
     /// The subject is a directory.

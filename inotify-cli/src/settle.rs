@@ -117,7 +117,7 @@ pub fn event_loop(
 }
 
 /// The mask a change is printed with.
-fn mask(change: &Change) -> u32 {
+fn mask(change: &Change) -> EventMask {
     let kind = match change.kind {
         ChangeKind::Created => EventMask::CREATE,
         ChangeKind::Removed => EventMask::DELETE,
@@ -129,7 +129,7 @@ fn mask(change: &Change) -> u32 {
     } else {
         EventMask::empty()
     };
-    (kind | dir).bits()
+    kind | dir
 }
 
 /// Renders one change in `style` into `out`; JSON gains `replaced` and

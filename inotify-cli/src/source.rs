@@ -19,11 +19,12 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 use inotify_notify::{
-    Error, ErrorKind, Event, EventMask, ExcludeFilter, Notifier, NotifierBuilder, ProcessEvent,
-    Processed, ThreadedNotifier, WatchManager, WatchMask, WatchOptions, long_path,
+    Error, ErrorKind, Event, ExcludeFilter, Notifier, NotifierBuilder, ProcessEvent, Processed,
+    ThreadedNotifier, WatchManager, WatchMask, WatchOptions, long_path,
 };
 
 use crate::args::WatchRules;
+use crate::events::EventSelection;
 use crate::filter::{PathFilter, normalize};
 use crate::output::{strerror, to_stderr, to_stderr_raw};
 
@@ -194,8 +195,8 @@ impl DisplayCache {
     reason = "independent command-line switches"
 )]
 pub struct SetupOptions {
-    /// The bits asked for (`-e`, or all events).
-    pub events: u32,
+    /// The events asked for (`-e`, or all events).
+    pub events: EventSelection,
     /// `-r`: recursive, new directories watched.
     pub recursive: bool,
     /// `-P`.
@@ -423,11 +424,7 @@ fn watch_paths(
         }
     })?;
     announce();
-    // UNMOUNT has no WatchMask constant (the kernel reports it anyway) but
-    // is kept, as inotifywait passes it on, so a watch for `-e unmount`
-    // alone is not empty and its event is dispatched.
-    let wanted = (WatchMask::ALL_EVENTS | WatchMask::ONESHOT).bits() | EventMask::UNMOUNT.bits();
-    let mut mask = WatchMask::from_bits_retain(opts.events & wanted);
+    let mut mask = opts.events.watch_mask();
     if opts.no_dereference {
         mask |= WatchMask::DONT_FOLLOW;
     }

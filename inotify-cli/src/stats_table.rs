@@ -5,8 +5,28 @@
 
 use std::fmt::Write as _;
 
-use crate::args::Sort;
-use crate::events::STAT_COLUMNS;
+use inotify_notify::EventMask;
+
+use crate::args::{Sort, SortKey};
+use crate::events::{EventSelection, column_name};
+
+/// The event columns in inotifywatch's table order, each with its printf
+/// width in inotify-tools (`%-6u  ` etc.); the header is the event's name.
+const COLUMNS: [(EventMask, usize); 13] = [
+    (EventMask::ACCESS, 6),
+    (EventMask::MODIFY, 6),
+    (EventMask::ATTRIB, 6),
+    (EventMask::CLOSE_WRITE, 11),
+    (EventMask::CLOSE_NOWRITE, 13),
+    (EventMask::OPEN, 4),
+    (EventMask::MOVED_FROM, 10),
+    (EventMask::MOVED_TO, 8),
+    (EventMask::MOVE_SELF, 9),
+    (EventMask::CREATE, 6),
+    (EventMask::DELETE, 6),
+    (EventMask::DELETE_SELF, 11),
+    (EventMask::UNMOUNT, 7),
+];
 
 /// Counters of one watch.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -15,8 +35,8 @@ pub struct Row {
     pub filename: Vec<u8>,
     /// All events counted, whatever their kind.
     pub total: u64,
-    /// One counter per [`STAT_COLUMNS`] entry.
-    pub counts: [u64; STAT_COLUMNS.len()],
+    /// One counter per [`COLUMNS`] entry.
+    pub counts: [u64; COLUMNS.len()],
     /// Order of first appearance (inotifywait sorts ties by wd).
     pub order: usize,
 }
@@ -26,9 +46,6 @@ pub struct Row {
 pub struct Stats {
     rows: Vec<Row>,
 }
-
-/// Each column's printf width in inotify-tools (`%-6u  ` etc.).
-const WIDTHS: [usize; STAT_COLUMNS.len()] = [6, 6, 6, 11, 13, 4, 10, 8, 9, 6, 6, 11, 7];
 
 impl Stats {
     /// Registers a watch with zero counts (so `-z` lists it), in watch
@@ -45,12 +62,12 @@ impl Stats {
     }
 
     /// Counts one event of `mask` on the watch `filename`.
-    pub fn record(&mut self, filename: &[u8], mask: u32) {
+    pub fn record(&mut self, filename: &[u8], mask: EventMask) {
         self.register(filename);
         if let Some(row) = self.rows.iter_mut().find(|r| r.filename == filename) {
             row.total += 1;
-            for (i, (_, bit)) in STAT_COLUMNS.iter().enumerate() {
-                if mask & bit != 0 {
+            for (i, (event, _)) in COLUMNS.iter().enumerate() {
+                if mask.contains(*event) {
                     row.counts[i] += 1;
                 }
             }
@@ -64,31 +81,27 @@ impl Stats {
 
     /// The table, or `None` when no event occurred (inotifywatch then
     /// prints "No events occurred." on stderr).
-    pub fn table(&self, events: u32, zero: bool, sort: Sort) -> Option<String> {
+    pub fn table(&self, events: EventSelection, zero: bool, sort: Sort) -> Option<String> {
         if self.total() == 0 {
             return None;
         }
-        let shown: Vec<usize> = (0..STAT_COLUMNS.len())
+        let shown: Vec<usize> = (0..COLUMNS.len())
             .filter(|&i| {
-                STAT_COLUMNS[i].1 & events != 0
-                    && (zero || self.rows.iter().any(|r| r.counts[i] != 0))
+                events.wants(COLUMNS[i].0) && (zero || self.rows.iter().any(|r| r.counts[i] != 0))
             })
             .collect();
         let mut out = String::from("total  ");
         for &i in &shown {
-            let _ = write!(out, "{}  ", STAT_COLUMNS[i].0);
+            let _ = write!(out, "{}  ", column_name(COLUMNS[i].0));
         }
         out.push_str("filename\n");
-        let key = |r: &Row| -> u64 {
-            if sort.key == 0 {
-                r.total
-            } else {
-                STAT_COLUMNS
-                    .iter()
-                    .position(|(_, bit)| *bit == sort.key)
-                    .map_or(r.total, |i| r.counts[i])
-            }
+        let column = match sort.key {
+            SortKey::Total => None,
+            SortKey::Event(key) => COLUMNS
+                .iter()
+                .position(|(event, _)| EventSelection::of(*event) == key),
         };
+        let key = |r: &Row| -> u64 { column.map_or(r.total, |i| r.counts[i]) };
         let mut rows: Vec<&Row> = self.rows.iter().filter(|r| zero || r.total != 0).collect();
         rows.sort_by(|a, b| {
             let (ka, kb) = (key(a), key(b));
@@ -102,7 +115,7 @@ impl Stats {
         for row in rows {
             let _ = write!(out, "{:<5}  ", row.total);
             for &i in &shown {
-                let _ = write!(out, "{:<width$}  ", row.counts[i], width = WIDTHS[i]);
+                let _ = write!(out, "{:<width$}  ", row.counts[i], width = COLUMNS[i].1);
             }
             out.push_str(&String::from_utf8_lossy(&row.filename));
             out.push('\n');
@@ -114,13 +127,12 @@ impl Stats {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::ALL_EVENTS;
-    use inotify_notify::EventMask;
 
     const DESC_TOTAL: Sort = Sort {
-        key: 0,
+        key: SortKey::Total,
         ascending: false,
     };
+    const ALL: EventSelection = EventSelection::ALL;
 
     #[test]
     fn table_matches_inotifywatch_layout() {
@@ -128,10 +140,10 @@ mod tests {
         s.register(b"w/");
         s.register(b"w/s/");
         for m in [EventMask::CREATE, EventMask::OPEN, EventMask::MODIFY] {
-            s.record(b"w/", m.bits());
+            s.record(b"w/", m);
         }
-        s.record(b"w/s/", EventMask::CREATE.bits());
-        let table = s.table(ALL_EVENTS, false, DESC_TOTAL).expect("events");
+        s.record(b"w/s/", EventMask::CREATE);
+        let table = s.table(ALL, false, DESC_TOTAL).expect("events");
         assert_eq!(
             table,
             "total  modify  open  create  filename\n\
@@ -145,10 +157,10 @@ mod tests {
         let mut s = Stats::default();
         s.register(b"a/");
         s.register(b"b/");
-        s.record(b"b/", EventMask::MODIFY.bits());
-        let events = (EventMask::MODIFY | EventMask::CREATE).bits();
+        s.record(b"b/", EventMask::MODIFY);
+        let events = EventSelection::parse("modify,create").expect("valid");
         let asc = Sort {
-            key: EventMask::MODIFY.bits(),
+            key: SortKey::Event(EventSelection::parse("modify").expect("valid")),
             ascending: true,
         };
         let table = s.table(events, true, asc).expect("events");
@@ -164,6 +176,6 @@ mod tests {
     fn no_events_gives_no_table() {
         let mut s = Stats::default();
         s.register(b"w/");
-        assert!(s.table(ALL_EVENTS, true, DESC_TOTAL).is_none());
+        assert!(s.table(ALL, true, DESC_TOTAL).is_none());
     }
 }

@@ -14,6 +14,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 
 use crate::args::{self, Output, Parsed, WaitArgs};
+use crate::events::EventSelection;
 use crate::exec::Exec;
 use crate::filter::PathFilter;
 use crate::format::{EventRecord, Format, Style};
@@ -291,8 +292,8 @@ struct EventCtx<'a> {
     style: &'a Style,
     exec: Option<&'a Exec>,
     diag: &'a Diag,
-    /// The bits asked for.
-    events: u32,
+    /// The events asked for.
+    events: EventSelection,
     /// The line being built (reused).
     buf: Vec<u8>,
     display: DisplayCache,
@@ -309,7 +310,6 @@ impl EventCtx<'_> {
     ) -> Option<i32> {
         let a = self.a;
         let diag = self.diag;
-        let mask = event.mask.bits();
         if event.mask.contains(EventMask::Q_OVERFLOW) {
             // Always told, even with -qq: events were lost.
             to_stderr(if a.rescan {
@@ -327,7 +327,7 @@ impl EventCtx<'_> {
         let rec = EventRecord {
             watched,
             name,
-            mask,
+            mask: event.mask,
             cookie: event.cookie,
             dir: event.dir,
             src: src_display.as_deref(),
@@ -336,7 +336,7 @@ impl EventCtx<'_> {
         if self.filter.filters_events() && !self.filter.allows_event(&rec.filter_path()) {
             return None;
         }
-        let wanted = mask & self.events != 0;
+        let wanted = self.events.wants(event.mask);
         if a.quiet < 2 && wanted {
             self.buf.clear();
             self.style.render(&rec, &mut self.buf);

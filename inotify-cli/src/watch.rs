@@ -204,7 +204,7 @@ fn run(a: &WatchArgs) -> Result<i32, String> {
                         filter.allows_event(&full)
                     };
                     if allowed {
-                        stats.record(watch_path, event.mask.bits());
+                        stats.record(watch_path, event.mask);
                     }
                 }
                 Ok(Msg::Error(text)) => to_stderr(&text),

@@ -37,7 +37,7 @@ fn events_repeat_and_split_on_commas() {
     ])
     .expect("ok");
     let want = EventMask::CREATE | EventMask::DELETE | EventMask::MODIFY | EventMask::CLOSE;
-    assert_eq!(a.common.events, want.bits());
+    assert_eq!(a.common.events.events(), want);
     assert_eq!(a.common.operands, [OsString::from("w")]);
 }
 
@@ -168,12 +168,12 @@ fn inotifywatch_sort_options() {
     assert_eq!(
         a.sort,
         Sort {
-            key: EventMask::MODIFY.bits(),
+            key: SortKey::Event(EventSelection::parse("modify").expect("valid")),
             ascending: true
         }
     );
     let a = watch(&["-d", "total", "-z", "w"]).expect("ok");
-    assert!(a.zero && !a.sort.ascending && a.sort.key == 0);
+    assert!(a.zero && !a.sort.ascending && a.sort.key == SortKey::Total);
     let e = |r: Result<WatchArgs, UsageError>| r.expect_err("fails").0;
     assert_eq!(
         e(watch(&["-a", "x", "w"])),

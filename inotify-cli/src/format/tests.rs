@@ -7,7 +7,7 @@ fn rec<'a>(watched: &'a [u8], name: Option<&'a [u8]>, mask: EventMask) -> EventR
     EventRecord {
         watched,
         name,
-        mask: mask.bits(),
+        mask,
         cookie: 0,
         dir: mask.contains(EventMask::ISDIR),
         src: None,
