@@ -261,6 +261,27 @@ impl Error {
     }
 }
 
+impl Clone for Error {
+    /// A second owner of the same error (one sent down a channel while the
+    /// original is logged, say): same kind, path, text and errno. The OS
+    /// error is rebuilt from its errno (`io::Error` is not `Clone`), or,
+    /// without one, from its `io::ErrorKind` and text.
+    fn clone(&self) -> Self {
+        let source = self.0.source.as_ref().map(|err| match err.raw_os_error() {
+            Some(code) => io::Error::from_raw_os_error(code),
+            None => io::Error::new(err.kind(), err.to_string()),
+        });
+        Error(Box::new(Inner {
+            kind: self.0.kind,
+            path: self.0.path.clone(),
+            message: self.0.message.clone(),
+            context: self.0.context.clone(),
+            source,
+            partial: self.0.partial.clone(),
+        }))
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(message) = &self.0.message {
@@ -379,6 +400,20 @@ mod tests {
             }
             assert_eq!(raw_os_error(&io_err), Some(errno));
         }
+    }
+
+    #[test]
+    fn clone_keeps_kind_path_text_and_errno() {
+        let err = Error::io(io::Error::from_raw_os_error(ENOSPC), Some(Path::new("/x")));
+        let copy = err.clone();
+        assert_eq!(copy.kind(), err.kind());
+        assert_eq!(copy.path(), err.path());
+        assert_eq!(copy.to_string(), err.to_string());
+        assert_eq!(copy.raw_os_error(), Some(ENOSPC));
+        let plain = Error::io(io::Error::other("plain"), None);
+        assert_eq!(plain.clone().to_string(), "plain");
+        let new = Error::new(ErrorKind::Closed, None, "closed");
+        assert_eq!(new.clone().to_string(), "closed");
     }
 
     #[test]

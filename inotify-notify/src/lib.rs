@@ -44,7 +44,8 @@
 //!   `Arc<Mutex<H>>` ([`shared`]) the program keeps a clone of.
 //!   [`ThreadedNotifier`] does it on its own thread;
 //!   [`ThreadedNotifier::channel`] sends events to a bounded channel
-//!   (its types re-exported in [`channel`]).
+//!   (its types re-exported in [`channel`]);
+//!   [`NotifierBuilder::build_channel_with_errors`] sends the errors too.
 //! - [`NotifierBuilder`] setters take and return the builder by value, so
 //!   a partly configured builder can be stored, cloned and passed along.
 //! - [`EventProcessor`] is the seam for other loops (mio, tokio): call

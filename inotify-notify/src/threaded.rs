@@ -186,6 +186,46 @@ impl NotifierBuilder {
         wm: &WatchManager,
         capacity: usize,
     ) -> Result<(ThreadedNotifier, Receiver<Event>)> {
+        self.build_channel_of(wm, capacity)
+    }
+
+    /// [`NotifierBuilder::build_channel`], with the errors too: an error
+    /// of the loop (an automatic add that failed, or the read error that
+    /// ends the thread) arrives as `Err`, in order with the events, where
+    /// plain channel mode only logs it. For a consumer that must report
+    /// every error itself, as a command-line program does.
+    ///
+    /// ```
+    /// use inotify_notify::{NotifierBuilder, WatchManager};
+    /// let wm = WatchManager::new()?;
+    /// let (mut notifier, items) = NotifierBuilder::new().build_channel_with_errors(&wm, 16)?;
+    /// notifier.start()?;
+    /// notifier.stop()?;
+    /// for item in items.try_iter() {
+    ///     match item {
+    ///         Ok(event) => println!("{event}"),
+    ///         Err(err) => eprintln!("{err}"),
+    ///     }
+    /// }
+    /// # Ok::<(), inotify_notify::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`NotifierBuilder::build`].
+    pub fn build_channel_with_errors(
+        &self,
+        wm: &WatchManager,
+        capacity: usize,
+    ) -> Result<(ThreadedNotifier, Receiver<Result<Event>>)> {
+        self.build_channel_of(wm, capacity)
+    }
+
+    /// Channel mode sending `T`s.
+    fn build_channel_of<T: ChannelItem>(
+        &self,
+        wm: &WatchManager,
+        capacity: usize,
+    ) -> Result<(ThreadedNotifier, Receiver<T>)> {
         let (tx, rx) = crossbeam_channel::bounded(capacity);
         let stop = StopHandle::new()?;
         let sender = ChannelSender {
@@ -206,23 +246,54 @@ impl Drop for ThreadedNotifier {
     }
 }
 
+/// What a channel carries: events alone, or events and errors.
+trait ChannelItem: Send + 'static {
+    /// The item for an event.
+    fn event(event: &Event) -> Self;
+    /// The item for an error; `None` when the channel carries none.
+    fn error(error: &Error) -> Option<Self>
+    where
+        Self: Sized;
+}
+
+impl ChannelItem for Event {
+    fn event(event: &Event) -> Self {
+        event.clone()
+    }
+
+    fn error(_: &Error) -> Option<Self> {
+        None
+    }
+}
+
+impl ChannelItem for Result<Event> {
+    fn event(event: &Event) -> Self {
+        Ok(event.clone())
+    }
+
+    fn error(error: &Error) -> Option<Self> {
+        Some(Err(error.clone()))
+    }
+}
+
 /// The default handler of channel mode.
-struct ChannelSender {
-    tx: Sender<Event>,
+struct ChannelSender<T> {
+    tx: Sender<T>,
     stop: StopHandle,
 }
 
-impl ProcessEvent for ChannelSender {
-    fn process_default(&mut self, event: &Event) {
-        let mut event = event.clone();
+impl<T: ChannelItem> ChannelSender<T> {
+    /// Sends `item`, waiting while the channel is full unless the loop is
+    /// stopped meanwhile.
+    fn send(&mut self, mut item: T) {
         loop {
-            match self.tx.send_timeout(event, Duration::from_millis(50)) {
+            match self.tx.send_timeout(item, Duration::from_millis(50)) {
                 Ok(()) => return,
                 Err(SendTimeoutError::Timeout(back)) => {
                     if self.stop.is_stopped() {
                         return;
                     }
-                    event = back;
+                    item = back;
                 }
                 Err(SendTimeoutError::Disconnected(_)) => {
                     // Nobody listens any more: stop the loop.
@@ -232,9 +303,18 @@ impl ProcessEvent for ChannelSender {
             }
         }
     }
+}
+
+impl<T: ChannelItem> ProcessEvent for ChannelSender<T> {
+    fn process_default(&mut self, event: &Event) {
+        self.send(T::event(event));
+    }
 
     fn process_error(&mut self, error: &Error) {
-        log::warn!("notifier error in channel mode: {error}");
+        match T::error(error) {
+            Some(item) => self.send(item),
+            None => log::warn!("notifier error in channel mode: {error}"),
+        }
     }
 }
 
@@ -245,4 +325,45 @@ fn panic_message(payload: &(dyn Any + Send)) -> &str {
         .copied()
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(no message)")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn sender<T>(capacity: usize) -> (ChannelSender<T>, Receiver<T>) {
+        let (tx, rx) = crossbeam_channel::bounded(capacity);
+        let stop = StopHandle::new().expect("eventfd");
+        (ChannelSender { tx, stop }, rx)
+    }
+
+    #[test]
+    fn channel_with_errors_delivers_errors_plain_channel_logs_them() {
+        let err = Error::new(ErrorKind::Io, Some(Path::new("/w/sub")), "cannot watch");
+        let (mut with_errors, rx) = sender::<Result<Event>>(4);
+        with_errors.process_error(&err);
+        let got = rx.try_recv().expect("an item").expect_err("an error");
+        assert_eq!(got.to_string(), "cannot watch: /w/sub");
+        assert_eq!(got.path(), Some(Path::new("/w/sub")));
+        let (mut plain, rx) = sender::<Event>(4);
+        plain.process_error(&err);
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn channel_send_gives_up_once_stopped_or_disconnected() {
+        let err = Error::new(ErrorKind::Io, None, "e");
+        let (mut full, rx) = sender::<Result<Event>>(1);
+        full.process_error(&err);
+        full.stop.stop();
+        // The channel is full and the loop stopped: the send returns.
+        full.process_error(&err);
+        assert_eq!(rx.len(), 1);
+        let (mut gone, rx) = sender::<Result<Event>>(1);
+        drop(rx);
+        gone.process_error(&err);
+        assert!(gone.stop.is_stopped());
+    }
 }
