@@ -1,9 +1,9 @@
 //! The event source of both programs: watches set up through
 //! `inotify-notify`'s `WatchManager` (recursive, auto-add, exclusions),
-//! read either by a `ThreadedNotifier` whose handler forwards events and
-//! errors to a bounded channel the main loop reads with a timeout
-//! (inotifywatch, which also waits for signals), or on the caller's thread
-//! in batches (inotifywait, whose per-event cost matters). Also maps the
+//! read either by a `ThreadedNotifier` in channel mode, whose events and
+//! errors the main loop receives with a timeout (inotifywatch, which also
+//! waits for signals), or on the caller's thread in batches (inotifywait,
+//! whose per-event cost matters). Also maps the
 //! library's normalised paths back to the spelling the user gave, with a
 //! directory's trailing slash, as inotifywait displays them.
 
@@ -17,43 +17,16 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender};
+use inotify_notify::channel::Receiver;
 use inotify_notify::{
-    Error, ErrorKind, Event, ExcludeFilter, Notifier, NotifierBuilder, ProcessEvent, Processed,
-    ThreadedNotifier, WatchManager, WatchMask, WatchOptions, long_path,
+    Error, ErrorKind, Event, ExcludeFilter, Notifier, NotifierBuilder, Processed, ThreadedNotifier,
+    WatchManager, WatchMask, WatchOptions, long_path,
 };
 
 use crate::args::WatchRules;
 use crate::events::EventSelection;
 use crate::filter::{PathFilter, normalize};
 use crate::output::{strerror, to_stderr, to_stderr_raw};
-
-/// What the notifier thread hands the main loop.
-#[derive(Debug)]
-pub enum Msg {
-    /// An event (kernel or synthetic), unboxed: one allocation (its paths)
-    /// per event crosses the channel, not two.
-    Event(Event),
-    /// A non-fatal error of the notifier loop or of auto-add.
-    Error(String),
-}
-
-/// The handler: forwards everything; a full channel blocks the notifier
-/// thread, so the kernel queue absorbs bursts and overflows visibly.
-struct Forward {
-    tx: Sender<Msg>,
-}
-
-impl ProcessEvent for Forward {
-    fn process_default(&mut self, event: &Event) {
-        // A send fails only when the main loop has ended; nothing to do then.
-        let _ = self.tx.send(Msg::Event(event.clone()));
-    }
-
-    fn process_error(&mut self, err: &Error) {
-        let _ = self.tx.send(Msg::Error(err.to_string()));
-    }
-}
 
 /// The watched roots as the user spelled them.
 #[derive(Debug, Default)]
@@ -219,16 +192,19 @@ pub struct Source {
     /// The manager (kept for counts and paths).
     pub wm: WatchManager,
     notifier: ThreadedNotifier,
-    /// Events and errors from the notifier thread.
-    pub rx: Receiver<Msg>,
+    /// Events and errors (of auto-add, or the one that ended the loop)
+    /// from the notifier thread, in order. The channel is bounded: when
+    /// it is full the thread waits and stops reading, so the kernel queue
+    /// absorbs a burst and an overflow is reported, never silent.
+    pub rx: Receiver<Result<Event, Error>>,
     /// The roots' display forms.
     pub roots: Roots,
 }
 
 impl Source {
     /// Stops the notifier thread. The receiver is dropped first, so a
-    /// handler blocked on a full channel fails its send and returns instead
-    /// of keeping the thread from stopping.
+    /// send blocked on a full channel fails at once and the thread stops
+    /// without waiting for its next stop check.
     pub fn stop(&mut self) {
         drop(std::mem::replace(&mut self.rx, crossbeam_channel::never()));
         if let Err(err) = self.notifier.stop() {
@@ -328,9 +304,8 @@ pub fn setup(
     announce: impl FnOnce(),
 ) -> Result<Source, String> {
     let (wm, roots) = watch_paths(paths, opts, announce)?;
-    let (tx, rx) = crossbeam_channel::bounded(4096);
-    let mut notifier = notifier_builder(opts)
-        .build_threaded(&wm, Forward { tx })
+    let (mut notifier, rx) = notifier_builder(opts)
+        .build_channel_with_errors(&wm, 4096)
         .map_err(|err| format!("Couldn't start the notifier: {err}"))?;
     notifier
         .start()

@@ -18,7 +18,7 @@ use signal_hook::iterator::Signals;
 use crate::args::{self, Parsed, WatchArgs};
 use crate::filter::normalize;
 use crate::output::{strerror, to_stderr};
-use crate::source::{self, DisplayCache, Msg, SetupOptions};
+use crate::source::{self, DisplayCache, SetupOptions};
 use crate::stats_table::Stats;
 use crate::wait::{EXIT_FAILURE, EXIT_SUCCESS, prepare};
 
@@ -190,7 +190,7 @@ fn run(a: &WatchArgs) -> Result<i32, String> {
         };
         select! {
             recv(src.rx) -> msg => match msg {
-                Ok(Msg::Event(event)) => {
+                Ok(Ok(event)) => {
                     if event.mask.contains(EventMask::Q_OVERFLOW) {
                         to_stderr("inotifywatch: event queue overflowed, events were lost; the counts are low");
                         continue;
@@ -207,7 +207,7 @@ fn run(a: &WatchArgs) -> Result<i32, String> {
                         stats.record(watch_path, event.mask);
                     }
                 }
-                Ok(Msg::Error(text)) => to_stderr(&text),
+                Ok(Err(err)) => to_stderr(&err.to_string()),
                 Err(_) => break,
             },
             recv(signals) -> sig => match sig {
