@@ -17,9 +17,9 @@ use inotify_notify::{EventMask, WatchMask};
 /// watch flags named there (`oneshot`).
 ///
 /// It says nothing about how the events are obtained: a backend turns it
-/// into its own request ([`EventSelection::watch_mask`] for inotify), so a
-/// backend that cannot produce some of [`EventSelection::events`] can tell
-/// which from this type alone.
+/// into its own request ([`EventSelection::watch_mask`] for inotify), and
+/// one that cannot produce some events learns which from this type alone
+/// ([`EventSelection::wants`] of each kind it lacks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EventSelection {
     /// The events to report; an event is wanted when its mask shares a
@@ -105,11 +105,6 @@ impl EventSelection {
         } else {
             self
         }
-    }
-
-    /// The events to report.
-    pub fn events(self) -> EventMask {
-        self.events
     }
 
     /// Whether an event of `mask` is one the user asked for (printed, and
@@ -245,7 +240,7 @@ mod tests {
     use super::*;
 
     fn events(list: &str) -> Option<EventMask> {
-        EventSelection::parse(list).map(EventSelection::events)
+        EventSelection::parse(list).map(|sel| sel.events)
     }
 
     #[test]

@@ -1,22 +1,27 @@
 //! `inotifywait` and `inotifywatch`, drop-in replacements for
 //! inotify-tools' programs, built on `inotify-notify`.
 //!
-//! The binaries in `src/bin/` only call [`wait::main`] and
-//! [`watch::main`]; everything else lives here so it can be unit tested:
+//! This crate is the two programs; its library exists for their binaries
+//! and for `cargo xtask dist`, so it makes public only what those need:
+//! [`inotifywait`] and [`inotifywatch`] (each binary in `src/bin/` is one
+//! call), and the [`manual`] (the documented clap `Command`s, man page
+//! sections and `--help` texts the man pages and shell completions are
+//! generated from). Everything else is private, unit tested in place:
 //!
-//! - [`args`]: command lines with inotifywait's syntax and messages.
-//! - [`events`]: event names (`-e` lists, `CLOSE_WRITE,CLOSE`).
-//! - [`format`](mod@format): the default line, `--csv`, `--format`, `--json`.
-//! - [`timefmt`]: `--timefmt` (strftime) and JSON time stamps.
-//! - [`filter`]: `--exclude/--include` regexes and `@path`.
-//! - [`source`]: watches and the notifier thread (the library).
-//! - [`output`]: stdout/outfile with EPIPE handling, stderr/syslog.
-//! - [`exec`](mod@exec): `--exec`.
-//! - [`settle`]: `--settle` (settled changes instead of events).
-//! - [`stats_table`]: inotifywatch's table.
-//! - [`help`]: the `--help` and `--version` texts.
-//! - [`manual`]: the documented clap `Command`s and man page sections that
-//!   `cargo xtask dist` turns into man pages and shell completions.
+//! - `args`: command lines with inotifywait's syntax and messages.
+//! - `events`: the `-e` selection, its watch mask, inotify-tools' names
+//!   (`close_write` in, `CLOSE_WRITE,CLOSE` out).
+//! - `format`: the default line, `--csv`, `--format`, `--json`.
+//! - `timefmt`: `--timefmt` (strftime) and JSON time stamps.
+//! - `filter`: `--exclude/--include` regexes and `@path`.
+//! - `rules`: the ignore rules and the watch-limit report.
+//! - `source`: watches and notifiers (the library), the roots' display.
+//! - `output`: stdout/outfile with EPIPE handling, stderr/syslog.
+//! - `exec`: `--exec`.
+//! - `settle`: `--settle` (settled changes instead of events).
+//! - `wait`, `watch`: the two programs' main loops.
+//! - `stats_table`: inotifywatch's table.
+//! - `help`: the `--help` and `--version` texts.
 //!
 //! Beyond inotify-tools: `--json`, `--exec`, `--rescan`, the contents of
 //! new directories reported under `-r` (synthetic events of the library),
@@ -62,25 +67,45 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod args;
-pub mod events;
-pub mod exec;
-pub mod filter;
-pub mod format;
-pub mod help;
+use std::ffi::OsString;
+
+mod args;
+mod events;
+mod exec;
+mod filter;
+mod format;
+mod help;
 pub mod manual;
-pub mod output;
-pub mod rules;
-pub mod settle;
-pub mod source;
-pub mod stats_table;
-pub mod timefmt;
-pub mod wait;
-pub mod watch;
+mod output;
+mod rules;
+mod settle;
+mod source;
+mod stats_table;
+mod timefmt;
+mod wait;
+mod watch;
+
+/// Runs `inotifywait` with `args` (the command line without the program
+/// name) and returns its exit code: 0 an event asked for arrived, 1 an
+/// error or another event (the watch went away), 2 the `-t` timeout.
+///
+/// Public for the `inotifywait` binary, which is this one call.
+pub fn inotifywait(args: impl IntoIterator<Item = OsString>) -> i32 {
+    wait::main(args)
+}
+
+/// Runs `inotifywatch` with `args` (the command line without the program
+/// name) and returns its exit code (0 once the table is printed, 1 on an
+/// error).
+///
+/// Public for the `inotifywatch` binary, which is this one call.
+pub fn inotifywatch(args: impl IntoIterator<Item = OsString>) -> i32 {
+    watch::main(args)
+}
 
 /// Sets up `log` output on stderr: `RUST_LOG` if set, else warnings, or
 /// info/debug with `-v`/`-vv`.
-pub fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8) {
     let level = match verbose {
         0 => "warn",
         1 => "info",

@@ -1,11 +1,14 @@
 //! The manual: `inotifywait`'s and `inotifywatch`'s clap [`Command`]s with
 //! their documentation attached, for man pages and shell completions
 //! (`cargo xtask dist` renders them with `clap_mangen` and `clap_complete`).
+//! Public, as the namespace of what that generator (the one crate that
+//! depends on this one, so the published programs carry no generator)
+//! needs: the commands, the [`Section`]s and the `--help` texts.
 //!
 //! Nothing here is written twice. The options are the parser's own
-//! `Command` ([`crate::args`]); each option's description and value name
-//! are read from the `--help` text ([`crate::help`]) and the event names
-//! from its event list. An option added to the parser shows up in the man
+//! `Command` (of the private `args` module); each option's description
+//! and value name are read from the `--help` text ([`wait_help`],
+//! [`watch_help`]) and the event names from its event list. An option added to the parser shows up in the man
 //! page and the completions by itself; one that `--help` does not describe
 //! fails this module's tests. What `--help` is too short for (formats,
 //! exit status, the differences from inotify-tools) is in [`Section`]s.
@@ -19,11 +22,31 @@ mod sections;
 
 pub use sections::{Section, wait_sections, watch_sections};
 
+/// `inotifywait --help`'s text, which the man page's option descriptions
+/// are read from; public so `cargo xtask dist`'s tests can check the page
+/// and the completions against it.
+///
+/// ```
+/// assert!(inotify_cli::manual::wait_help().contains("--monitor"));
+/// ```
+pub fn wait_help() -> String {
+    crate::help::wait_help()
+}
+
+/// `inotifywatch --help`'s text, as [`wait_help`] is for `inotifywait`.
+///
+/// ```
+/// assert!(inotify_cli::manual::watch_help().contains("--zero"));
+/// ```
+pub fn watch_help() -> String {
+    crate::help::watch_help()
+}
+
 /// `inotifywait`'s documented command line: the `Command` its parser uses,
 /// with `--help`'s descriptions, value names and event names attached.
 ///
 /// For generating documentation (man page, completions); parsing goes
-/// through [`crate::args::parse_wait`], which keeps inotifywait's messages.
+/// through the parser of the `args` module, which keeps inotifywait's messages.
 ///
 /// ```
 /// let cmd = inotify_cli::manual::wait_command();

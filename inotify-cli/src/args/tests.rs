@@ -37,7 +37,7 @@ fn events_repeat_and_split_on_commas() {
     ])
     .expect("ok");
     let want = EventMask::CREATE | EventMask::DELETE | EventMask::MODIFY | EventMask::CLOSE;
-    assert_eq!(a.common.events.events(), want);
+    assert_eq!(a.common.events, EventSelection::of(want));
     assert_eq!(a.common.operands, [OsString::from("w")]);
 }
 

@@ -1,7 +1,7 @@
 //! `inotifywait`: waits for filesystem events and prints them (see
-//! `inotify_cli::wait`).
+//! `inotify_cli::inotifywait`).
 #![forbid(unsafe_code)]
 
 fn main() {
-    std::process::exit(inotify_cli::wait::main(std::env::args_os().skip(1)));
+    std::process::exit(inotify_cli::inotifywait(std::env::args_os().skip(1)));
 }

@@ -12,8 +12,8 @@ use super::*;
 /// The `--help` text `program` prints.
 fn help(program: &Program) -> String {
     match program.name {
-        "inotifywait" => inotify_cli::help::wait_help(),
-        "inotifywatch" => inotify_cli::help::watch_help(),
+        "inotifywait" => inotify_cli::manual::wait_help(),
+        "inotifywatch" => inotify_cli::manual::watch_help(),
         other => panic!("no --help text known for {other}: add it here"),
     }
 }
