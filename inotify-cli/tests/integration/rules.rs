@@ -175,3 +175,42 @@ fn watch_limit_lists_unwatched_and_holders_then_exits_or_continues() {
         "{stderr}"
     );
 }
+
+/// inotifywatch's notifier thread meets the limit when it adds a new
+/// directory: the error reaches stderr as one line of its own (not a log
+/// record), the counting goes on, and the table is printed.
+#[test]
+fn inotifywatch_prints_a_failed_auto_add_and_still_its_table() {
+    let t = TempDir::new("watch-limit");
+    let bin = ours("inotifywatch");
+    let err = t.join("stderr");
+    // The loop polls for the "collecting" line with a 5 s deadline.
+    let script = format!(
+        "echo 2 > /proc/sys/user/max_inotify_watches || exit 99; \
+         '{bin}' -r -t 2 -e create '{dir}' 2> '{err}' & \
+         i=0; while ! grep -q collecting '{err}' && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done; \
+         mkdir '{dir}/a' '{dir}/b'; wait $!; echo \"rc=$?\"",
+        bin = bin.display(),
+        dir = t.path().display(),
+        err = err.display(),
+    );
+    let Some(out) = in_namespace(&script, "inotifywatch_prints_a_failed_auto_add") else {
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = fs::read_to_string(&err).unwrap_or_default();
+    assert!(
+        !stdout.contains("rc=99"),
+        "cannot lower the limit: {stderr}"
+    );
+    assert!(stdout.contains("rc=0"), "{stdout}\n{stderr}");
+    let line = format!(
+        "cannot watch {}: inotify watch limit reached",
+        t.join("b").display()
+    );
+    assert!(
+        stderr.lines().any(|l| l.starts_with(&line)),
+        "no line of its own for the failed add: {stderr}"
+    );
+    assert!(stdout.contains("total  create  filename"), "{stdout}");
+}
