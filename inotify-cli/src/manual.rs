@@ -45,8 +45,9 @@ pub fn watch_help() -> String {
 /// `inotifywait`'s documented command line: the `Command` its parser uses,
 /// with `--help`'s descriptions, value names and event names attached.
 ///
-/// For generating documentation (man page, completions); parsing goes
-/// through the parser of the `args` module, which keeps inotifywait's messages.
+/// Public for generating documentation (`cargo xtask dist`: man page,
+/// completions); parsing goes through the private `args` module, which
+/// keeps inotifywait's messages.
 ///
 /// ```
 /// let cmd = inotify_cli::manual::wait_command();
@@ -70,7 +71,7 @@ This is the inotify toolkit's inotifywait. It follows inotify-tools' inotifywait
 }
 
 /// `inotifywatch`'s documented command line, as [`wait_command`] is for
-/// `inotifywait`.
+/// `inotifywait` (public for `cargo xtask dist` too).
 ///
 /// ```
 /// let cmd = inotify_cli::manual::watch_command();

@@ -10,7 +10,8 @@ use std::fmt::Write as _;
 
 use crate::help::FOLLOWS;
 
-/// One man page section: `.SH TITLE` and its roff body.
+/// One man page section: `.SH TITLE` and its roff body. Public because
+/// `cargo xtask dist` appends these after clap_mangen's OPTIONS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
     /// The heading, upper case (`EXIT STATUS`).
@@ -329,7 +330,8 @@ fn version_section(program: &str) -> Section {
     )
 }
 
-/// `inotifywait(1)`'s sections after OPTIONS, in order.
+/// `inotifywait(1)`'s sections after OPTIONS, in order (for `cargo
+/// xtask dist`).
 ///
 /// ```
 /// let titles: Vec<_> = inotify_cli::manual::wait_sections().iter().map(|s| s.title).collect();
@@ -348,7 +350,8 @@ pub fn wait_sections() -> Vec<Section> {
     ]
 }
 
-/// `inotifywatch(1)`'s sections after OPTIONS, in order.
+/// `inotifywatch(1)`'s sections after OPTIONS, in order (for `cargo
+/// xtask dist`).
 ///
 /// ```
 /// let sections = inotify_cli::manual::watch_sections();
