@@ -64,6 +64,11 @@
 //!   breaks relative paths) and accepts an outfile that does not exist yet.
 //! - A closed stdout ends the program with `write error: Broken pipe` and
 //!   exit code 1 (inotifywait dies of SIGPIPE).
+//! - An `-e` list of flags alone (`oneshot`) is refused: the watch would
+//!   report nothing (inotifywait waits for ever).
+//! - inotifywatch refuses `-d move` and `-d close` as it refuses `-a move`
+//!   and `-a close` (3.22 accepts them, then crashes once two watches have
+//!   events), and does not count its own listings of new directories.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -237,6 +237,9 @@ relative paths) and accepts an --outfile that does not exist yet.
 .IP \\(bu 2
 A closed stdout ends the program with \"write error: Broken pipe\" and exit
 status 1 (inotifywait dies of SIGPIPE).
+.IP \\(bu 2
+An -e list of flags alone (oneshot) is refused, as a watch that would report
+nothing; inotifywait waits for ever.
 ";
 
 const WAIT_EXAMPLES: &str = "\
@@ -314,6 +317,12 @@ A queue overflow is reported on stderr (the counts are then low).
 .IP \\(bu 2
 --include under -r still watches and descends into directories whose names
 do not match; with -r -P a symlinked root is not followed.
+.IP \\(bu 2
+Its own listings of new directories under -r are not counted.
+.IP \\(bu 2
+-d move and -d close are refused as -a move and -a close are (inotifywatch
+accepts them, then crashes once two watches have events); an -e list of
+flags alone (oneshot) is refused, as a watch that would count nothing.
 ";
 
 const SEE_ALSO_WAIT: &str = ".BR inotifywatch (1),\n.BR inotify (7),\n.BR strftime (3)\n";
