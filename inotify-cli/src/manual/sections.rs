@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use crate::help::FOLLOWS;
 
 /// One man page section: `.SH TITLE` and its roff body. Public because
-/// `cargo xtask dist` appends these after clap_mangen's OPTIONS.
+/// `cargo xtask dist` appends these after `clap_mangen`'s OPTIONS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
     /// The heading, upper case (`EXIT STATUS`).
