@@ -102,7 +102,8 @@ where
             } else if let Some(root) = excluded_root(&path, options) {
                 all.push((root.clone(), Err(Error::excluded(&root))));
             } else {
-                added += recursive::add_tree(st, &path, mask, options, keep, all);
+                added += crate::fan::add_tree(st, &path, mask, options, keep, all)
+                    .unwrap_or_else(|| recursive::add_tree(st, &path, mask, options, keep, all));
             }
             // An excluded root is a result, not a failure.
             let failed = all[start..].iter().position(|(_, res)| {

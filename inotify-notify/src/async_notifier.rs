@@ -98,6 +98,8 @@ pub struct AsyncNotifier {
     inotify: AsyncReadiness,
     /// A duplicate of [`WatchManager::pending_fd`], on the reactor.
     pending: AsyncReadiness,
+    /// A duplicate of [`WatchManager::fanotify_fd`], on the reactor.
+    fan: Option<AsyncReadiness>,
     /// Outputs processed and not yet routed, oldest first.
     queue: VecDeque<Processed>,
     /// A read failure met while processing; yielded after `queue`.
@@ -156,6 +158,10 @@ impl AsyncNotifier {
     pub fn with_options(wm: &WatchManager, options: ProcessorOptions) -> Result<Self> {
         let inotify = AsyncReadiness::new(wm.as_fd().try_clone_to_owned()?)?;
         let pending = AsyncReadiness::new(wm.pending_fd().try_clone_to_owned()?)?;
+        let fan = match wm.fanotify_fd() {
+            Some(fd) => Some(AsyncReadiness::new(fd.try_clone_to_owned()?)?),
+            None => None,
+        };
         // AsyncReadiness::new checked that there is a runtime.
         let runtime =
             Handle::try_current().map_err(|err| Error::io(io::Error::other(err), None))?;
@@ -167,6 +173,7 @@ impl AsyncNotifier {
             buffer_size: None,
             inotify,
             pending,
+            fan,
             queue: VecDeque::new(),
             failed: None,
             done: false,
@@ -285,6 +292,24 @@ impl AsyncNotifier {
                 }
                 Poll::Ready(Err(err)) => return Poll::Ready(Step::Fatal(Error::io(err, None))),
                 Poll::Pending => {}
+            }
+            // The fanotify group, as the inotify descriptor below.
+            if let Some(fan) = &self.fan {
+                let ready =
+                    fan.poll_read_with(cx, |fd| match wait_readable([fd], Some(Duration::ZERO))? {
+                        [true] => Ok(()),
+                        [false] => Err(io::ErrorKind::WouldBlock.into()),
+                    });
+                match ready {
+                    Poll::Ready(Ok(())) => {
+                        self.start_round();
+                        continue;
+                    }
+                    Poll::Ready(Err(err)) => {
+                        return Poll::Ready(Step::Fatal(Error::io(err, None)));
+                    }
+                    Poll::Pending => {}
+                }
             }
             // Queued events: a zero-timeout poll, so that tokio clears the
             // readiness only when the queue is empty (the round reads it).

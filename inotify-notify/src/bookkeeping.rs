@@ -147,6 +147,9 @@ impl EventProcessor {
                 break;
             }
         }
+        // The fanotify side (a hook: nothing for an inotify manager).
+        let rescan_on_overflow = state.options.rescan_on_overflow;
+        read += crate::fan::process_ready(&mut st, rescan_on_overflow, &mut |p| sink.send(p))?;
         read += finish_round(state, &mut st, &mut self.buffer, &mut sink)?;
         self.coalesce.clear();
         Ok(read)

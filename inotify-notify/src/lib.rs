@@ -48,6 +48,11 @@
 //!   [`NotifierBuilder::build_channel_with_errors`] sends the errors too.
 //! - [`NotifierBuilder`] setters take and return the builder by value, so
 //!   a partly configured builder can be stored, cloned and passed along.
+//! - [`WatchManager::with_backend`] watches with fanotify instead
+//!   ([`Backend::Fanotify`]: inode marks on their own budget;
+//!   [`Backend::Filesystem`]: one mark for a whole filesystem, no walk;
+//!   [`Backend::Auto`]): the same events through the same API, see
+//!   [`Backend`] for what differs.
 //! - [`EventProcessor`] is the seam for other loops (mio, tokio): call
 //!   [`EventProcessor::process_ready`] when the manager's fd ([`AsFd`](std::os::fd::AsFd))
 //!   or [`WatchManager::pending_fd`] is readable.
@@ -232,6 +237,7 @@ mod budget;
 mod emit;
 mod error;
 mod event;
+mod fan;
 mod handler;
 #[cfg(feature = "ignore")]
 mod ignore_rules;
@@ -263,6 +269,7 @@ pub use budget::{LimitReport, count_dirs, watch_limit};
 pub use emit::Processed;
 pub use error::{Error, ErrorKind, Result};
 pub use event::Event;
+pub use fan::Backend;
 pub use handler::{FnHandler, ProcessEvent, SharedHandler, dispatch, from_fn, shared};
 #[cfg(feature = "ignore")]
 pub use ignore_rules::{IgnoreRules, IgnoreRulesBuilder, RULE_FILES};

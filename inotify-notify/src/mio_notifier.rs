@@ -65,6 +65,14 @@ impl<H> Source for Notifier<H> {
             let _ = SourceFd(&wm.as_fd().as_raw_fd()).deregister(registry);
             return Err(err);
         }
+        // The fanotify group of a fanotify manager.
+        if let Some(fan) = wm.fanotify_fd()
+            && let Err(err) = SourceFd(&fan.as_raw_fd()).register(registry, token, interests)
+        {
+            let _ = SourceFd(&wm.as_fd().as_raw_fd()).deregister(registry);
+            let _ = SourceFd(&wm.pending_fd().as_raw_fd()).deregister(registry);
+            return Err(err);
+        }
         Ok(())
     }
 
@@ -76,6 +84,9 @@ impl<H> Source for Notifier<H> {
     ) -> io::Result<()> {
         let wm = self.watch_manager();
         SourceFd(&wm.as_fd().as_raw_fd()).reregister(registry, token, interests)?;
+        if let Some(fan) = wm.fanotify_fd() {
+            SourceFd(&fan.as_raw_fd()).reregister(registry, token, interests)?;
+        }
         SourceFd(&wm.pending_fd().as_raw_fd()).reregister(registry, token, interests)
     }
 
@@ -83,7 +94,10 @@ impl<H> Source for Notifier<H> {
         let wm = self.watch_manager();
         let inotify = SourceFd(&wm.as_fd().as_raw_fd()).deregister(registry);
         let pending = SourceFd(&wm.pending_fd().as_raw_fd()).deregister(registry);
-        inotify.and(pending)
+        let fan = wm.fanotify_fd().map_or(Ok(()), |fan| {
+            SourceFd(&fan.as_raw_fd()).deregister(registry)
+        });
+        inotify.and(pending).and(fan)
     }
 }
 
@@ -107,7 +121,10 @@ impl<H: crate::ProcessEvent> Notifier<H> {
             if !self.check_events(Some(Duration::ZERO))? {
                 return Ok(());
             }
-            let pending = !self.watch_manager().lock().pending.is_empty();
+            // A fanotify group is read to empty by each round: go on
+            // while it is readable.
+            let pending = !self.watch_manager().lock().pending.is_empty()
+                || self.watch_manager().fanotify_fd().is_some();
             if !pending && self.queued_bytes()? >= before {
                 // Nothing was read (a threshold not reached): wait for the
                 // next edge rather than spin.

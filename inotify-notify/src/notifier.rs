@@ -324,19 +324,21 @@ impl<H> Notifier<H> {
             self.stop.log_wake_error();
             return Ok(false);
         }
-        let [events, pending, stopped, signalled] = wait_readable(
+        let [events, pending, stopped, signalled, fan] = wait_readable(
             [
                 self.wm.as_fd(),
                 self.wm.pending_fd(),
                 self.stop.waker().as_fd(),
                 self.signal_fd(),
+                // The fanotify group, or the pending waker again.
+                self.wm.fanotify_fd().unwrap_or(self.wm.pending_fd()),
             ],
             timeout,
         )?;
         if signalled {
             self.on_signal();
         }
-        Ok((events || pending) && !stopped && !signalled)
+        Ok((events || pending || fan) && !stopped && !signalled)
     }
 
     /// The descriptor a handled signal makes readable; without signal
@@ -371,7 +373,7 @@ impl<H> Notifier<H> {
             let threshold = Threshold::new(self.options.threshold);
             let st = self.wm.lock();
             let met = threshold.is_met(st.watcher.inotify())?;
-            let pending = !st.pending.is_empty();
+            let pending = !st.pending.is_empty() || st.fan.is_some();
             drop(st);
             if !met && !pending {
                 return Ok(());

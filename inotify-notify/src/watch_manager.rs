@@ -6,7 +6,7 @@
 //! notifier, never per event.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -54,6 +54,9 @@ pub(crate) struct Shared {
     /// Per-directory snapshots, kept only while overflow rescans are on
     /// (beside the table, so a watch costs nothing for them otherwise).
     pub snapshot_map: HashMap<WatchDescriptor, crate::watch::Snapshot>,
+    /// The fanotify side (`None` for the inotify backend): its group, its
+    /// marked directories and filesystem-mark roots.
+    pub fan: Option<Box<crate::fan::FanSide>>,
 }
 
 /// The path of one watch, kept with the table's generation: consecutive
@@ -95,6 +98,9 @@ pub(crate) struct Inner {
     /// The watcher's own instance, shared, for polling without the lock:
     /// one descriptor per manager, no `dup`.
     pub poll: Arc<Inotify>,
+    /// A descriptor on the fanotify group, for polling without the lock
+    /// (set once, by `with_backend`).
+    pub fan_fd: std::sync::OnceLock<OwnedFd>,
 }
 
 /// pyinotify's `WatchManager`: adds, updates and removes watches and keeps
@@ -155,9 +161,11 @@ impl WatchManager {
                     unwatched: BTreeSet::new(),
                     path_cache: PathCache::default(),
                     snapshot_map: HashMap::new(),
+                    fan: None,
                 }),
                 pending_waker: inotify_core::Waker::new()?,
                 poll,
+                fan_fd: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -301,6 +309,9 @@ impl WatchManager {
     ) -> BTreeMap<WatchDescriptor, Result<()>> {
         let mut out = BTreeMap::new();
         let mut st = self.lock();
+        if let Some(fan) = crate::fan::update(&mut st, wd, update) {
+            return fan;
+        }
         let Some(path) = st.watcher.table().path(wd) else {
             out.insert(wd, Err(not_watched_wd(wd)));
             return out;
@@ -361,6 +372,11 @@ impl WatchManager {
         let RmOptions { rec, quiet } = options;
         let mut out = BTreeMap::new();
         let mut st = self.lock();
+        if let Some(wds) = crate::fan::rm(&mut st, wd, rec) {
+            drop(st);
+            self.wake_for_fan();
+            return Ok(wds.into_iter().map(|w| (w, Ok(()))).collect());
+        }
         let Some(path) = st.watcher.table().path(wd) else {
             let err = not_watched_wd(wd);
             if quiet {
@@ -392,13 +408,19 @@ impl WatchManager {
     /// The descriptor watching `path`.
     #[doc(alias = "get_wd")]
     pub fn wd(&self, path: impl AsRef<Path>) -> Option<WatchDescriptor> {
-        self.lock().watcher.wd(path)
+        let st = self.lock();
+        st.watcher
+            .wd(path.as_ref())
+            .or_else(|| crate::fan::wd(&st, path.as_ref()))
     }
 
     /// The path of `wd`.
     #[doc(alias = "get_path")]
     pub fn path(&self, wd: WatchDescriptor) -> Option<PathBuf> {
-        self.lock().watcher.path(wd)
+        let st = self.lock();
+        st.watcher
+            .path(wd)
+            .or_else(|| crate::fan::watch(&st, wd).map(|w| w.path))
     }
 
     /// The watch of `wd`.
@@ -406,7 +428,9 @@ impl WatchManager {
     pub fn watch(&self, wd: WatchDescriptor) -> Option<Watch> {
         let st = self.lock();
         let table = st.watcher.table();
-        let entry = table.get(wd)?;
+        let Some(entry) = table.get(wd) else {
+            return crate::fan::watch(&st, wd);
+        };
         Some(watch_view(wd, &table.path(wd)?, entry.mask(), &entry.data))
     }
 
@@ -422,6 +446,7 @@ impl WatchManager {
                 watch_view(wd, &path, e.mask(), &e.data)
             })
             .collect();
+        all.extend(crate::fan::watches(&st));
         all.sort_by_key(|w| w.wd);
         all
     }
@@ -442,7 +467,8 @@ impl WatchManager {
 
     /// Number of live watches.
     pub fn num_watches(&self) -> usize {
-        self.lock().watcher.num_watches()
+        let st = self.lock();
+        st.watcher.num_watches() + crate::fan::count(&st)
     }
 
     /// pyinotify's `watch_transient_file`: follows the file `path` — a
@@ -556,6 +582,9 @@ impl WatchManager {
                 log::debug!("close: {err}");
             }
         }
+        crate::fan::close(&mut st);
+        drop(st);
+        self.wake_for_fan();
     }
 
     /// Whether [`WatchManager::close`] was called.

@@ -1,0 +1,325 @@
+//! Adding to the fanotify side: the roots of `add_watch` (a walk of inode
+//! marks, or one filesystem mark), the per-root choice of [`Backend::Auto`],
+//! the marks' event masks, and the scan of a directory that appeared
+//! (marked first, then listed, so nothing made in it is missed).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use inotify_core::{
+    EventMask, FanMarkFlags, FanWatchMask, FileIdBuf, HandleResolver, MarkTarget, WatchDescriptor,
+    WatchMask, is_race, long_path, normalize,
+};
+
+use super::tree::Node;
+use super::{Backend, FanSide, FsRoot};
+use crate::emit::{Processed, Target, emit};
+use crate::error::{Error, ErrorKind, Result};
+use crate::watch::{Hooks, WatchData, WatchOptions};
+use crate::watch_manager::{Shared, is_dir};
+
+/// Where the output of a scan goes.
+pub(crate) type Out<'a> = &'a mut dyn FnMut(Processed);
+
+/// `add_watch` of one root on the fanotify side; `None` when the root goes
+/// to inotify (the manager's backend is inotify, or [`Backend::Auto`]
+/// found fanotify unusable there). Pushes results as
+/// [`crate::recursive`]'s walk does and returns the marks added.
+pub(crate) fn add_tree(
+    st: &mut Shared,
+    path: &Path,
+    mask: WatchMask,
+    options: &WatchOptions,
+    keep: bool,
+    out: &mut Vec<(PathBuf, Result<WatchDescriptor>)>,
+) -> Option<usize> {
+    let side = st.fan.as_deref_mut()?;
+    let path = normalize(path);
+    if options
+        .exclude_filter
+        .as_ref()
+        .is_some_and(|f| f.is_excluded(&path))
+    {
+        return Some(0);
+    }
+    let data = WatchData {
+        user_mask: mask & WatchMask::ALL_EVENTS,
+        rec: options.rec,
+        auto_add: options.auto_add,
+        is_dir: is_dir(&path, !options.dont_follow),
+        root: true,
+        hooks: Hooks::new(options.proc_fun.clone(), options.exclude_filter.clone()),
+    };
+    match side.backend {
+        Backend::Inotify => None,
+        Backend::Fanotify => Some(mark_tree(side, &path, &data, keep, out)),
+        Backend::Filesystem => {
+            let res = add_fs_root(side, &path, data);
+            let added = usize::from(res.is_ok());
+            out.push((path, res));
+            Some(added)
+        }
+        Backend::Auto => {
+            side.group.as_ref()?;
+            if data.rec && data.is_dir && side.features.admin {
+                match add_fs_root(side, &path, data.clone()) {
+                    Ok(wd) => {
+                        out.push((path, Ok(wd)));
+                        return Some(1);
+                    }
+                    Err(err) => log::debug!("auto backend: no filesystem mark: {err}"),
+                }
+            }
+            // Inode marks when the root itself takes one; inotify otherwise.
+            let mut first = Vec::new();
+            let added = mark_tree(side, &path, &data, keep, &mut first);
+            if first
+                .first()
+                .is_some_and(|(p, res)| *p == path && res.is_err())
+            {
+                log::debug!("auto backend: inotify for {}", path.display());
+                return None;
+            }
+            out.append(&mut first);
+            Some(added)
+        }
+    }
+}
+
+/// The group's mask for a mark serving `data`: the user's events in
+/// fanotify's spelling, plus what the bookkeeping needs.
+pub(crate) fn fan_mask(data: &WatchData, rename: bool, target: MarkTarget) -> FanWatchMask {
+    const PAIRS: [(WatchMask, FanWatchMask); 10] = [
+        (WatchMask::ACCESS, FanWatchMask::ACCESS),
+        (WatchMask::MODIFY, FanWatchMask::MODIFY),
+        (WatchMask::ATTRIB, FanWatchMask::ATTRIB),
+        (WatchMask::CLOSE_WRITE, FanWatchMask::CLOSE_WRITE),
+        (WatchMask::CLOSE_NOWRITE, FanWatchMask::CLOSE_NOWRITE),
+        (WatchMask::OPEN, FanWatchMask::OPEN),
+        (WatchMask::CREATE, FanWatchMask::CREATE),
+        (WatchMask::DELETE, FanWatchMask::DELETE),
+        (WatchMask::DELETE_SELF, FanWatchMask::DELETE_SELF),
+        (WatchMask::MOVE_SELF, FanWatchMask::MOVE_SELF),
+    ];
+    let user = data.user_mask;
+    let mut mask = FanWatchMask::ONDIR | FanWatchMask::DELETE_SELF;
+    for (bit, fan) in PAIRS {
+        if user.intersects(bit) {
+            mask |= fan;
+        }
+    }
+    let moves = if rename {
+        FanWatchMask::RENAME
+    } else {
+        FanWatchMask::MOVED_FROM | FanWatchMask::MOVED_TO
+    };
+    if user.intersects(WatchMask::MOVE) {
+        mask |= moves;
+    }
+    if data.rec || data.auto_add {
+        mask |= moves | FanWatchMask::CREATE | FanWatchMask::DELETE | FanWatchMask::MOVE_SELF;
+    }
+    if target == MarkTarget::Inode && data.is_dir {
+        mask |= FanWatchMask::EVENT_ON_CHILD;
+    }
+    mask
+}
+
+/// Marks `path` (and with `data.rec` every directory below it) with inode
+/// marks. The root's result always goes to `out`, the others' with `keep`
+/// (errors always; races are skipped).
+fn mark_tree(
+    side: &mut FanSide,
+    root: &Path,
+    data: &WatchData,
+    keep: bool,
+    out: &mut Vec<(PathBuf, Result<WatchDescriptor>)>,
+) -> usize {
+    let mut added = 0;
+    let mut stack = vec![(root.to_path_buf(), data.clone())];
+    while let Some((dir, data)) = stack.pop() {
+        let is_root = dir == root;
+        match mark(side, &dir, data.clone()) {
+            Ok(wd) => {
+                added += 1;
+                if keep || is_root {
+                    out.push((dir.clone(), Ok(wd)));
+                }
+            }
+            Err(err) if !is_root && err.io_error().is_some_and(is_race) => continue,
+            Err(err) => {
+                out.push((dir, Err(err)));
+                continue;
+            }
+        }
+        if !data.rec || !data.is_dir {
+            continue;
+        }
+        let entries = match long_path::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(err) if is_race(&err) => continue,
+            Err(err) => {
+                out.push((dir.clone(), Err(Error::io(err, Some(&dir)))));
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                let sub = dir.join(entry.file_name());
+                if !data.exclude().is_some_and(|f| f.is_excluded(&sub)) {
+                    stack.push((sub, data.child()));
+                }
+            }
+        }
+    }
+    added
+}
+
+/// One inode mark on `path`, entered in the tree (a directory marked again
+/// keeps its descriptor and takes the new data).
+fn mark(side: &mut FanSide, path: &Path, data: WatchData) -> Result<WatchDescriptor> {
+    let group = side
+        .group
+        .as_ref()
+        .ok_or_else(|| unusable(side.unusable.as_deref(), path))?;
+    let id = FileIdBuf::of(path).map_err(|err| Error::io(err, Some(path)))?;
+    let mask = fan_mask(&data, side.features.rename, MarkTarget::Inode);
+    group
+        .add_mark(path, MarkTarget::Inode, mask, FanMarkFlags::empty())
+        .map_err(|err| Error::io(err, Some(path)))?;
+    let wd = match side.tree.by_id(id.as_file_id()) {
+        Some(wd) => wd,
+        None => side.new_wd(),
+    };
+    side.tree.insert(
+        wd,
+        Node {
+            id,
+            path: path.to_path_buf(),
+            data,
+        },
+    );
+    Ok(wd)
+}
+
+/// A root watched by its filesystem's mark (added once per filesystem).
+fn add_fs_root(side: &mut FanSide, path: &Path, data: WatchData) -> Result<WatchDescriptor> {
+    let group = side
+        .group
+        .as_ref()
+        .ok_or_else(|| unusable(side.unusable.as_deref(), path))?;
+    let canon = fs::canonicalize(path).map_err(|err| Error::io(err, Some(path)))?;
+    let id = FileIdBuf::of(&canon).map_err(|err| Error::io(err, Some(path)))?;
+    let fsid = id.as_file_id().fsid;
+    let mask = fan_mask(&data, side.features.rename, MarkTarget::Filesystem);
+    group
+        .add_mark(&canon, MarkTarget::Filesystem, mask, FanMarkFlags::empty())
+        .map_err(|err| Error::io(err, Some(path)))?;
+    if !side.resolvers.iter().any(|r| r.fsid() == fsid) {
+        let resolver = HandleResolver::new(&canon).map_err(|err| Error::io(err, Some(path)))?;
+        side.resolvers.push(resolver);
+    }
+    let wd = side.new_wd();
+    let canon_root = canon.clone();
+    side.fs_roots.push(FsRoot {
+        wd,
+        path: path.to_path_buf(),
+        canon,
+        id,
+        data,
+    });
+    // Longest first, so the innermost root claims an event.
+    side.fs_roots
+        .sort_by_key(|r| std::cmp::Reverse(r.canon.as_os_str().len()));
+    side.fs_dirs_insert(id, canon_root);
+    Ok(wd)
+}
+
+/// The error for a root that needs the fanotify group the manager could
+/// not create.
+fn unusable(why: Option<&str>, path: &Path) -> Error {
+    Error::new(
+        ErrorKind::Io,
+        Some(path),
+        format!("fanotify is unusable: {}", why.unwrap_or("no group")),
+    )
+}
+
+/// Marks the directory `dir` that appeared in a directory watched with
+/// `template` (and every directory below it), then lists it, emitting a
+/// synthetic `CREATE` for each entry. With inode marks each directory is
+/// marked before it is listed; with `mark == false` (a filesystem mark
+/// already covers it) the tree is only listed. `expect` is the handle the
+/// record reported for `dir`: another object at the path is left to the
+/// records that describe it. Listed paths go to `side.seen`, and the
+/// records queued meanwhile are drained into `side.queue`, so an entry
+/// listed and reported by the kernel too is emitted once.
+pub(crate) fn scan_new_dir(
+    side: &mut FanSide,
+    via: (WatchDescriptor, &WatchData),
+    dir: PathBuf,
+    expect: Option<FileIdBuf>,
+    mark_dirs: bool,
+    out: Out<'_>,
+) {
+    let (root_wd, template) = via;
+    let mut stack = vec![dir];
+    let mut first = true;
+    while let Some(dir) = stack.pop() {
+        let check = std::mem::take(&mut first).then_some(expect).flatten();
+        if template.exclude().is_some_and(|f| f.is_excluded(&dir)) {
+            continue;
+        }
+        let data = template.child();
+        // Another object at the path by now: the records after this one
+        // say what happened there.
+        if check.is_some_and(|id| FileIdBuf::of(&dir).ok() != Some(id)) {
+            continue;
+        }
+        let wd = if mark_dirs {
+            if side.tree.by_path(&dir).is_some() {
+                continue;
+            }
+            match mark(side, &dir, data.clone()) {
+                Ok(wd) => wd,
+                Err(err) if err.io_error().is_some_and(is_race) => continue,
+                Err(err) => {
+                    out(Processed::Error(err));
+                    continue;
+                }
+            }
+        } else {
+            root_wd
+        };
+        let entries = match long_path::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(err) if is_race(&err) => continue,
+            Err(err) => {
+                out(Processed::Error(Error::io(err, Some(&dir))));
+                continue;
+            }
+        };
+        let target = Target::new(wd, &dir, &data);
+        side.scanned.insert(dir.clone());
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let sub = dir.join(&name);
+            if !side.seen.insert(sub.clone()) {
+                continue;
+            }
+            let sub_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            let mask = if sub_dir {
+                EventMask::CREATE | EventMask::ISDIR
+            } else {
+                EventMask::CREATE
+            };
+            emit(out, &target, mask, 0, Some(&name), None, true);
+            if sub_dir {
+                stack.push(sub);
+            }
+        }
+    }
+    if let Err(err) = super::process::drain(side) {
+        out(Processed::Error(Error::io(err, None)));
+    }
+}

@@ -1,0 +1,186 @@
+//! Paths of directories under a filesystem mark: a directory handle of a
+//! record is looked up in `FanSide::fs_dirs` (kept in event order from
+//! the records themselves: created, renamed, deleted) and only when
+//! unknown resolved by core's `HandleResolver` (`open_by_handle_at`), then
+//! remembered. The kernel's answer is the directory's path *now*: for a
+//! directory that existed before we watched and was renamed after a record
+//! was queued, that record is placed at the new path.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use inotify_core::{FileIdBuf, WatchDescriptor};
+
+use super::process::Rec;
+use super::tree::Node;
+use super::{FanSide, FsRoot};
+use crate::watch::WatchData;
+
+/// The most directories remembered per manager (about 200 bytes each).
+const FS_DIRS_MAX: usize = 1 << 20;
+
+impl FanSide {
+    /// Remembers that the directory `id` is at `canon`.
+    pub(crate) fn fs_dirs_insert(&mut self, id: FileIdBuf, canon: PathBuf) {
+        self.next_dir = self.next_dir.wrapping_add(1);
+        let key = WatchDescriptor::from_raw(self.next_dir);
+        let data = WatchData {
+            user_mask: inotify_core::WatchMask::empty(),
+            rec: false,
+            auto_add: false,
+            is_dir: true,
+            root: false,
+            hooks: None,
+        };
+        self.fs_dirs.insert(
+            key,
+            Node {
+                id,
+                path: canon,
+                data,
+            },
+        );
+    }
+
+    /// The canonical path of the directory `id` (filesystem marks).
+    pub(crate) fn resolve(&mut self, id: &FileIdBuf) -> Option<PathBuf> {
+        if let Some(key) = self.fs_dirs.by_id(id.as_file_id()) {
+            return self.fs_dirs.get(key).map(|n| n.path.clone());
+        }
+        let fsid = id.as_file_id().fsid;
+        let resolver = self.resolvers.iter_mut().find(|r| r.fsid() == fsid)?;
+        match resolver.resolve(id.as_file_id()) {
+            Ok(path) => {
+                let path = path.to_path_buf();
+                self.fs_dirs_insert(*id, path.clone());
+                Some(path)
+            }
+            Err(err) => {
+                log::debug!("fanotify record dropped: {err}");
+                None
+            }
+        }
+    }
+
+    /// The filesystem-mark root an event in the directory `canon` belongs
+    /// to, and the directory spelled below the root as the user spelled
+    /// it; `None` outside every root (or below a root without `rec`).
+    pub(crate) fn place_fs(&self, canon: &Path) -> Option<(&FsRoot, PathBuf)> {
+        self.fs_roots.iter().find_map(|root| {
+            let rest = canon.strip_prefix(&root.canon).ok()?;
+            if rest.as_os_str().is_empty() {
+                Some((root, root.path.clone()))
+            } else if root.data.rec {
+                Some((root, root.path.join(rest)))
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Whether `path` is below an entry the consumer never heard of: a
+    /// scan of this round listed its parent without it, and no record of
+    /// this round reported it (it came and went before the scan looked).
+    /// Records in there were made before it came in and are dropped, as
+    /// inotify, watching it only after the scan, never reports them.
+    pub(crate) fn hidden(&self, path: &Path) -> bool {
+        if self.scanned.is_empty() {
+            return false;
+        }
+        let mut at = path;
+        while let Some(parent) = at.parent() {
+            if self.scanned.contains(parent) && !self.seen.contains(at) && !self.told.contains(at) {
+                return true;
+            }
+            at = parent;
+        }
+        false
+    }
+
+    /// The canonical path of a record's entry (directory + name).
+    fn entry(&mut self, at: Option<&(FileIdBuf, OsString)>) -> Option<PathBuf> {
+        let (id, name) = at?;
+        Some(self.resolve(id)?.join(name))
+    }
+
+    /// A directory created: its path, from the record (its handle, its
+    /// parent's path and its name). Past [`FS_DIRS_MAX`] known directories
+    /// new ones are resolved when needed instead.
+    pub(crate) fn learn(&mut self, rec: &Rec) {
+        let Some(id) = rec.fid() else {
+            return;
+        };
+        if self.fs_dirs.len() >= FS_DIRS_MAX {
+            return;
+        }
+        let at = rec.dir().map(|(dir, name)| (*dir, name.to_os_string()));
+        if let Some(path) = self.entry(at.as_ref()) {
+            self.fs_dirs_insert(id, path);
+        }
+    }
+
+    /// A directory deleted: forgotten at the end of the round (it was
+    /// empty, nothing below it) — by its handle when the record has it
+    /// (another directory may have the name by now), else by path.
+    pub(crate) fn forget_later(&mut self, rec: &Rec) {
+        let key = if let Some(id) = rec.fid() {
+            self.fs_dirs.by_id(id.as_file_id())
+        } else {
+            let at = rec.dir().map(|(dir, name)| (*dir, name.to_os_string()));
+            self.entry(at.as_ref())
+                .and_then(|path| self.fs_dirs.by_path(&path))
+        };
+        self.forget.extend(key);
+    }
+
+    /// Ends a processing round: forgets what scans reported and which
+    /// directories were deleted.
+    pub(crate) fn end_round(&mut self) {
+        self.seen.clear();
+        self.scanned.clear();
+        self.told.clear();
+        for key in std::mem::take(&mut self.forget) {
+            self.fs_dirs.remove(key);
+        }
+    }
+
+    /// A directory renamed from `old` to `new` (directory handle + name):
+    /// its known subtree moves, and so do roots below it; a root renamed
+    /// itself ends (as an inotify root whose parent is not watched).
+    pub(crate) fn fs_renamed(
+        &mut self,
+        old: Option<&(FileIdBuf, OsString)>,
+        new: Option<&(FileIdBuf, OsString)>,
+        fid: Option<FileIdBuf>,
+    ) {
+        let src = self.entry(old);
+        let dst = self.entry(new);
+        if let Some(at) = fid.and_then(|id| self.fs_roots.iter().position(|r| r.id == id)) {
+            let root = self.fs_roots.remove(at);
+            self.ignored.push((root.wd, root.path, root.data));
+        }
+        match (src, dst) {
+            (Some(src), Some(dst)) => {
+                if self.fs_dirs.by_path(&src).is_some() {
+                    self.fs_dirs.rename(&src, &dst);
+                } else if let Some(id) = fid {
+                    self.fs_dirs_insert(id, dst.clone());
+                }
+                for root in &mut self.fs_roots {
+                    if let Ok(rest) = root.canon.strip_prefix(&src) {
+                        root.canon = dst.join(rest);
+                    }
+                }
+            }
+            (Some(src), None) => {
+                self.fs_dirs.remove_subtree(&src);
+            }
+            (None, Some(dst)) => {
+                if let Some(id) = fid {
+                    self.fs_dirs_insert(id, dst);
+                }
+            }
+            (None, None) => {}
+        }
+    }
+}

@@ -1,0 +1,474 @@
+//! The fanotify side on [`WatchManager`]: creating a manager with a
+//! [`Backend`], asking which backend a root got, the group's descriptor
+//! for event loops; the small hooks the manager's queries call (`wd`,
+//! `path`, `watches`, `rm_watch`, `close`), and the record handling that
+//! changes the tree wholesale (renames, the rescan after an overflow).
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::path::{Path, PathBuf};
+
+use inotify_core::{
+    EventMask, FanBuffer, FanFeatures, FanInitFlags, FanMarkFlags, Fanotify, FileIdBuf, MarkTarget,
+    WatchDescriptor, is_race, long_path,
+};
+
+use super::add::{Out, fan_mask, scan_new_dir};
+use super::process::Rec;
+use super::{Backend, FIRST_WD, FanSide};
+use crate::emit::{Target, emit};
+use crate::error::{Error, ErrorKind, Result};
+use crate::watch::{Watch, WatchData, WatchUpdate, watch_view};
+use crate::watch_manager::{Shared, WatchManager};
+
+impl WatchManager {
+    /// A manager watching with `backend` ([`WatchManager::new`] is
+    /// `with_backend(Backend::Inotify)`).
+    ///
+    /// The fanotify backends open one group in FID mode
+    /// (`FAN_REPORT_DFID_NAME | FAN_REPORT_FID`, non-blocking) beside the
+    /// manager's inotify instance; its descriptor is
+    /// [`WatchManager::fanotify_fd`].
+    ///
+    /// # Errors
+    /// For [`Backend::Fanotify`] and [`Backend::Filesystem`]: a kernel
+    /// without `FAN_REPORT_DFID_NAME` (before 5.9) or without unprivileged
+    /// fanotify (before 5.13), and for `Filesystem` a process without
+    /// `CAP_SYS_ADMIN` — each message says what is missing. `Auto` never
+    /// fails for want of fanotify: its roots go to inotify.
+    pub fn with_backend(backend: Backend) -> Result<Self> {
+        let wm = WatchManager::new()?;
+        if backend == Backend::Inotify {
+            return Ok(wm);
+        }
+        let features = FanFeatures::probe();
+        let refused = if !features.available {
+            Some("the kernel has no usable fanotify (fanotify_init failed)".to_owned())
+        } else if !features.report_dfid_name {
+            Some("kernel lacks FAN_REPORT_DFID_NAME (5.9+)".to_owned())
+        } else if !features.admin && !features.unprivileged {
+            Some("kernel lacks unprivileged fanotify (5.13+); needs CAP_SYS_ADMIN".to_owned())
+        } else if backend == Backend::Filesystem && !features.admin {
+            Some("needs CAP_SYS_ADMIN for a filesystem mark".to_owned())
+        } else {
+            None
+        };
+        // With the target's handle (5.17), records of one object merge and
+        // records of two objects at one name do not.
+        let fid = if features.report_target_fid {
+            FanInitFlags::REPORT_DFID_NAME_TARGET
+        } else {
+            FanInitFlags::REPORT_DFID_NAME | FanInitFlags::REPORT_FID
+        };
+        let flags = fid | FanInitFlags::NONBLOCK;
+        let group = match refused {
+            None => Fanotify::init(flags).map_err(|err| err.to_string()),
+            Some(why) => Err(why),
+        };
+        let (group, unusable) = match group {
+            Ok(group) => (Some(group), None),
+            Err(why) if backend == Backend::Auto => (None, Some(why)),
+            Err(why) => {
+                return Err(Error::new(
+                    ErrorKind::PermissionDenied,
+                    None,
+                    format!("cannot use the {backend} backend: {why}"),
+                ));
+            }
+        };
+        if let Some(group) = &group {
+            let fd = group.as_fd().try_clone_to_owned()?;
+            // A fresh manager: nobody else can have set it.
+            let _ = wm.inner.fan_fd.set(fd);
+        }
+        wm.lock().fan = Some(Box::new(FanSide {
+            backend,
+            group,
+            unusable,
+            features,
+            tree: super::tree::FanTree::default(),
+            fs_roots: Vec::new(),
+            fs_dirs: super::tree::FanTree::default(),
+            resolvers: Vec::new(),
+            buffer: FanBuffer::new(),
+            queue: VecDeque::new(),
+            seen: HashSet::new(),
+            scanned: HashSet::new(),
+            told: HashSet::new(),
+            forget: Vec::new(),
+            ignored: Vec::new(),
+            rescan_due: false,
+            next_wd: FIRST_WD,
+            next_cookie: 0,
+            next_dir: 0,
+        }));
+        Ok(wm)
+    }
+
+    /// The backend the manager was made with.
+    pub fn backend(&self) -> Backend {
+        self.lock()
+            .fan
+            .as_ref()
+            .map_or(Backend::Inotify, |f| f.backend)
+    }
+
+    /// Which backend watches `path` (a root or a directory below one):
+    /// [`Backend::Inotify`], [`Backend::Fanotify`] (inode marks) or
+    /// [`Backend::Filesystem`]; `None` when nothing watches it. With
+    /// [`Backend::Auto`] this says what each root got.
+    pub fn root_backend(&self, path: impl AsRef<Path>) -> Option<Backend> {
+        let path = inotify_core::normalize(path.as_ref());
+        let st = self.lock();
+        if let Some(side) = &st.fan {
+            if side.tree.by_path(&path).is_some() {
+                return Some(Backend::Fanotify);
+            }
+            if side.fs_roots.iter().any(|r| path.starts_with(&r.path)) {
+                return Some(Backend::Filesystem);
+            }
+        }
+        st.watcher.wd(&path).map(|_| Backend::Inotify)
+    }
+
+    /// The fanotify group's descriptor (`None` for an inotify manager): a
+    /// custom event loop polls it beside the inotify descriptor
+    /// ([`AsFd`]) and [`WatchManager::pending_fd`].
+    pub fn fanotify_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.inner.fan_fd.get().map(AsFd::as_fd)
+    }
+
+    /// Wakes a notifier for the `IGNORED` events of removed fanotify
+    /// watches.
+    pub(crate) fn wake_for_fan(&self) {
+        if let Err(err) = self.inner.pending_waker.wake() {
+            log::warn!("cannot wake the notifier for removed watches: {err}");
+        }
+    }
+}
+
+/// The hook of [`WatchManager::wd`].
+pub(crate) fn wd(st: &Shared, path: &Path) -> Option<WatchDescriptor> {
+    let side = st.fan.as_ref()?;
+    let path = inotify_core::normalize(path);
+    side.tree
+        .by_path(&path)
+        .or_else(|| side.fs_roots.iter().find(|r| r.path == path).map(|r| r.wd))
+}
+
+/// The hook of [`WatchManager::path`] and [`WatchManager::watch`].
+pub(crate) fn watch(st: &Shared, wd: WatchDescriptor) -> Option<Watch> {
+    let side = st.fan.as_ref()?;
+    if let Some(node) = side.tree.get(wd) {
+        return Some(watch_view(wd, &node.path, node.data.user_mask, &node.data));
+    }
+    let root = side.fs_roots.iter().find(|r| r.wd == wd)?;
+    Some(watch_view(wd, &root.path, root.data.user_mask, &root.data))
+}
+
+/// The hook of [`WatchManager::watches`] and `num_watches`: every
+/// fanotify watch.
+pub(crate) fn watches(st: &Shared) -> Vec<Watch> {
+    let Some(side) = st.fan.as_ref() else {
+        return Vec::new();
+    };
+    let nodes = side
+        .tree
+        .iter()
+        .map(|(wd, n)| watch_view(wd, &n.path, n.data.user_mask, &n.data));
+    let roots = side
+        .fs_roots
+        .iter()
+        .map(|r| watch_view(r.wd, &r.path, r.data.user_mask, &r.data));
+    nodes.chain(roots).collect()
+}
+
+/// The number of fanotify watches.
+pub(crate) fn count(st: &Shared) -> usize {
+    st.fan
+        .as_ref()
+        .map_or(0, |side| side.tree.len() + side.fs_roots.len())
+}
+
+/// The hook of [`WatchManager::update_watch`] for inode-marked
+/// directories: the new data, and the mark's mask extended to it (a mark
+/// only gains bits; what it no longer needs is filtered out as for
+/// inotify's bookkeeping bits). `None` when `wd` is not one of them.
+pub(crate) fn update(
+    st: &mut Shared,
+    wd: WatchDescriptor,
+    update: &WatchUpdate,
+) -> Option<BTreeMap<WatchDescriptor, Result<()>>> {
+    let side = st.fan.as_deref_mut()?;
+    let path = side.tree.get(wd)?.path.clone();
+    let wds = if update.rec {
+        side.tree.subtree(&path)
+    } else {
+        vec![wd]
+    };
+    let mut out = BTreeMap::new();
+    for w in wds {
+        let rename = side.features.rename;
+        let Some(node) = side.tree.get_mut(w) else {
+            continue;
+        };
+        if let Some(mask) = update.mask
+            && !mask.has_event_bit()
+        {
+            out.insert(w, Err(Error::no_event_bit(&node.path, mask)));
+            continue;
+        }
+        if let Some(mask) = update.mask {
+            node.data.user_mask = mask & inotify_core::WatchMask::ALL_EVENTS;
+        }
+        if let Some(handler) = &update.proc_fun {
+            node.data.set_proc_fun(handler.clone());
+        }
+        if let Some(auto_add) = update.auto_add {
+            node.data.auto_add = auto_add;
+        }
+        let res = side.group.as_ref().map_or(Ok(()), |group| {
+            let mask = fan_mask(&node.data, rename, MarkTarget::Inode);
+            group
+                .add_mark(&node.path, MarkTarget::Inode, mask, FanMarkFlags::empty())
+                .map_err(|err| Error::io(err, Some(&node.path)))
+        });
+        out.insert(w, res);
+    }
+    Some(out)
+}
+
+/// The hook of [`WatchManager::rm_watch`]: removes `wd` (with `rec` its
+/// subtree) and queues their `IGNORED`; `None` when `wd` is not fanotify's.
+pub(crate) fn rm(st: &mut Shared, wd: WatchDescriptor, rec: bool) -> Option<Vec<WatchDescriptor>> {
+    let side = st.fan.as_deref_mut()?;
+    if let Some(node) = side.tree.get(wd) {
+        let wds = if rec {
+            side.tree.subtree(&node.path.clone())
+        } else {
+            vec![wd]
+        };
+        for w in &wds {
+            let Some(node) = side.tree.remove(*w) else {
+                continue;
+            };
+            if let Some(group) = &side.group {
+                let mask = fan_mask(&node.data, side.features.rename, MarkTarget::Inode);
+                let flags = inotify_core::FanMarkFlags::empty();
+                if let Err(err) = group.remove_mark(&node.path, MarkTarget::Inode, mask, flags) {
+                    log::debug!("{err}");
+                }
+            }
+            side.ignored.push((*w, node.path, node.data));
+        }
+        return Some(wds);
+    }
+    let at = side.fs_roots.iter().position(|r| r.wd == wd)?;
+    let root = side.fs_roots.remove(at);
+    let fsid = root.id.as_file_id().fsid;
+    if !side.fs_roots.iter().any(|r| r.id.as_file_id().fsid == fsid)
+        && let Some(group) = &side.group
+    {
+        let mask = fan_mask(&root.data, side.features.rename, MarkTarget::Filesystem);
+        let flags = inotify_core::FanMarkFlags::empty();
+        if let Err(err) = group.remove_mark(&root.canon, MarkTarget::Filesystem, mask, flags) {
+            log::debug!("{err}");
+        }
+    }
+    side.ignored.push((root.wd, root.path, root.data));
+    Some(vec![wd])
+}
+
+/// The hook of [`WatchManager::close`]: removes every fanotify watch.
+pub(crate) fn close(st: &mut Shared) {
+    let wds: Vec<WatchDescriptor> = watches(st).iter().map(|w| w.wd).collect();
+    for wd in wds {
+        rm(st, wd, false);
+    }
+}
+
+/// A watch an event is delivered through: descriptor, directory, data,
+/// and whether it is an inode-marked directory.
+struct At {
+    wd: WatchDescriptor,
+    dir: PathBuf,
+    data: WatchData,
+    inode: bool,
+}
+
+/// Where the directory `id` is watched.
+fn place_of(side: &mut FanSide, id: &FileIdBuf) -> Option<At> {
+    if let Some(wd) = side.tree.by_id(id.as_file_id()) {
+        let node = side.tree.get(wd)?;
+        return Some(At {
+            wd,
+            dir: node.path.clone(),
+            data: node.data.clone(),
+            inode: true,
+        });
+    }
+    let canon = side.resolve(id)?;
+    let (root, dir) = side.place_fs(&canon)?;
+    Some(At {
+        wd: root.wd,
+        dir,
+        data: root.data.clone(),
+        inode: false,
+    })
+}
+
+/// Emits `IGNORED` for watches the tree dropped.
+fn ignored(out: Out<'_>, dropped: Vec<(WatchDescriptor, super::tree::Node)>) {
+    for (wd, node) in dropped {
+        let target = Target::new(wd, &node.path, &node.data);
+        emit(out, &target, EventMask::IGNORED, 0, None, None, false);
+    }
+}
+
+/// A `FAN_RENAME` record: `MOVED_FROM` and `MOVED_TO` with one cookie when
+/// both ends are watched, and the tree follows a renamed directory; a move
+/// out drops the subtree, a move in is scanned like a new directory.
+pub(crate) fn rename(
+    side: &mut FanSide,
+    old: Option<&(FileIdBuf, std::ffi::OsString)>,
+    new: Option<&(FileIdBuf, std::ffi::OsString)>,
+    rec: &Rec,
+    out: Out<'_>,
+) {
+    let is_dir = rec.is_dir();
+    let dir_bit = if is_dir {
+        EventMask::ISDIR
+    } else {
+        EventMask::empty()
+    };
+    if is_dir && !side.fs_roots.is_empty() {
+        side.fs_renamed(old, new, rec.fid());
+    }
+    let mut old = old.and_then(|(id, name)| place_of(side, id).map(|at| (at, name.clone())));
+    // Renamed out of a directory a scan listed without it: the consumer
+    // never heard of it, so this is a move in (as inotify, whose watch
+    // of that directory came after the rename, reports it). Renamed into
+    // such a place: a move out.
+    if old
+        .as_ref()
+        .is_some_and(|(at, name)| side.hidden(&at.dir.join(name)))
+    {
+        old = None;
+    }
+    let new = new
+        .and_then(|(id, name)| place_of(side, id).map(|at| (at, name.clone())))
+        .filter(|(at, _)| !side.hidden(&at.dir));
+    let src = old.as_ref().map(|(at, name)| at.dir.join(name));
+    let cookie = if old.is_some() { side.new_cookie() } else { 0 };
+    if let (Some((at, name)), Some(src)) = (&old, &src) {
+        side.seen.remove(src);
+        side.told.remove(src);
+        let target = Target::new(at.wd, &at.dir, &at.data);
+        emit(
+            out,
+            &target,
+            EventMask::MOVED_FROM | dir_bit,
+            cookie,
+            Some(name),
+            None,
+            false,
+        );
+    }
+    let Some((at, name)) = new else {
+        if let Some(src) = src.filter(|_| is_dir) {
+            ignored(out, side.tree.remove_subtree(&src));
+        }
+        return;
+    };
+    let dst = at.dir.join(&name);
+    if side.seen.contains(&dst) {
+        // A scan in this round listed it there already (with its subtree).
+        return;
+    }
+    side.told.insert(dst.clone());
+    let renamed = is_dir && src.as_ref().is_some_and(|s| side.tree.by_path(s).is_some());
+    if renamed && let Some(src) = &src {
+        let replaced = side.tree.rename(src, &dst);
+        ignored(out, replaced);
+    } else if is_dir {
+        ignored(out, side.tree.remove_subtree(&dst));
+    }
+    let (cookie, src) = if old.is_some() {
+        (cookie, src)
+    } else {
+        (0, None)
+    };
+    let moved_in = src.is_none();
+    let target = Target::new(at.wd, &at.dir, &at.data);
+    emit(
+        out,
+        &target,
+        EventMask::MOVED_TO | dir_bit,
+        cookie,
+        Some(&name),
+        src,
+        false,
+    );
+    // A directory new to the tree: inode marks need marks and a scan; a
+    // filesystem mark sees it already, but what it holds was made before
+    // it came in, so a move in is listed.
+    if is_dir && at.data.auto_add && !renamed && (at.inode || moved_in) {
+        scan_new_dir(side, (at.wd, &at.data), dst, rec.fid(), at.inode, out);
+    }
+}
+
+/// The rescan after `Q_OVERFLOW`: directories of inode-marked trees that
+/// appeared unseen are marked and scanned (their entries reported), and
+/// watches whose directory is gone end with `IGNORED`. Entries of
+/// directories already watched are not compared, and a filesystem mark
+/// has nothing to re-mark: those changes are lost with the overflow.
+pub(crate) fn rescan(side: &mut FanSide, out: Out<'_>) {
+    let stale: Vec<WatchDescriptor> = side
+        .tree
+        .iter()
+        .filter(|(_, n)| long_path::metadata(&n.path, false).is_err())
+        .map(|(wd, _)| wd)
+        .collect();
+    for wd in stale {
+        if let Some(node) = side.tree.remove(wd) {
+            ignored(out, vec![(wd, node)]);
+        }
+    }
+    let mut stack: Vec<PathBuf> = side
+        .tree
+        .iter()
+        .filter(|(_, n)| n.data.root && n.data.rec)
+        .map(|(_, n)| n.path.clone())
+        .collect();
+    while let Some(dir) = stack.pop() {
+        let Some(parent) = side.tree.by_path(&dir) else {
+            continue;
+        };
+        let Some(data) = side.tree.get(parent).map(|n| n.data.clone()) else {
+            continue;
+        };
+        let entries = match long_path::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(err) => {
+                if !is_race(&err) {
+                    out(crate::Processed::Error(Error::io(err, Some(&dir))));
+                }
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let sub = dir.join(entry.file_name());
+            if side.tree.by_path(&sub).is_some() {
+                stack.push(sub);
+            } else if data.auto_add {
+                let target = Target::new(parent, &dir, &data);
+                let mask = EventMask::CREATE | EventMask::ISDIR;
+                emit(out, &target, mask, 0, Some(&entry.file_name()), None, true);
+                scan_new_dir(side, (parent, &data), sub, None, true, out);
+            }
+        }
+    }
+}

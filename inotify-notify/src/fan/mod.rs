@@ -1,0 +1,209 @@
+//! The fanotify backend of [`crate::WatchManager`]: the [`Backend`] choice,
+//! and the state a manager keeps for roots watched by fanotify
+//! ([`FanSide`]) beside its inotify watcher.
+//!
+//! Two ways to watch with fanotify, both in FID mode
+//! (`FAN_REPORT_DFID_NAME | FAN_REPORT_FID`: each record names the parent
+//! directory by file handle plus the entry name, and the object by its own
+//! handle):
+//! - **inode marks** ([`Backend::Fanotify`]): one mark per watched
+//!   directory, as inotify has one watch per directory, but on fanotify's
+//!   budget (`/proc/sys/fs/fanotify/max_user_marks`) and unprivileged since
+//!   Linux 5.13. The handle of every marked directory is taken when it is
+//!   marked (`name_to_handle_at`), so paths come from our own table
+//!   ([`tree`]) and no privilege is needed to resolve them.
+//! - **a filesystem mark** ([`Backend::Filesystem`], `CAP_SYS_ADMIN`): one
+//!   `FAN_MARK_FILESYSTEM` mark per filesystem holding a root; no walk, no
+//!   per-directory mark. Directory handles are turned into paths by core's
+//!   `HandleResolver` (`open_by_handle_at`), its cache seeded with the
+//!   directories created while we watch; events whose directory is outside
+//!   every root are dropped.
+//!
+//! Records flow one way: `process` reads the group into owned records,
+//! turns each into the same [`crate::Event`]s the inotify backend emits
+//! (through `emit`), and keeps the tree in line (`add` marks and scans new
+//! directories). See [`Backend`] for the rules that differ from inotify.
+
+mod add;
+mod fsdirs;
+mod manager;
+mod process;
+mod tree;
+
+use std::collections::{HashSet, VecDeque};
+use std::path::PathBuf;
+
+use inotify_core::{FanBuffer, FanFeatures, Fanotify, HandleResolver, WatchDescriptor};
+
+use crate::watch::WatchData;
+
+pub(crate) use add::add_tree;
+pub(crate) use manager::{close, count, rm, update, watch, watches, wd};
+pub(crate) use process::process_ready;
+
+/// Which kernel interface a [`crate::WatchManager`] watches with
+/// ([`crate::WatchManager::with_backend`]).
+///
+/// Every backend delivers the same [`crate::Event`]s through the same API
+/// (`add_watch` with `rec`/`auto_add`, the notifiers, handlers): the same
+/// `EventMask` bits (`ISDIR` included), paths, `MOVED_FROM`/`MOVED_TO`
+/// pairs with a shared non-zero cookie and `src_pathname`, new directories
+/// reported with what was made in them before they were looked at, trees
+/// moved out dropped, `Q_OVERFLOW` and the rescan after it. Where fanotify
+/// differs:
+/// - **Descriptors** of fanotify watches are synthetic, counted from
+///   2^30 up so they never meet inotify's: one per marked directory with
+///   inode marks, one per root with a filesystem mark (then an event's
+///   `wd` is its root's and its `path` the directory it happened in).
+///   [`crate::WatchManager::path`] and `wd` answer for them.
+/// - **Merged records**: fanotify merges queued events of one object, so
+///   a record may carry `CREATE | DELETE` of one name. The order is
+///   recovered by looking at the name now (`fstatat`): if it exists, the
+///   create came last (`DELETE` is emitted first), otherwise the delete
+///   did. Other bits of a record are emitted in the order inotify would
+///   have queued them (create, modify, attrib, close, delete).
+/// - **Renames** are paired by `FAN_RENAME` (Linux 5.17), one record with
+///   the old and the new directory and name. Without it, `MOVED_FROM` and
+///   `MOVED_TO` come unpaired (cookie 0) and a renamed directory's subtree
+///   is dropped and re-added as a move in.
+/// - **Events on a watched directory itself** (`OPEN`, `ATTRIB`...) come
+///   once, through its parent's mark, as inotify's parent watch reports
+///   them; `DELETE_SELF` and `MOVE_SELF` come through its own mark.
+/// - A directory **moved out** of every root with inode marks keeps its
+///   kernel marks until it is deleted (a mark is removed by path, and the
+///   new path is not reported); its events are dropped.
+/// - `UNMOUNT` is never reported.
+///
+/// ```
+/// use inotify_notify::{Backend, WatchManager, WatchMask, WatchOptions};
+/// let dir = std::env::temp_dir().join(format!("backend-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(dir.join("sub"))?;
+/// let wm = WatchManager::with_backend(Backend::Auto)?;
+/// let options = WatchOptions { rec: true, ..WatchOptions::default() };
+/// wm.add_watch(&dir, WatchMask::CREATE, &options)?;
+/// // A filesystem mark as root, inode marks (one per directory) for
+/// // others, inotify where fanotify cannot watch this filesystem.
+/// match wm.root_backend(&dir) {
+///     Some(Backend::Filesystem) => assert_eq!(wm.num_watches(), 1),
+///     Some(_) => assert!(wm.wd(dir.join("sub")).is_some()),
+///     None => unreachable!("the root is watched"),
+/// }
+/// assert_eq!(wm.path(wm.wd(&dir).unwrap()), Some(dir.clone()));
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), inotify_notify::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Backend {
+    /// inotify: one watch per directory, `max_user_watches` (the default).
+    #[default]
+    Inotify,
+    /// fanotify inode marks: one mark per watched directory, on
+    /// `max_user_marks`; unprivileged on Linux 5.13 and later, needs
+    /// `FAN_REPORT_DFID_NAME` (5.9).
+    Fanotify,
+    /// One fanotify filesystem mark per filesystem holding a root: no walk
+    /// and no per-directory mark; needs `CAP_SYS_ADMIN`.
+    Filesystem,
+    /// Per root: a filesystem mark for a recursive root where permitted,
+    /// else inode marks where fanotify works on that filesystem, else
+    /// inotify.
+    Auto,
+}
+
+impl Backend {
+    /// The name used in messages and by the CLI: `inotify`, `fanotify`,
+    /// `filesystem`, `auto`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Inotify => "inotify",
+            Backend::Fanotify => "fanotify",
+            Backend::Filesystem => "filesystem",
+            Backend::Auto => "auto",
+        }
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The first synthetic descriptor of fanotify watches.
+const FIRST_WD: i32 = 1 << 30;
+
+/// A root watched by a filesystem mark.
+pub(crate) struct FsRoot {
+    pub wd: WatchDescriptor,
+    /// The root as the user spelled it (normalised): event paths start
+    /// with it.
+    pub path: PathBuf,
+    /// The root's canonical path: what the resolver's paths start with.
+    pub canon: PathBuf,
+    /// The root's handle, to know its own events and to seed resolvers.
+    pub id: inotify_core::FileIdBuf,
+    pub data: WatchData,
+}
+
+/// Everything a manager keeps for its fanotify roots (behind its lock).
+pub(crate) struct FanSide {
+    /// Asked for at creation.
+    pub backend: Backend,
+    /// The group, non-blocking; `None` when fanotify is unusable and the
+    /// backend is [`Backend::Auto`] (every root then goes to inotify).
+    pub group: Option<Fanotify>,
+    /// Why `group` is `None`, for the error of a root that needs it.
+    pub unusable: Option<String>,
+    pub features: FanFeatures,
+    /// The directories watched by inode marks.
+    pub tree: tree::FanTree,
+    /// The roots watched by filesystem marks.
+    pub fs_roots: Vec<FsRoot>,
+    /// The directories of filesystem-mark filesystems whose path we know
+    /// (canonical), kept in event order: roots, directories created or
+    /// renamed while we watch, and directories resolved once by handle.
+    pub fs_dirs: tree::FanTree,
+    /// One resolver per filesystem of `fs_roots`.
+    pub resolvers: Vec<HandleResolver>,
+    pub buffer: FanBuffer,
+    /// Records read or drained, not yet processed, oldest first.
+    pub queue: VecDeque<process::Rec>,
+    /// Paths a scan reported in this round: a kernel `CREATE` of one of
+    /// them (drained after the scan) is dropped, so each entry is
+    /// reported once. Cleared when the queue is empty.
+    pub seen: HashSet<PathBuf>,
+    /// Directories a scan listed in this round (cleared with `seen`): an
+    /// entry renamed out of one that the scan did not report was gone
+    /// before it looked, so the consumer never heard of it.
+    pub scanned: HashSet<PathBuf>,
+    /// Paths a kernel `CREATE` or `MOVED_TO` reported in this round
+    /// (cleared with `seen`): known to the consumer although no scan
+    /// listed them.
+    pub told: HashSet<PathBuf>,
+    /// Keys of `fs_dirs` deleted in this round, removed at its end.
+    pub forget: Vec<WatchDescriptor>,
+    /// Watches removed by the API whose `IGNORED` is still to deliver.
+    pub ignored: Vec<(WatchDescriptor, PathBuf, WatchData)>,
+    /// A `Q_OVERFLOW` was read; the rescan is due at the end of the round.
+    pub rescan_due: bool,
+    next_wd: i32,
+    next_cookie: u32,
+    /// Keys of `fs_dirs` (not watch descriptors).
+    next_dir: i32,
+}
+
+impl FanSide {
+    /// A fresh descriptor.
+    pub(crate) fn new_wd(&mut self) -> WatchDescriptor {
+        let wd = WatchDescriptor::from_raw(self.next_wd);
+        self.next_wd = self.next_wd.checked_add(1).unwrap_or(FIRST_WD);
+        wd
+    }
+
+    /// A fresh non-zero cookie for a rename pair.
+    pub(crate) fn new_cookie(&mut self) -> u32 {
+        self.next_cookie = self.next_cookie.wrapping_add(1).max(1);
+        self.next_cookie
+    }
+}

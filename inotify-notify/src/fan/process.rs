@@ -1,0 +1,402 @@
+//! From fanotify records to [`crate::Event`]s: the read (into owned
+//! records, so scans can drain the group in the middle of a round), where
+//! each record happened (a marked directory, or a directory below a
+//! filesystem-mark root), the bits of a merged record in order, renames
+//! paired by `FAN_RENAME`, and the tree's upkeep.
+
+use std::ffi::{OsStr, OsString};
+use std::io;
+use std::path::PathBuf;
+
+use inotify_core::{EventMask, FanEvent, FanEventMask, FileIdBuf, WatchDescriptor, long_path};
+
+use super::FanSide;
+use super::add::{Out, scan_new_dir};
+use crate::emit::{Processed, Target, emit};
+use crate::event::Event;
+use crate::watch::WatchData;
+use crate::watch_manager::Shared;
+
+/// One record, owned.
+#[derive(Clone)]
+pub(crate) struct Rec {
+    mask: FanEventMask,
+    /// The directory and entry name (`"."`: the directory itself).
+    dir: Option<(FileIdBuf, OsString)>,
+    /// Where a `FAN_RENAME` entry was.
+    old: Option<(FileIdBuf, OsString)>,
+    /// Where it is now.
+    new: Option<(FileIdBuf, OsString)>,
+    /// The object itself.
+    fid: Option<FileIdBuf>,
+}
+
+impl Rec {
+    /// Whether the record is about a directory.
+    pub(crate) fn is_dir(&self) -> bool {
+        self.mask.is_dir()
+    }
+
+    /// The object's own handle.
+    pub(crate) fn fid(&self) -> Option<FileIdBuf> {
+        self.fid
+    }
+
+    /// The directory's handle and the entry name.
+    pub(crate) fn dir(&self) -> Option<(&FileIdBuf, &OsStr)> {
+        self.dir.as_ref().map(|(id, name)| (id, name.as_os_str()))
+    }
+
+    /// The owned copy of `event`; `target` says whether directory-entry
+    /// records carry the entry's handle (`FAN_REPORT_TARGET_FID`): without
+    /// it their object handle is the directory's, and is not kept.
+    fn of(event: &FanEvent<'_>, target: bool) -> Rec {
+        let entry =
+            FanEventMask::CREATE | FanEventMask::DELETE | FanEventMask::MOVE | FanEventMask::RENAME;
+        let fid = if target || !event.mask.intersects(entry) {
+            event.fid().and_then(FileIdBuf::from_file_id)
+        } else {
+            None
+        };
+        let own = |(id, name): (inotify_core::FileId<'_>, &OsStr)| {
+            FileIdBuf::from_file_id(id).map(|id| (id, name.to_os_string()))
+        };
+        Rec {
+            mask: event.mask,
+            dir: event.dfid_name().and_then(own),
+            old: event.old_dfid_name().and_then(own),
+            new: event.new_dfid_name().and_then(own),
+            fid,
+        }
+    }
+}
+
+/// Reads everything queued now into `side.queue` (bounded: a busy
+/// filesystem is read again in the next round). Returns the records read.
+pub(crate) fn drain(side: &mut FanSide) -> io::Result<usize> {
+    let target = side.features.report_target_fid;
+    let FanSide {
+        group,
+        buffer,
+        queue,
+        ..
+    } = side;
+    let Some(group) = group else {
+        return Ok(0);
+    };
+    let mut count = 0;
+    for _ in 0..64 {
+        let events = group.try_read_events(buffer)?;
+        let before = count;
+        for event in events {
+            queue.push_back(Rec::of(&event, target));
+            count += 1;
+        }
+        if count == before {
+            break;
+        }
+    }
+    Ok(count)
+}
+
+/// Reads and processes the fanotify side's records (the hook of
+/// [`crate::EventProcessor::process_ready`]); returns the records read.
+///
+/// # Errors
+/// A failed read.
+pub(crate) fn process_ready(
+    st: &mut Shared,
+    rescan_on_overflow: bool,
+    out: Out<'_>,
+) -> crate::Result<usize> {
+    let Some(side) = st.fan.as_deref_mut() else {
+        return Ok(0);
+    };
+    for (wd, path, data) in std::mem::take(&mut side.ignored) {
+        emit(
+            out,
+            &Target::new(wd, &path, &data),
+            EventMask::IGNORED,
+            0,
+            None,
+            None,
+            false,
+        );
+    }
+    let read = drain(side)?;
+    while let Some(rec) = side.queue.pop_front() {
+        handle(side, rec, rescan_on_overflow, out);
+    }
+    side.end_round();
+    if std::mem::take(&mut side.rescan_due) {
+        super::manager::rescan(side, out);
+        while let Some(rec) = side.queue.pop_front() {
+            handle(side, rec, rescan_on_overflow, out);
+        }
+        side.end_round();
+    }
+    Ok(read)
+}
+
+/// Where a record happened: the watch it is delivered through, the
+/// directory's path, and the entry (`None`: the watched object itself).
+struct Place {
+    wd: WatchDescriptor,
+    dir: PathBuf,
+    data: WatchData,
+    name: Option<OsString>,
+    /// The record is about a marked directory itself (inode marks).
+    own: bool,
+}
+
+/// The kernel bits of a record in the order inotify queues them.
+const ORDER: [(FanEventMask, EventMask); 11] = [
+    (FanEventMask::CREATE, EventMask::CREATE),
+    (FanEventMask::OPEN, EventMask::OPEN),
+    (FanEventMask::ACCESS, EventMask::ACCESS),
+    (FanEventMask::MODIFY, EventMask::MODIFY),
+    (FanEventMask::ATTRIB, EventMask::ATTRIB),
+    (FanEventMask::CLOSE_WRITE, EventMask::CLOSE_WRITE),
+    (FanEventMask::CLOSE_NOWRITE, EventMask::CLOSE_NOWRITE),
+    (FanEventMask::MOVED_FROM, EventMask::MOVED_FROM),
+    (FanEventMask::MOVED_TO, EventMask::MOVED_TO),
+    (FanEventMask::DELETE, EventMask::DELETE),
+    (FanEventMask::MOVE_SELF, EventMask::MOVE_SELF),
+];
+
+/// Handles one record.
+fn handle(side: &mut FanSide, mut rec: Rec, rescan: bool, out: Out<'_>) {
+    defer_merged_delete(side, &mut rec);
+    let rec = &rec;
+    if rec.mask.contains(FanEventMask::Q_OVERFLOW) {
+        out(Processed::Event {
+            event: Event::overflow(),
+            handler: None,
+        });
+        side.rescan_due |= rescan;
+        return;
+    }
+    if rec.mask.contains(FanEventMask::RENAME) {
+        super::manager::rename(side, rec.old.as_ref(), rec.new.as_ref(), rec, out);
+    }
+    if rec.mask.is_dir() && !side.fs_roots.is_empty() {
+        // Every directory made or removed on a marked filesystem, inside
+        // the roots or not: one moved in later must have its path.
+        if rec.mask.contains(FanEventMask::CREATE) {
+            side.learn(rec);
+        }
+        if rec.mask.contains(FanEventMask::DELETE) {
+            // At the end of the round: records of the directory's entries
+            // (a merged CREATE|DELETE comes before them) still need it.
+            side.forget_later(rec);
+        }
+    }
+    let Some(place) = locate(side, rec) else {
+        return;
+    };
+    let isdir = if rec.mask.is_dir() {
+        EventMask::ISDIR
+    } else {
+        EventMask::empty()
+    };
+    let pathname = place.name.as_ref().map(|n| place.dir.join(n));
+    // Merged CREATE|DELETE of one name: if it is there now, the create
+    // came last. With the entry's handle in the record (5.17), records
+    // of one object merge, so another object there now means this one
+    // was created, then deleted.
+    let both = FanEventMask::CREATE | FanEventMask::DELETE;
+    let delete_first = rec.mask.contains(both)
+        && pathname.as_ref().is_some_and(|p| {
+            long_path::metadata(p, false).is_ok()
+                && rec.fid.is_none_or(|id| FileIdBuf::of(p).ok() == Some(id))
+        });
+    // A scan of this round reported the entry: the record's CREATE is
+    // that entry's (whatever else the record says happened after).
+    let scan_saw = pathname.as_ref().is_some_and(|p| side.seen.contains(p));
+    if delete_first {
+        one(side, &place, EventMask::DELETE | isdir, rec, out);
+    }
+    for (fan, bit) in ORDER {
+        let skip =
+            (delete_first && bit == EventMask::DELETE) || (scan_saw && bit == EventMask::CREATE);
+        if rec.mask.contains(fan) && !skip {
+            one(side, &place, bit | isdir, rec, out);
+        }
+    }
+    if rec.mask.contains(FanEventMask::DELETE_SELF) {
+        one(side, &place, EventMask::DELETE_SELF | isdir, rec, out);
+    }
+}
+
+/// A `DELETE` merged into an earlier record of the same object happened
+/// after every later record of that object (an object is renamed, written
+/// and closed before it is deleted, never after): when the queue holds
+/// such records, the `DELETE` moves behind the last of them. Only with the
+/// entry's handle in records (`FAN_REPORT_TARGET_FID`), which is what
+/// makes records of one object recognisable.
+fn defer_merged_delete(side: &mut FanSide, rec: &mut Rec) {
+    let others = rec.mask - FanEventMask::DELETE - FanEventMask::ONDIR;
+    if !rec.mask.contains(FanEventMask::DELETE) || others.is_empty() {
+        return;
+    }
+    let Some(fid) = rec.fid else {
+        return;
+    };
+    let Some(last) = side.queue.iter().rposition(|r| r.fid == Some(fid)) else {
+        return;
+    };
+    let mut delete = rec.clone();
+    delete.mask = rec.mask & (FanEventMask::DELETE | FanEventMask::ONDIR);
+    side.queue.insert(last + 1, delete);
+    rec.mask -= FanEventMask::DELETE;
+}
+
+/// Where `rec` happened, or `None` (not ours: another directory of a
+/// filesystem mark, a directory moved out, a handle no longer resolvable).
+fn locate(side: &mut FanSide, rec: &Rec) -> Option<Place> {
+    let Some((dir_id, name)) = rec.dir.as_ref() else {
+        // No directory record: an event of a marked file itself.
+        let wd = side.tree.by_id(rec.fid.as_ref()?.as_file_id())?;
+        let node = side.tree.get(wd)?;
+        return Some(Place {
+            wd,
+            dir: node.path.clone(),
+            data: node.data.clone(),
+            name: None,
+            own: true,
+        });
+    };
+    let name = (name.as_os_str() != ".").then(|| name.clone());
+    let self_bits = FanEventMask::DELETE_SELF | FanEventMask::MOVE_SELF;
+    if side.fs_roots.is_empty() || side.tree.by_id(dir_id.as_file_id()).is_some() {
+        // Inode marks: the directory's own mark, or the object's (a
+        // marked file, or a directory's own DELETE_SELF/MOVE_SELF).
+        let own_id = if rec.mask.intersects(self_bits) || name.is_none() {
+            rec.fid.as_ref().or(Some(dir_id))
+        } else {
+            None
+        };
+        if let Some(wd) = own_id.and_then(|id| side.tree.by_id(id.as_file_id()))
+            && let Some(node) = side.tree.get(wd)
+        {
+            return Some(Place {
+                wd,
+                dir: node.path.clone(),
+                data: node.data.clone(),
+                name: None,
+                own: true,
+            });
+        }
+        let wd = side.tree.by_id(dir_id.as_file_id())?;
+        let node = side.tree.get(wd)?;
+        return Some(Place {
+            wd,
+            dir: node.path.clone(),
+            data: node.data.clone(),
+            name,
+            own: false,
+        });
+    }
+    let canon = side.resolve(dir_id)?;
+    let (root, dir) = side.place_fs(&canon)?;
+    if side.hidden(&dir) {
+        return None;
+    }
+    Some(Place {
+        wd: root.wd,
+        dir,
+        data: root.data.clone(),
+        name,
+        own: false,
+    })
+}
+
+/// One inotify event of a record, and what it changes.
+fn one(side: &mut FanSide, place: &Place, mask: EventMask, rec: &Rec, out: Out<'_>) {
+    let name = place.name.as_deref();
+    let pathname = name.map(|n| place.dir.join(n));
+    if let Some(path) = &pathname {
+        if mask.intersects(EventMask::CREATE | EventMask::MOVED_TO) {
+            if side.seen.contains(path) {
+                return; // a scan reported it
+            }
+            side.told.insert(path.clone());
+        }
+        if mask.intersects(EventMask::DELETE | EventMask::MOVED_FROM) {
+            side.seen.remove(path);
+            side.told.remove(path);
+        }
+    }
+    let target = Target::new(place.wd, &place.dir, &place.data);
+    if mask.contains(EventMask::DELETE_SELF) || (mask.contains(EventMask::MOVE_SELF) && place.own) {
+        emit(out, &target, mask, 0, name, None, false);
+        self_gone(side, place, mask, out);
+        return;
+    }
+    emit(out, &target, mask, 0, name, None, false);
+    let (Some(path), true) = (pathname, mask.contains(EventMask::ISDIR)) else {
+        return;
+    };
+    if mask.contains(EventMask::CREATE) {
+        if (side.fs_roots.is_empty() || side.tree.get(place.wd).is_some()) && place.data.auto_add {
+            scan_new_dir(side, (place.wd, &place.data), path, rec.fid, true, out);
+        }
+    } else if mask.contains(EventMask::DELETE) {
+        for (wd, node) in side.tree.remove_subtree(&path) {
+            let gone = Target::new(wd, &node.path, &node.data);
+            emit(
+                out,
+                &gone,
+                EventMask::DELETE_SELF | EventMask::ISDIR,
+                0,
+                None,
+                None,
+                false,
+            );
+            emit(out, &gone, EventMask::IGNORED, 0, None, None, false);
+        }
+    }
+}
+
+/// A watched object deleted or moved away by itself: its watch ends.
+fn self_gone(side: &mut FanSide, place: &Place, mask: EventMask, out: Out<'_>) {
+    let moved = mask.contains(EventMask::MOVE_SELF);
+    if moved {
+        // A move inside the tree was followed by its rename record; only
+        // a root whose parent is not watched cannot be followed.
+        let parent_watched = place
+            .dir
+            .parent()
+            .is_some_and(|p| side.tree.by_path(p).is_some());
+        if !place.data.root || parent_watched {
+            return;
+        }
+    }
+    for (wd, node) in side.tree.remove_subtree(&place.dir) {
+        emit(
+            out,
+            &Target::new(wd, &node.path, &node.data),
+            EventMask::IGNORED,
+            0,
+            None,
+            None,
+            false,
+        );
+    }
+    if let Some(at) = side.fs_roots.iter().position(|r| r.wd == place.wd) {
+        let root = side.fs_roots.remove(at);
+        if place.dir == root.path {
+            emit(
+                out,
+                &Target::new(root.wd, &root.path, &root.data),
+                EventMask::IGNORED,
+                0,
+                None,
+                None,
+                false,
+            );
+        } else {
+            side.fs_roots.insert(at, root);
+        }
+    }
+}
