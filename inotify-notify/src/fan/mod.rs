@@ -73,6 +73,15 @@ pub(crate) use process::process_ready;
 ///   kernel marks until it is deleted (a mark is removed by path, and the
 ///   new path is not reported); its events are dropped.
 /// - `UNMOUNT` is never reported.
+/// - `OPEN`, `ACCESS` and `CLOSE_NOWRITE` of directories caused by this
+///   process are dropped: they are the manager's own listings (walks and
+///   scans), as the inotify backend drops its listings' events; a
+///   handler listing a watched directory in this process is not reported
+///   either.
+/// - With a filesystem mark, the paths of directories that existed before
+///   the watch began come from their handles when first met, so they are
+///   the directories' paths at that time: a record queued before such a
+///   directory was renamed is placed at its new path.
 ///
 /// ```
 /// use inotify_notify::{Backend, WatchManager, WatchMask, WatchOptions};

@@ -29,6 +29,8 @@ pub(crate) struct Rec {
     new: Option<(FileIdBuf, OsString)>,
     /// The object itself.
     fid: Option<FileIdBuf>,
+    /// The process that caused it.
+    pid: i32,
 }
 
 impl Rec {
@@ -67,6 +69,7 @@ impl Rec {
             old: event.old_dfid_name().and_then(own),
             new: event.new_dfid_name().and_then(own),
             fid,
+            pid: event.pid,
         }
     }
 }
@@ -166,6 +169,14 @@ const ORDER: [(FanEventMask, EventMask); 11] = [
 
 /// Handles one record.
 fn handle(side: &mut FanSide, mut rec: Rec, rescan: bool, out: Out<'_>) {
+    // Our own listings of directories (walks and scans) are not events of
+    // the tree, as the inotify backend's listing filter drops them.
+    if rec.mask.is_dir() && u32::try_from(rec.pid).ok() == Some(std::process::id()) {
+        rec.mask -= FanEventMask::OPEN | FanEventMask::ACCESS | FanEventMask::CLOSE_NOWRITE;
+        if (rec.mask - FanEventMask::ONDIR).is_empty() {
+            return;
+        }
+    }
     defer_merged_delete(side, &mut rec);
     let rec = &rec;
     if rec.mask.contains(FanEventMask::Q_OVERFLOW) {

@@ -341,3 +341,40 @@ fn rm_watch_of_a_fanotify_watch_delivers_ignored() {
         &dir.join("after")
     ));
 }
+
+#[test]
+fn the_managers_own_listings_are_not_reported() {
+    let dir = TempDir::new("fan-listing");
+    std::fs::create_dir_all(dir.join("sub/deeper")).unwrap();
+    let wm = WatchManager::with_backend(Backend::Fanotify).unwrap();
+    let options = WatchOptions {
+        rec: true,
+        auto_add: true,
+        ..WatchOptions::default()
+    };
+    wm.add_watch(dir.path(), WatchMask::ALL_EVENTS, &options)
+        .unwrap();
+    let (mut notifier, events) = collecting_notifier(&wm, &NotifierBuilder::new());
+    // A new directory is listed by its scan: that listing is ours too.
+    std::fs::create_dir(dir.join("new")).unwrap();
+    std::fs::write(dir.join("marker"), b"").unwrap();
+    let marker = dir.join("marker");
+    assert!(pump_until(
+        &mut notifier,
+        &events,
+        Duration::from_secs(5),
+        |e| { e.iter().any(|e| e.pathname() == marker) }
+    ));
+    pump_quiet(
+        &mut notifier,
+        Duration::from_millis(50),
+        Duration::from_secs(1),
+    );
+    let events = events.lock().unwrap();
+    let listing = EventMask::OPEN | EventMask::ACCESS | EventMask::CLOSE_NOWRITE;
+    let own: Vec<_> = events
+        .iter()
+        .filter(|e| e.dir && e.mask.intersects(listing))
+        .collect();
+    assert!(own.is_empty(), "walk and scan listings reported: {own:?}");
+}
