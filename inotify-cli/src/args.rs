@@ -13,6 +13,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
 
 use crate::events::EventSelection;
 use crate::filter::Mode;
+use inotify_notify::Backend;
 
 mod rules;
 mod watch;
@@ -60,6 +61,8 @@ pub struct Common {
     pub warnings: Vec<String>,
     /// Ignore rules and the watch-limit policy (our additions).
     pub rules: WatchRules,
+    /// `-I`, `-F`, `-S` (the last one given), else the program's default.
+    pub backend: Backend,
 }
 
 impl Common {
@@ -161,6 +164,9 @@ fn common_args(cmd: Command) -> Command {
                 .action(ArgAction::Count),
         )
         .arg(flag("no-dereference", Some('P'), "no-dereference"))
+        .arg(flag("inotify", Some('I'), "inotify"))
+        .arg(flag("fanotify", Some('F'), "fanotify"))
+        .arg(flag("filesystem", Some('S'), "filesystem"))
         .arg(value("fromfile", None, "fromfile").value_parser(value_parser!(OsString)))
         .arg(value("exclude", None, "exclude"))
         .arg(value("excludei", None, "excludei"))
@@ -309,6 +315,7 @@ fn parse_common(m: &ArgMatches) -> Result<Common, UsageError> {
     }
     common.recursive = m.get_count("recursive") > 0;
     common.no_dereference = m.get_flag("no-dereference");
+    common.backend = crate::program::chosen(m);
     common.verbose = m.get_count("verbose");
     common.fromfile = single_os(m, "fromfile", "--fromfile")?;
     common.rules = rules::parse_rules(m);
@@ -354,14 +361,14 @@ fn parse_common(m: &ArgMatches) -> Result<Common, UsageError> {
 pub fn parse_wait<I: IntoIterator<Item = OsString>>(
     args: I,
 ) -> Result<Parsed<WaitArgs>, UsageError> {
-    let command_line: Vec<OsString> = std::iter::once(OsString::from("inotifywait"))
+    let command_line: Vec<OsString> = std::iter::once(OsString::from(crate::program::wait_name()))
         .chain(args)
         .collect();
     let cmd = wait_command();
     let m = cmd
         .clone()
         .try_get_matches_from(&command_line)
-        .map_err(|e| clap_error("inotifywait", &e, &cmd, command_line.last()))?;
+        .map_err(|e| clap_error(crate::program::wait_name(), &e, &cmd, command_line.last()))?;
     if m.get_flag("help") {
         return Ok(Parsed::Help);
     }

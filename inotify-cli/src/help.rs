@@ -38,12 +38,41 @@ pub(crate) const EVENTS: &str = "Events:
 \tunmount\t\tfile system containing file or directory unmounted
 ";
 
-/// `inotifywait --help`.
+/// `-I`, `-F` and `-S` as inotify-tools 4.x's `fsnotifywait` lists them.
+const BACKEND_OPTIONS: &str = "\t-I|--inotify\tWatch with inotify.
+\t-F|--fanotify\tWatch with fanotify.
+\t-S|--filesystem\tWatch entire filesystem with fanotify.
+";
+
+/// Where the backend options go: among inotify-tools' options for the
+/// `fsnotify*` programs (which have them), among our additions for the
+/// `inotify*` ones (whose 3.22 `--help` does not list them).
+fn backend_lines(fsnotify: bool) -> (&'static str, &'static str) {
+    if fsnotify {
+        (BACKEND_OPTIONS, "")
+    } else {
+        ("", BACKEND_OPTIONS)
+    }
+}
+
+/// `inotifywait --help`, or `fsnotifywait`'s in an `fsnotify*` process
+/// (see [`crate::program`]).
 pub fn wait_help() -> String {
+    wait_help_for(crate::program::is_fsnotify())
+}
+
+/// `fsnotifywait --help` when `fsnotify`, else `inotifywait --help`.
+pub fn wait_help_for(fsnotify: bool) -> String {
+    let (backends, beyond_backends) = backend_lines(fsnotify);
+    let name = if fsnotify {
+        "fsnotifywait"
+    } else {
+        "inotifywait"
+    };
     format!(
-        "inotifywait {version}
+        "{name} {version}
 Wait for a particular event on a file or set of files.
-Usage: inotifywait [ options ] file1 [ file2 ] [ file3 ] [ ... ]
+Usage: {name} [ options ] file1 [ file2 ] [ file3 ] [ ... ]
 Options:
 \t-h|--help     \tShow this help text.
 \t@<file>       \tExclude the specified file from being watched.
@@ -61,14 +90,14 @@ Options:
 \t--includei <pattern>
 \t              \tLike --include but case insensitive.
 \t-m|--monitor  \tKeep listening for events forever or until --timeout expires.
-\t              \tWithout this option, inotifywait will exit after one event is received.
+\t              \tWithout this option, {name} will exit after one event is received.
 \t-d|--daemon   \tSame as --monitor, except run in the background
 \t              \tlogging events to a file specified by --outfile.
 \t              \tImplies --syslog.
 \t-P|--no-dereference
 \t              \tDo not follow symlinks.
 \t-r|--recursive\tWatch directories recursively.
-\t--fromfile <file>
+{backends}\t--fromfile <file>
 \t              \tRead files to watch from <file> or `-' for stdin.
 \t-o|--outfile <file>
 \t              \tPrint events to <file> rather than stdout.
@@ -87,14 +116,14 @@ Options:
 \t-t|--timeout <seconds>
 \t              \tWhen listening for a single event, time out after
 \t              \twaiting for an event for <seconds> seconds.
-\t              \tIf <seconds> is zero, inotifywait will never time out.
+\t              \tIf <seconds> is zero, {name} will never time out.
 \t-e|--event <event1> [ -e|--event <event2> ... ]
 \t\tListen for specific event(s).  If omitted, all events are 
 \t\tlistened for.
 
-Beyond inotify-tools {FOLLOWS} (see DIFFERENCES FROM INOTIFY-TOOLS in inotifywait(1)):
+Beyond inotify-tools {FOLLOWS} (see DIFFERENCES FROM INOTIFY-TOOLS in {name}(1)):
 \t--version     \tPrint the version and the inotify-tools release followed.
-\t--json        \tPrint one JSON object per event: time, watched, name,
+{beyond_backends}\t--json        \tPrint one JSON object per event: time, watched, name,
 \t              \tpath, events, cookie, dir, src (paired rename),
 \t              \tsynthetic. Bytes of names that are not UTF-8 are
 \t              \twritten as \\udcXX (Python's surrogateescape).
@@ -130,12 +159,23 @@ Exit status:
     )
 }
 
-/// `inotifywatch --help`.
+/// `inotifywatch --help`, or `fsnotifywatch`'s in an `fsnotify*` process.
 pub fn watch_help() -> String {
+    watch_help_for(crate::program::is_fsnotify())
+}
+
+/// `fsnotifywatch --help` when `fsnotify`, else `inotifywatch --help`.
+pub fn watch_help_for(fsnotify: bool) -> String {
+    let (backends, beyond_backends) = backend_lines(fsnotify);
+    let name = if fsnotify {
+        "fsnotifywatch"
+    } else {
+        "inotifywatch"
+    };
     format!(
-        "inotifywatch {version}
-Gather filesystem usage statistics using inotify.
-Usage: inotifywatch [ options ] file1 [ file2 ] [ ... ]
+        "{name} {version}
+Gather filesystem usage statistics using {using}.
+Usage: {name} [ options ] file1 [ file2 ] [ ... ]
 Options:
 \t-h|--help    \tShow this help text.
 \t-v|--verbose \tBe verbose.
@@ -158,11 +198,11 @@ Options:
 \t\tif they consist only of zeros (the default is to not output
 \t\tthese rows and columns).
 \t-r|--recursive\tWatch directories recursively.
-\t-P|--no-dereference
+{backends}\t-P|--no-dereference
 \t\tDo not follow symlinks.
 \t-t|--timeout <seconds>
 \t\tListen only for specified amount of time in seconds; if
-\t\tomitted or zero, inotifywatch will execute until receiving an
+\t\tomitted or zero, {name} will execute until receiving an
 \t\tinterrupt signal.
 \t-e|--event <event1> [ -e|--event <event2> ... ]
 \t\tListen for specific event(s).  If omitted, all events are 
@@ -172,9 +212,9 @@ Options:
 \t-d|--descending <event>
 \t\tSort descending by a particular event, or `total'.
 
-Beyond inotify-tools {FOLLOWS} (see DIFFERENCES FROM INOTIFY-TOOLS in inotifywatch(1)):
+Beyond inotify-tools {FOLLOWS} (see DIFFERENCES FROM INOTIFY-TOOLS in {name}(1)):
 \t--version    \tPrint the version and the inotify-tools release followed.
-{rules}\tWith -r, what appears in a new directory before its watch is
+{beyond_backends}{rules}\tWith -r, what appears in a new directory before its watch is
 \tcounted too; a queue overflow is reported.
 
 Exit status:
@@ -184,5 +224,6 @@ Exit status:
 {EVENTS}",
         version = env!("CARGO_PKG_VERSION"),
         rules = crate::args::RULES_HELP,
+        using = if fsnotify { "fsnotifywatch" } else { "inotify" },
     )
 }

@@ -20,7 +20,7 @@ use clap::{Arg, Command, ValueHint};
 
 mod sections;
 
-pub use sections::{Section, wait_sections, watch_sections};
+pub use sections::{Section, fs_wait_sections, fs_watch_sections, wait_sections, watch_sections};
 
 /// `inotifywait --help`'s text, which the man page's option descriptions
 /// are read from; public so `cargo xtask dist`'s tests can check the page
@@ -40,6 +40,24 @@ pub fn wait_help() -> String {
 /// ```
 pub fn watch_help() -> String {
     crate::help::watch_help()
+}
+
+/// `fsnotifywait --help`'s text, as [`wait_help`] is for `inotifywait`.
+///
+/// ```
+/// assert!(inotify_cli::manual::fs_wait_help().contains("fsnotifywait"));
+/// ```
+pub fn fs_wait_help() -> String {
+    crate::help::wait_help_for(true)
+}
+
+/// `fsnotifywatch --help`'s text, as [`wait_help`] is for `inotifywait`.
+///
+/// ```
+/// assert!(inotify_cli::manual::fs_watch_help().contains("fsnotifywatch"));
+/// ```
+pub fn fs_watch_help() -> String {
+    crate::help::watch_help_for(true)
 }
 
 /// `inotifywait`'s documented command line: the `Command` its parser uses,
@@ -89,6 +107,47 @@ pub fn watch_command() -> Command {
 
 This is the inotify toolkit's inotifywatch. It follows inotify-tools' inotifywatch, \
          release 3.22; see DIFFERENCES FROM INOTIFY-TOOLS.",
+    )
+}
+
+/// `fsnotifywait`'s documented command line: inotifywait's, on fanotify
+/// by default (`-I` for inotify), as inotify-tools 4.x names it.
+///
+/// ```
+/// let cmd = inotify_cli::manual::fs_wait_command();
+/// assert_eq!(cmd.get_name(), "fsnotifywait");
+/// ```
+pub fn fs_wait_command() -> Command {
+    document(
+        crate::args::wait_command().name("fsnotifywait"),
+        &crate::help::wait_help_for(true),
+        "wait for changes to files using fanotify",
+        "fsnotifywait is inotifywait(1) watching with Linux's fanotify(7) interface by \
+         default: inode marks, one per watched directory, on fanotify's own budget \
+         (max_user_marks), or with --filesystem one mark for a whole filesystem \
+         (CAP_SYS_ADMIN, no walk of the tree). --inotify switches back to inotify. \
+         Everything else is inotifywait's; paths are printed as their directories' \
+         handles resolve, absolute and without symbolic links, as inotify-tools 4.x \
+         prints them. fanotify cannot report unmount: -e unmount is refused.",
+    )
+}
+
+/// `fsnotifywatch`'s documented command line, as [`fs_wait_command`] is
+/// for `fsnotifywait`.
+///
+/// ```
+/// let cmd = inotify_cli::manual::fs_watch_command();
+/// assert_eq!(cmd.get_name(), "fsnotifywatch");
+/// ```
+pub fn fs_watch_command() -> Command {
+    document(
+        crate::args::watch_command().name("fsnotifywatch"),
+        &crate::help::watch_help_for(true),
+        "gather filesystem access statistics using fanotify",
+        "fsnotifywatch is inotifywatch(1) listening with Linux's fanotify(7) interface by \
+         default (--filesystem: one mark for a whole filesystem; --inotify: inotify), \
+         counting events per file rather than per watched directory, as inotify-tools \
+         4.x does.",
     )
 }
 

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use inotify_notify::channel::Receiver;
 use inotify_notify::{
-    Error, ErrorKind, Event, ExcludeFilter, Notifier, NotifierBuilder, Processed, ThreadedNotifier,
-    WatchManager, WatchMask, WatchOptions, long_path,
+    Backend, Error, ErrorKind, Event, ExcludeFilter, Notifier, NotifierBuilder, Processed,
+    ThreadedNotifier, WatchManager, WatchMask, WatchOptions, long_path,
 };
 
 use crate::args::WatchRules;
@@ -185,6 +185,8 @@ pub struct SetupOptions {
     pub failed: &'static str,
     /// `--gitignore`, `--exclude-dir`, ... and `--continue-on-limit`.
     pub rules: WatchRules,
+    /// `-I`, `-F`, `-S` or the program's default.
+    pub backend: Backend,
 }
 
 /// Running watches and their event channel.
@@ -388,9 +390,11 @@ fn watch_paths(
     opts: &SetupOptions,
     announce: impl FnOnce(),
 ) -> Result<(WatchManager, Roots), String> {
-    let wm = WatchManager::new().map_err(|err| {
+    let wm = WatchManager::with_backend(opts.backend).map_err(|err| {
         let detail = err.io_error().map_or_else(|| err.to_string(), strerror);
-        if matches!(err.kind(), ErrorKind::InstanceLimit) {
+        if let Some(message) = crate::program::init_error(opts.backend, &err, paths) {
+            message
+        } else if matches!(err.kind(), ErrorKind::InstanceLimit) {
             format!(
                 "Couldn't initialize inotify: {detail} Try increasing the value of /proc/sys/fs/inotify/max_user_instances"
             )
@@ -399,6 +403,11 @@ fn watch_paths(
         }
     })?;
     announce();
+    if let Some(message) =
+        crate::program::unsupported(opts.backend, opts.events, opts.failed, paths)
+    {
+        return Err(message);
+    }
     let mut mask = opts.events.watch_mask();
     if opts.no_dereference {
         mask |= WatchMask::DONT_FOLLOW;
@@ -422,7 +431,7 @@ fn watch_paths(
         ..WatchOptions::default()
     };
     let mut roots = Roots::new(opts.recursive);
-    for path in paths {
+    for path in &crate::program::displayed_paths(opts.backend, paths) {
         // The summary: inotifywait never needs pyinotify's map of every
         // watched path, which would cost a path per watch at the peak.
         let result = wm.add_watches_summary([path], mask, &options);

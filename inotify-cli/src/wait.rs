@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use inotify_notify::{Event, EventMask, Processed};
+use inotify_notify::{Backend, Event, EventMask, Processed};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 
@@ -38,7 +38,9 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
             return EXIT_FAILURE;
         }
         Ok(Parsed::Version) => {
-            return if crate::output::print_stdout(&crate::help::version("inotifywait")) {
+            return if crate::output::print_stdout(
+                &crate::help::version(crate::program::wait_name()),
+            ) {
                 EXIT_SUCCESS
             } else {
                 EXIT_FAILURE
@@ -159,7 +161,7 @@ fn run(a: &WaitArgs) -> Result<i32, String> {
         _ => EventSink::stdout(),
     };
     let diag = if a.syslog {
-        Diag::syslog("inotifywait")
+        Diag::syslog(crate::program::wait_name())
     } else {
         Diag::stderr()
     };
@@ -171,12 +173,19 @@ fn run(a: &WaitArgs) -> Result<i32, String> {
         rescan: a.rescan,
         filter: Arc::clone(&filter),
         progress: a.quiet == 0 && a.common.recursive,
-        failed: "Couldn't watch",
+        failed: if a.common.backend == Backend::Filesystem {
+            "Couldn't add filesystem watch"
+        } else {
+            "Couldn't watch"
+        },
         rules: a.common.rules.clone(),
+        backend: a.common.backend,
     };
     let announce = || {
         if a.quiet == 0 {
-            diag.say(if a.common.recursive {
+            diag.say(if a.common.backend == Backend::Filesystem {
+                "Setting up filesystem watches."
+            } else if a.common.recursive {
                 "Setting up watches.  Beware: since -r was given, this may take a while!"
             } else {
                 "Setting up watches."
@@ -256,7 +265,7 @@ fn event_loop(
                 continue;
             }
             Err(err) => {
-                diag.say(&format!("inotifywait: {err}"));
+                diag.say(&format!("{}: {err}", crate::program::wait_name()));
                 return EXIT_FAILURE;
             }
         }
@@ -279,7 +288,11 @@ fn event_loop(
         // The batch is out before the next wait, so a reader sees each
         // event at once while a burst costs one write.
         if let Err(err) = sink.flush() {
-            diag.say(&format!("inotifywait: write error: {}", strerror(&err)));
+            diag.say(&format!(
+                "{}: write error: {}",
+                crate::program::wait_name(),
+                strerror(&err)
+            ));
             return EXIT_FAILURE;
         }
     }
@@ -312,11 +325,16 @@ impl EventCtx<'_> {
         let diag = self.diag;
         if event.mask.contains(EventMask::Q_OVERFLOW) {
             // Always told, even with -qq: events were lost.
-            to_stderr(if a.rescan {
-                "inotifywait: event queue overflowed, events were lost; rescanning the watched trees"
+            let what = if a.rescan {
+                "rescanning the watched trees"
             } else {
-                "inotifywait: event queue overflowed, events were lost (use --rescan to recover)"
-            });
+                "(use --rescan to recover)"
+            };
+            let sep = if a.rescan { "; " } else { " " };
+            to_stderr(&format!(
+                "{}: event queue overflowed, events were lost{sep}{what}",
+                crate::program::wait_name()
+            ));
         }
         let watched = self.display.display(&src.roots, event.path());
         let name = event.name().map(OsStrExt::as_bytes);
@@ -341,13 +359,21 @@ impl EventCtx<'_> {
             self.buf.clear();
             self.style.render(&rec, &mut self.buf);
             if let Err(err) = sink.write(&self.buf) {
-                diag.say(&format!("inotifywait: write error: {}", strerror(&err)));
+                diag.say(&format!(
+                    "{}: write error: {}",
+                    crate::program::wait_name(),
+                    strerror(&err)
+                ));
                 return Some(EXIT_FAILURE);
             }
         }
         if let Some(exec) = self.exec.filter(|_| wanted) {
             if let Err(err) = sink.flush() {
-                diag.say(&format!("inotifywait: write error: {}", strerror(&err)));
+                diag.say(&format!(
+                    "{}: write error: {}",
+                    crate::program::wait_name(),
+                    strerror(&err)
+                ));
                 return Some(EXIT_FAILURE);
             }
             match exec.run(&rec) {
@@ -356,7 +382,8 @@ impl EventCtx<'_> {
                 }
                 Ok(_) => {}
                 Err(err) => diag.say(&format!(
-                    "inotifywait: cannot run {}: {}",
+                    "{}: cannot run {}: {}",
+                    crate::program::wait_name(),
                     exec.program(),
                     strerror(&err)
                 )),
@@ -364,7 +391,11 @@ impl EventCtx<'_> {
         }
         if !a.monitor {
             if let Err(err) = sink.flush() {
-                diag.say(&format!("inotifywait: write error: {}", strerror(&err)));
+                diag.say(&format!(
+                    "{}: write error: {}",
+                    crate::program::wait_name(),
+                    strerror(&err)
+                ));
                 return Some(EXIT_FAILURE);
             }
             return Some(if wanted { EXIT_SUCCESS } else { EXIT_FAILURE });

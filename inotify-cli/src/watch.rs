@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, after, never, select};
-use inotify_notify::{EventMask, WatchManager};
+use inotify_notify::{Backend, EventMask, WatchManager};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 use signal_hook::iterator::Signals;
 
@@ -32,7 +32,9 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
             return EXIT_FAILURE;
         }
         Ok(Parsed::Version) => {
-            return if crate::output::print_stdout(&crate::help::version("inotifywatch")) {
+            return if crate::output::print_stdout(&crate::help::version(
+                crate::program::watch_name(),
+            )) {
                 EXIT_SUCCESS
             } else {
                 EXIT_FAILURE
@@ -134,7 +136,13 @@ fn print_table(stats: &Stats, a: &WatchArgs) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
     out.write_all(table.as_bytes())
         .and_then(|()| out.flush())
-        .map_err(|err| format!("inotifywatch: write error: {}", strerror(&err)))
+        .map_err(|err| {
+            format!(
+                "{}: write error: {}",
+                crate::program::watch_name(),
+                strerror(&err)
+            )
+        })
 }
 
 fn run(a: &WatchArgs) -> Result<i32, String> {
@@ -149,9 +157,18 @@ fn run(a: &WatchArgs) -> Result<i32, String> {
         progress: a.common.recursive,
         failed: "Failed to watch",
         rules: a.common.rules.clone(),
+        backend: a.common.backend,
     };
     let announce = || {
         to_stderr("Establishing watches...");
+        if a.common.backend == Backend::Filesystem {
+            for path in &paths {
+                to_stderr(&format!(
+                    "Setting up filesystem watch on {}",
+                    path.display()
+                ));
+            }
+        }
         if a.common.recursive && verbose {
             for path in &paths {
                 to_stderr(&format!("Setting up watch(es) on {}", path.display()));
@@ -165,8 +182,11 @@ fn run(a: &WatchArgs) -> Result<i32, String> {
         }
     }
     let mut stats = Stats::default();
-    for path in setup_order(&paths, &src.wm, a.common.recursive) {
-        stats.register(&src.roots.display(&path));
+    let per_file = a.common.backend != Backend::Inotify;
+    if !per_file {
+        for path in setup_order(&paths, &src.wm, a.common.recursive) {
+            stats.register(&src.roots.display(&path));
+        }
     }
     if verbose {
         to_stderr(&format!("Total of {} watches.", src.wm.num_watches()));
@@ -192,19 +212,19 @@ fn run(a: &WatchArgs) -> Result<i32, String> {
             recv(src.rx) -> msg => match msg {
                 Ok(Ok(event)) => {
                     if event.mask.contains(EventMask::Q_OVERFLOW) {
-                        to_stderr("inotifywatch: event queue overflowed, events were lost; the counts are low");
+                        to_stderr(&format!("{}: event queue overflowed, events were lost; the counts are low", crate::program::watch_name()));
                         continue;
                     }
                     let watch_path = display.display(&src.roots, event.path());
-                    let allowed = !filter.filters_events() || {
-                        let mut full = watch_path.to_vec();
-                        if let Some(name) = event.name() {
-                            full.extend_from_slice(name.as_bytes());
+                    let full = || with_name(watch_path, event.name());
+                    if !filter.filters_events() || filter.allows_event(&full()) {
+                        // fsnotifywatch's rows are files: fanotify has no
+                        // watch per directory to count under.
+                        if per_file {
+                            stats.record(&full(), event.mask);
+                        } else {
+                            stats.record(watch_path, event.mask);
                         }
-                        filter.allows_event(&full)
-                    };
-                    if allowed {
-                        stats.record(watch_path, event.mask);
                     }
                 }
                 Ok(Err(err)) => to_stderr(&err.to_string()),
@@ -223,4 +243,13 @@ fn run(a: &WatchArgs) -> Result<i32, String> {
     src.stop();
     print_table(&stats, a)?;
     Ok(EXIT_SUCCESS)
+}
+
+/// A watch's displayed path followed by an event's entry name.
+fn with_name(watch_path: &[u8], name: Option<&std::ffi::OsStr>) -> Vec<u8> {
+    let mut full = watch_path.to_vec();
+    if let Some(name) = name {
+        full.extend_from_slice(name.as_bytes());
+    }
+    full
 }

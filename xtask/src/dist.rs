@@ -29,7 +29,7 @@ pub struct Program {
 }
 
 /// The programs of `inotify-cli`, in the order they are installed.
-pub const PROGRAMS: [Program; 2] = [
+pub const PROGRAMS: [Program; 4] = [
     Program {
         name: "inotifywait",
         command: manual::wait_command,
@@ -39,6 +39,16 @@ pub const PROGRAMS: [Program; 2] = [
         name: "inotifywatch",
         command: manual::watch_command,
         sections: manual::watch_sections,
+    },
+    Program {
+        name: "fsnotifywait",
+        command: manual::fs_wait_command,
+        sections: manual::fs_wait_sections,
+    },
+    Program {
+        name: "fsnotifywatch",
+        command: manual::fs_watch_command,
+        sections: manual::fs_watch_sections,
     },
 ];
 

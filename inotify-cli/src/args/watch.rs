@@ -80,14 +80,14 @@ fn parse_sort(key: &str, ascending: bool) -> Result<Sort, UsageError> {
 pub fn parse_watch<I: IntoIterator<Item = OsString>>(
     args: I,
 ) -> Result<Parsed<WatchArgs>, UsageError> {
-    let command_line: Vec<OsString> = std::iter::once(OsString::from("inotifywatch"))
+    let command_line: Vec<OsString> = std::iter::once(OsString::from(crate::program::watch_name()))
         .chain(args)
         .collect();
     let cmd = watch_command();
     let m = cmd
         .clone()
         .try_get_matches_from(&command_line)
-        .map_err(|e| clap_error("inotifywatch", &e, &cmd, command_line.last()))?;
+        .map_err(|e| clap_error(crate::program::watch_name(), &e, &cmd, command_line.last()))?;
     if m.get_flag("help") {
         return Ok(Parsed::Help);
     }

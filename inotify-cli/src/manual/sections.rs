@@ -376,3 +376,31 @@ pub fn watch_sections() -> Vec<Section> {
         version_section("inotifywatch"),
     ]
 }
+
+/// `fsnotifywait(1)`'s sections: inotifywait's, named for it.
+pub fn fs_wait_sections() -> Vec<Section> {
+    renamed(wait_sections(), "fsnotifywait")
+}
+
+/// `fsnotifywatch(1)`'s sections: inotifywatch's, named for it.
+pub fn fs_watch_sections() -> Vec<Section> {
+    renamed(watch_sections(), "fsnotifywatch")
+}
+
+/// `sections` with the event list and version sections for the program
+/// `to` (the other sections apply to both programs as written).
+fn renamed(sections: Vec<Section>, to: &str) -> Vec<Section> {
+    let events = events_section(to);
+    sections
+        .into_iter()
+        .map(|section| {
+            if section.title == events.title {
+                events_section(to)
+            } else if section.title == "VERSION" {
+                version_section(to)
+            } else {
+                section
+            }
+        })
+        .collect()
+}

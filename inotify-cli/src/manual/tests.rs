@@ -52,6 +52,16 @@ fn every_inotifywatch_option_is_described_by_help() {
 }
 
 #[test]
+fn every_fsnotify_option_is_described_by_help() {
+    check_documented(&fs_wait_command(), &crate::help::wait_help_for(true));
+    check_documented(&fs_watch_command(), &crate::help::watch_help_for(true));
+    // The backend switches sit among inotify-tools' options there.
+    let help = crate::help::wait_help_for(true);
+    let beyond = help.find("Beyond inotify-tools").unwrap();
+    assert!(help.find("-S|--filesystem").unwrap() < beyond);
+}
+
+#[test]
 fn help_entries_attach_extensions_and_value_names() {
     let cmd = wait_command();
     let arg = |id: &str| {

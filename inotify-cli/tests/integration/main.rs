@@ -3,6 +3,7 @@
 //! plus a differential run against Debian's inotify-tools.
 
 mod differential;
+mod fanotify;
 mod long_paths;
 mod rules;
 mod settle;

@@ -62,6 +62,8 @@ impl Drop for TempDir {
 pub fn ours(prog: &str) -> PathBuf {
     match prog {
         "inotifywait" => PathBuf::from(env!("CARGO_BIN_EXE_inotifywait")),
+        "fsnotifywait" => PathBuf::from(env!("CARGO_BIN_EXE_fsnotifywait")),
+        "fsnotifywatch" => PathBuf::from(env!("CARGO_BIN_EXE_fsnotifywatch")),
         _ => PathBuf::from(env!("CARGO_BIN_EXE_inotifywatch")),
     }
 }

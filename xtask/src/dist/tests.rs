@@ -14,6 +14,8 @@ fn help(program: &Program) -> String {
     match program.name {
         "inotifywait" => inotify_cli::manual::wait_help(),
         "inotifywatch" => inotify_cli::manual::watch_help(),
+        "fsnotifywait" => inotify_cli::manual::fs_wait_help(),
+        "fsnotifywatch" => inotify_cli::manual::fs_watch_help(),
         other => panic!("no --help text known for {other}: add it here"),
     }
 }
@@ -233,7 +235,7 @@ fn completions_offer_every_long_option_of_help() {
             .filter(|a| a.is_hide_set())
             .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
             .collect();
-        assert!(!hidden.is_empty() || program.name == "inotifywatch");
+        assert!(!hidden.is_empty() || program.name.ends_with("watch"));
         for shell in SHELLS {
             let script = String::from_utf8(completion(program, shell)).expect("UTF-8");
             for option in &hidden {

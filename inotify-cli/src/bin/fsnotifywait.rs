@@ -1,0 +1,8 @@
+//! `fsnotifywait`: `innotifywait` watching with fanotify by default
+//! (`-I` switches to inotify), as inotify-tools 4.x names it (see
+//! `inotify_cli::fsnotifywait`).
+#![forbid(unsafe_code)]
+
+fn main() {
+    std::process::exit(inotify_cli::fsnotifywait(std::env::args_os().skip(1)));
+}

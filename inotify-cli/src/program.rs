@@ -1,0 +1,112 @@
+//! Which program runs: `inotifywait`/`inotifywatch` (inotify unless
+//! `-F`/`-S` is given) or `fsnotifywait`/`fsnotifywatch` (fanotify unless
+//! `-I` is given), as inotify-tools 4.x ships them. The binary says which
+//! once, before parsing; names in messages and `--help` follow it.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::ArgMatches;
+use inotify_notify::{Backend, ErrorKind, EventMask};
+
+use crate::events::EventSelection;
+
+/// Set by the `fsnotify*` binaries.
+static FSNOTIFY: AtomicBool = AtomicBool::new(false);
+
+/// Makes this process `fsnotifywait`/`fsnotifywatch` (call first in
+/// `main`).
+pub fn set_fsnotify() {
+    FSNOTIFY.store(true, Ordering::Relaxed);
+}
+
+/// Whether this process is `fsnotifywait` or `fsnotifywatch`.
+pub fn is_fsnotify() -> bool {
+    FSNOTIFY.load(Ordering::Relaxed)
+}
+
+/// `inotifywait` or `fsnotifywait`.
+pub fn wait_name() -> &'static str {
+    if is_fsnotify() {
+        "fsnotifywait"
+    } else {
+        "inotifywait"
+    }
+}
+
+/// `inotifywatch` or `fsnotifywatch`.
+pub fn watch_name() -> &'static str {
+    if is_fsnotify() {
+        "fsnotifywatch"
+    } else {
+        "inotifywatch"
+    }
+}
+
+/// The backend without `-I`/`-F`/`-S`.
+pub fn default_backend() -> Backend {
+    if is_fsnotify() {
+        Backend::Fanotify
+    } else {
+        Backend::Inotify
+    }
+}
+
+/// The backend of `-I`/`-F`/`-S`: the last one given wins (each sets
+/// inotify-tools' one variable), else the program's default.
+pub(crate) fn chosen(m: &ArgMatches) -> Backend {
+    [
+        ("inotify", Backend::Inotify),
+        ("fanotify", Backend::Fanotify),
+        ("filesystem", Backend::Filesystem),
+    ]
+    .into_iter()
+    .filter(|(id, _)| m.get_flag(id))
+    .filter_map(|(id, backend)| Some((m.index_of(id)?, backend)))
+    .max_by_key(|(index, _)| *index)
+    .map_or_else(default_backend, |(_, backend)| backend)
+}
+
+/// fanotify has no unmount event: `-e unmount` is refused as inotify-tools
+/// refuses it (its mark fails with EINVAL: `failed PATH: Invalid
+/// argument`, exit 1), not silently never reported.
+pub(crate) fn unsupported(
+    backend: Backend,
+    events: EventSelection,
+    failed: &str,
+    paths: &[PathBuf],
+) -> Option<String> {
+    let first = paths.first()?;
+    (backend != Backend::Inotify && events.wants(EventMask::UNMOUNT))
+        .then(|| format!("{failed} {}: Invalid argument", first.display()))
+}
+
+/// The message when a fanotify manager cannot be made; `None` for inotify.
+pub(crate) fn init_error(
+    backend: Backend,
+    err: &inotify_notify::Error,
+    paths: &[PathBuf],
+) -> Option<String> {
+    match (backend, err.kind(), paths.first()) {
+        (Backend::Inotify, _, _) => None,
+        // inotify-tools' message when the filesystem mark is refused.
+        (Backend::Filesystem, ErrorKind::PermissionDenied, Some(first)) => Some(format!(
+            "Couldn't add filesystem watch {}: Operation not permitted",
+            first.display()
+        )),
+        _ => Some(format!("Couldn't initialize fanotify: {err}")),
+    }
+}
+
+/// The roots as events will name them: as given for inotify; for fanotify
+/// absolute and without symbolic links, what the directories' handles
+/// resolve to and inotify-tools 4.x prints.
+pub(crate) fn displayed_paths(backend: Backend, paths: &[PathBuf]) -> Vec<PathBuf> {
+    if backend == Backend::Inotify {
+        return paths.to_vec();
+    }
+    paths
+        .iter()
+        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+        .collect()
+}
