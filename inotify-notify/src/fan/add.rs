@@ -271,9 +271,24 @@ pub(crate) fn scan_new_dir(
             continue;
         }
         let data = template.child();
-        // Another object at the path by now: the records after this one
-        // say what happened there.
-        if check.is_some_and(|id| FileIdBuf::of(&dir).ok() != Some(id)) {
+        // Not at its path any more (renamed with its parent, whose
+        // record comes later in the round): looked up again at the end of
+        // the round, from where the tree says its parent is by then.
+        if let Some(id) = check
+            && FileIdBuf::of(&dir).ok() != Some(id)
+        {
+            // Under a filesystem mark its next rename record says where
+            // it went: that move is then treated as a move in.
+            if !mark_dirs {
+                side.unscanned.insert(id);
+            } else if let Some(name) = dir.file_name() {
+                side.raced.push(Raced {
+                    parent: root_wd,
+                    name: name.to_os_string(),
+                    data: template.clone(),
+                    id,
+                });
+            }
             continue;
         }
         let wd = if mark_dirs {
@@ -304,7 +319,8 @@ pub(crate) fn scan_new_dir(
         for entry in entries.flatten() {
             let name = entry.file_name();
             let sub = dir.join(&name);
-            if !side.seen.insert(sub.clone()) {
+            // Reported by a record of this round already, or by a scan.
+            if side.told.contains(&sub) || !side.seen.insert(sub.clone()) {
                 continue;
             }
             let sub_dir = entry.file_type().is_ok_and(|t| t.is_dir());
@@ -321,5 +337,33 @@ pub(crate) fn scan_new_dir(
     }
     if let Err(err) = super::process::drain(side) {
         out(Processed::Error(Error::io(err, None)));
+    }
+}
+
+/// A new directory an inode-mark scan did not find at its path (see
+/// [`scan_new_dir`]).
+pub(crate) struct Raced {
+    /// The marked directory it appeared in.
+    parent: WatchDescriptor,
+    name: std::ffi::OsString,
+    data: WatchData,
+    /// Its handle, to know it when found.
+    id: FileIdBuf,
+}
+
+/// Marks and scans the directories that were not at their paths, below
+/// their parent's current path (the round's renames have moved the tree
+/// by now). One still elsewhere goes on to the next retry (the caller
+/// bounds them); one whose parent's watch is gone is dropped.
+pub(crate) fn retry_raced(side: &mut FanSide, out: Out<'_>) {
+    for raced in std::mem::take(&mut side.raced) {
+        let dir = side
+            .tree
+            .get(raced.parent)
+            .map(|node| node.path.join(&raced.name));
+        if let Some(dir) = dir {
+            let via = (raced.parent, &raced.data);
+            scan_new_dir(side, via, dir, Some(raced.id), true, out);
+        }
     }
 }

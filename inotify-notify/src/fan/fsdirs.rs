@@ -131,6 +131,9 @@ impl FanSide {
                 .and_then(|path| self.fs_dirs.by_path(&path))
         };
         self.forget.extend(key);
+        if let Some(id) = rec.fid() {
+            self.unscanned.remove(&id);
+        }
     }
 
     /// Ends a processing round: forgets what scans reported and which

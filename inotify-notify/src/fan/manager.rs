@@ -96,6 +96,8 @@ impl WatchManager {
             scanned: HashSet::new(),
             told: HashSet::new(),
             forget: Vec::new(),
+            raced: Vec::new(),
+            unscanned: HashSet::new(),
             ignored: Vec::new(),
             rescan_due: false,
             next_wd: FIRST_WD,
@@ -393,7 +395,11 @@ pub(crate) fn rename(
     } else if is_dir {
         ignored(out, side.tree.remove_subtree(&dst));
     }
-    let (cookie, src) = if old.is_some() {
+    // A directory moved in whose scan found it gone (moved on before the
+    // scan looked): the consumer knows it but not what it held, so this
+    // move is a move out and a move in, and the new place is scanned.
+    let unscanned = rec.fid().is_some_and(|id| side.unscanned.remove(&id));
+    let (cookie, src) = if old.is_some() && !unscanned {
         (cookie, src)
     } else {
         (0, None)

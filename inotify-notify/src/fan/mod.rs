@@ -190,6 +190,11 @@ pub(crate) struct FanSide {
     /// (cleared with `seen`): known to the consumer although no scan
     /// listed them.
     pub told: HashSet<PathBuf>,
+    /// New directories a scan did not find at their paths this round.
+    pub raced: Vec<add::Raced>,
+    /// Directories moved in under a filesystem mark whose scan did not
+    /// find them (they moved on): their next rename is a move in.
+    pub unscanned: HashSet<inotify_core::FileIdBuf>,
     /// Keys of `fs_dirs` deleted in this round, removed at its end.
     pub forget: Vec<WatchDescriptor>,
     /// Watches removed by the API whose `IGNORED` is still to deliver.

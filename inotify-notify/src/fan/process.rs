@@ -127,9 +127,18 @@ pub(crate) fn process_ready(
         );
     }
     let read = drain(side)?;
-    while let Some(rec) = side.queue.pop_front() {
-        handle(side, rec, rescan_on_overflow, out);
+    // Bounded: a directory that keeps moving is looked for again in the
+    // next round's retries... or given up (its later records tell).
+    for _ in 0..4 {
+        while let Some(rec) = side.queue.pop_front() {
+            handle(side, rec, rescan_on_overflow, out);
+        }
+        if side.raced.is_empty() {
+            break;
+        }
+        super::add::retry_raced(side, out);
     }
+    side.raced.clear();
     side.end_round();
     if std::mem::take(&mut side.rescan_due) {
         super::manager::rescan(side, out);
