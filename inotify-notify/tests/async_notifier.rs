@@ -448,3 +448,24 @@ fn settled_stream_yields_one_batch_per_save_in_order() {
         }
     });
 }
+
+#[test]
+fn fanotify_manager_events_reach_the_stream() {
+    run(async {
+        let dir = TempDir::new("fanotify");
+        let wm = WatchManager::with_backend(inotify_notify::Backend::Fanotify).expect("manager");
+        wm.add_watch(dir.path(), WatchMask::CREATE, &recursive())
+            .expect("watch");
+        let mut notifier = AsyncNotifier::new(&wm).expect("notifier");
+        // Made after the notifier registered the group's descriptor: only
+        // its readiness can wake the stream.
+        std::fs::create_dir_all(dir.path().join("a/b")).expect("mkdir");
+        std::fs::write(dir.path().join("a/b/f"), b"").expect("create file");
+        let want: BTreeSet<PathBuf> = ["a", "a/b", "a/b/f"]
+            .iter()
+            .map(|p| dir.path().join(p))
+            .collect();
+        let seen = expect_created(&mut notifier, &want).await;
+        assert_eq!(seen.len(), want.len(), "each entry reported once: {seen:?}");
+    });
+}
