@@ -241,6 +241,16 @@ impl<T> WatchTable<T> {
         Some(self.node(node.parent)?.wd)
     }
 
+    /// The name of `wd` in its parent directory (for a root: its whole
+    /// path).
+    pub fn name(&self, wd: WatchDescriptor) -> Option<&OsStr> {
+        let slot = self.slot(wd)?;
+        let node = self.node(slot)?;
+        Some(std::os::unix::ffi::OsStrExt::from_bytes(
+            self.names.get(slot, node.name),
+        ))
+    }
+
     /// The path of `wd`, built from its ancestors' names.
     pub fn path(&self, wd: WatchDescriptor) -> Option<PathBuf> {
         self.path_with(wd, None)

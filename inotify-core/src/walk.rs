@@ -69,6 +69,8 @@ pub struct AddIter<'w, T> {
     failed: Option<PathBuf>,
     /// The parent of the directory yielded last (`None`: the root).
     parent: Option<WatchDescriptor>,
+    /// Directories whose listing started since [`AddIter::take_listings`].
+    listed: Vec<WatchDescriptor>,
 }
 
 impl<'w, T: Clone> AddIter<'w, T> {
@@ -94,6 +96,7 @@ impl<'w, T: Clone> AddIter<'w, T> {
             root_failed: false,
             failed: None,
             parent: None,
+            listed: Vec::new(),
         }
     }
 
@@ -138,6 +141,29 @@ impl<'w, T: Clone> AddIter<'w, T> {
     pub fn name(&self) -> Option<&OsStr> {
         self.parent?;
         self.path.file_name()
+    }
+
+    /// The directory being listed now (its `CLOSE_NOWRITE` is still to
+    /// come), if any.
+    pub fn listing(&self) -> Option<WatchDescriptor> {
+        self.listing.as_ref().map(|(wd, _)| *wd)
+    }
+
+    /// Hands `note` each directory whose listing started since the last
+    /// call, with its parent and name when it has a watched parent: the
+    /// directories whose own `OPEN`/`ACCESS`/`CLOSE_NOWRITE` (and their
+    /// parents' `OPEN`/`CLOSE_NOWRITE` under their names) the walk queued.
+    /// A caller that drains the queue as it walks can filter those out
+    /// knowing only the listings since its last complete drain.
+    pub fn take_listings(
+        &mut self,
+        mut note: impl FnMut(WatchDescriptor, Option<(WatchDescriptor, &OsStr)>),
+    ) {
+        let table = self.watcher.table();
+        for wd in self.listed.drain(..) {
+            let parent = table.parent(wd).zip(table.name(wd));
+            note(wd, parent);
+        }
     }
 
     /// Watches the root; queues it for listing if it is a directory.
@@ -205,6 +231,7 @@ impl<'w, T: Clone> AddIter<'w, T> {
             }
             match Listing::open(&self.path, false) {
                 Ok(listing) => {
+                    self.listed.push(wd);
                     self.listing = Some((wd, listing));
                     return Some(Ok(()));
                 }

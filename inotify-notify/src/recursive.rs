@@ -114,10 +114,23 @@ pub(crate) fn add_tree(
         if let Some(filter) = options.exclude_filter.clone() {
             iter = iter.filter_dirs(move |p| !filter.is_excluded(p));
         }
+        // The listing started last (the one still open, if any), so a
+        // complete drain can forget every other: the notes then hold the
+        // listings since the last complete drain, not the whole tree.
+        let mut last: Option<(
+            WatchDescriptor,
+            Option<(WatchDescriptor, std::ffi::OsString)>,
+        )> = None;
         while let Some(step) = iter.next() {
+            iter.take_listings(|wd, parent| {
+                walk.listed.note_dir(wd);
+                if let Some((pwd, name)) = parent {
+                    walk.listed.note_name(pwd, name);
+                }
+                last = Some((wd, parent.map(|(p, n)| (p, n.to_os_string()))));
+            });
             match step {
                 Ok(wd) => {
-                    walk.listed.note_dir(wd);
                     // The root's result goes out first, as it is yielded
                     // first (a later error keyed by the root's path must
                     // not replace it); with `keep`, every directory's.
@@ -125,13 +138,21 @@ pub(crate) fn add_tree(
                         out.push((iter.path().to_path_buf(), Ok(wd)));
                     }
                     first = false;
-                    if let (Some(pwd), Some(name)) = (iter.parent(), iter.name()) {
-                        walk.listed.note_name(pwd, name);
-                    }
                     added.push(wd);
                     walk.since_drain += 1;
-                    if walk.since_drain >= DRAIN_EVERY {
-                        drain_parts(iter.inotify(), scratch, walk, pending);
+                    if walk.since_drain >= DRAIN_EVERY
+                        && drain_parts(iter.inotify(), scratch, walk, pending).emptied
+                    {
+                        // Every closed listing's events were read.
+                        walk.listed = Listed::default();
+                        if let Some((wd, parent)) = &last
+                            && iter.listing() == Some(*wd)
+                        {
+                            walk.listed.note_dir(*wd);
+                            if let Some((pwd, name)) = parent {
+                                walk.listed.note_name(*pwd, name);
+                            }
+                        }
                     }
                 }
                 Err(err) if iter.is_root_error() => {
@@ -153,6 +174,13 @@ pub(crate) fn add_tree(
                 }
             }
         }
+        // The listings of the walk's last step (after its last yield).
+        iter.take_listings(|wd, parent| {
+            walk.listed.note_dir(wd);
+            if let Some((pwd, name)) = parent {
+                walk.listed.note_name(pwd, name);
+            }
+        });
     }
     for wd in added.iter().skip(1) {
         if let Some(entry) = st.watcher.table_mut().get_mut(*wd) {

@@ -103,8 +103,8 @@ pub(crate) struct WalkState {
 }
 
 /// Reads the queue until it is empty (or a bound of reads), filtering
-/// walk-induced events, into `pending`. Returns how many were kept.
-pub(crate) fn drain(st: &mut Shared) -> usize {
+/// walk-induced events, into `pending`.
+pub(crate) fn drain(st: &mut Shared) -> Drained {
     let Shared {
         watcher,
         scratch,
@@ -115,17 +115,26 @@ pub(crate) fn drain(st: &mut Shared) -> usize {
     drain_parts(watcher.inotify(), scratch, walk, pending)
 }
 
+/// What a drain did.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Drained {
+    /// Whether the queue was read until empty (not cut short by the bound
+    /// of reads or an error): every event queued before the drain began
+    /// has been read.
+    pub emptied: bool,
+}
+
 /// [`drain`] on the fields, for callers holding other borrows of `Shared`.
 pub(crate) fn drain_parts(
     reader: &Inotify,
     scratch: &mut EventBuffer,
     walk: &mut WalkState,
     pending: &mut VecDeque<RawEvent>,
-) -> usize {
+) -> Drained {
     // The queue holds at most max_queued_events; 64 reads of 64 KiB is
     // far more than that, so the bound only stops a writer outpacing us.
-    let mut kept = 0;
     walk.since_drain = 0;
+    let mut emptied = false;
     for _ in 0..64 {
         let events = match reader.try_read_events(scratch) {
             Ok(events) => events,
@@ -140,7 +149,6 @@ pub(crate) fn drain_parts(
             if walk_induced(walk, event.wd, event.mask, event.name) {
                 continue;
             }
-            kept += 1;
             pending.push_back(RawEvent {
                 wd: event.wd,
                 mask: event.mask,
@@ -149,10 +157,11 @@ pub(crate) fn drain_parts(
             });
         }
         if !any {
+            emptied = true;
             break;
         }
     }
-    kept
+    Drained { emptied }
 }
 
 /// Whether an event was caused or already reported by a walk (see
