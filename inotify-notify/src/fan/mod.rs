@@ -30,7 +30,7 @@ mod manager;
 mod process;
 mod tree;
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 
 use inotify_core::{FanBuffer, FanFeatures, Fanotify, HandleResolver, WatchDescriptor};
@@ -178,6 +178,14 @@ pub(crate) struct FanSide {
     pub buffer: FanBuffer,
     /// Records read or drained, not yet processed, oldest first.
     pub queue: VecDeque<process::Rec>,
+    /// The sequence number the next record read gets.
+    pub next_seq: u64,
+    /// The sequence number of the last record read of each object, while
+    /// records are queued (a merged `DELETE` goes behind it).
+    pub last_of: HashMap<inotify_core::FileIdBuf, u64>,
+    /// `DELETE`s deferred behind a later record of their object, by that
+    /// record's sequence number.
+    pub after: HashMap<u64, Vec<process::Rec>>,
     /// Paths a scan reported in this round: a kernel `CREATE` of one of
     /// them (drained after the scan) is dropped, so each entry is
     /// reported once. Cleared when the queue is empty.

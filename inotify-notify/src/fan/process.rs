@@ -31,6 +31,8 @@ pub(crate) struct Rec {
     fid: Option<FileIdBuf>,
     /// The process that caused it.
     pid: i32,
+    /// Its place in the order records were read.
+    seq: u64,
 }
 
 impl Rec {
@@ -70,6 +72,7 @@ impl Rec {
             new: event.new_dfid_name().and_then(own),
             fid,
             pid: event.pid,
+            seq: 0,
         }
     }
 }
@@ -82,6 +85,8 @@ pub(crate) fn drain(side: &mut FanSide) -> io::Result<usize> {
         group,
         buffer,
         queue,
+        next_seq,
+        last_of,
         ..
     } = side;
     let Some(group) = group else {
@@ -92,7 +97,13 @@ pub(crate) fn drain(side: &mut FanSide) -> io::Result<usize> {
         let events = group.try_read_events(buffer)?;
         let before = count;
         for event in events {
-            queue.push_back(Rec::of(&event, target));
+            let mut rec = Rec::of(&event, target);
+            rec.seq = *next_seq;
+            *next_seq += 1;
+            if let Some(fid) = rec.fid {
+                last_of.insert(fid, rec.seq);
+            }
+            queue.push_back(rec);
             count += 1;
         }
         if count == before {
@@ -131,7 +142,7 @@ pub(crate) fn process_ready(
     // next round's retries... or given up (its later records tell).
     for _ in 0..4 {
         while let Some(rec) = side.queue.pop_front() {
-            handle(side, rec, rescan_on_overflow, out);
+            handle_in_order(side, rec, rescan_on_overflow, out);
         }
         if side.raced.is_empty() {
             break;
@@ -143,11 +154,32 @@ pub(crate) fn process_ready(
     if std::mem::take(&mut side.rescan_due) {
         super::manager::rescan(side, out);
         while let Some(rec) = side.queue.pop_front() {
-            handle(side, rec, rescan_on_overflow, out);
+            handle_in_order(side, rec, rescan_on_overflow, out);
         }
         side.end_round();
     }
+    if side.queue.is_empty() {
+        side.last_of.clear();
+        // Deferred behind a record that never came (cannot happen: the
+        // record was read before the DELETE was deferred): deliver them.
+        let mut left: Vec<Rec> = side.after.drain().flat_map(|(_, recs)| recs).collect();
+        left.sort_by_key(|r| r.seq);
+        for rec in left {
+            handle(side, rec, rescan_on_overflow, out);
+        }
+    }
     Ok(read)
+}
+
+/// Handles `rec`, then the `DELETE`s deferred behind it.
+fn handle_in_order(side: &mut FanSide, rec: Rec, rescan: bool, out: Out<'_>) {
+    let seq = rec.seq;
+    handle(side, rec, rescan, out);
+    if let Some(deferred) = side.after.remove(&seq) {
+        for rec in deferred {
+            handle(side, rec, rescan, out);
+        }
+    }
 }
 
 /// Where a record happened: the watch it is delivered through, the
@@ -262,12 +294,14 @@ fn defer_merged_delete(side: &mut FanSide, rec: &mut Rec) {
     let Some(fid) = rec.fid else {
         return;
     };
-    let Some(last) = side.queue.iter().rposition(|r| r.fid == Some(fid)) else {
+    // The object's last record, if it is still queued (one lookup: a scan
+    // of the queue per record made a full queue's drain quadratic).
+    let Some(&last) = side.last_of.get(&fid).filter(|&&last| last > rec.seq) else {
         return;
     };
     let mut delete = rec.clone();
     delete.mask = rec.mask & (FanEventMask::DELETE | FanEventMask::ONDIR);
-    side.queue.insert(last + 1, delete);
+    side.after.entry(last).or_default().push(delete);
     rec.mask -= FanEventMask::DELETE;
 }
 
