@@ -66,7 +66,8 @@
 //! counts per file, and `-e unmount` is refused with inotify-tools'
 //! message and exit code 1 (fanotify has no such event). Differences from
 //! 3.22.6's `fsnotify*` programs: with `-S` only events below the given
-//! paths are reported (3.22.6 reports the whole filesystem); one line per
+//! paths are reported, with or without `-r` (3.22.6 reports the whole
+//! filesystem); one line per
 //! event, in the order they happened, where 3.22.6 prints a record the
 //! kernel merged as one line (`MOVED_FROM,CREATE a`); no ` (deleted)`
 //! after names and no `[fid=...]` debug lines; with `-r` the contents of

@@ -422,15 +422,19 @@ fn watch_paths(
     let progress = Arc::new(Progress::new(opts.progress, Instant::now()));
     let filter = Arc::clone(&opts.filter);
     let counter = Arc::clone(&progress);
+    // A filesystem mark sees the whole filesystem, and inotify-tools' -S
+    // reports events anywhere below the path without -r
+    // (t/fsnotifywait-subtree.t): -S is recursive.
+    let recursive = opts.recursive || opts.backend == Backend::Filesystem;
     let options = WatchOptions {
-        rec: opts.recursive,
-        auto_add: opts.recursive,
+        rec: recursive,
+        auto_add: recursive,
         quiet: false,
         dont_follow: opts.no_dereference,
         exclude_filter: Some(exclude_filter(paths, &opts.rules, filter, counter)?),
         ..WatchOptions::default()
     };
-    let mut roots = Roots::new(opts.recursive);
+    let mut roots = Roots::new(recursive);
     for path in &crate::program::displayed_paths(opts.backend, paths) {
         // The summary: inotifywait never needs pyinotify's map of every
         // watched path, which would cost a path per watch at the peak.

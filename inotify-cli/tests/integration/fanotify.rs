@@ -255,6 +255,41 @@ fn filesystem_switch_watches_the_tree_with_one_mark_or_says_why_not() {
     assert_eq!(out.lines(), [format!("{base}/w/deep/er/ CREATE f")]);
 }
 
+/// inotify-tools' `t/fsnotifywait-subtree.t`: `--filesystem` without
+/// `--recursive` still reports a file made deep below the path (a
+/// filesystem mark sees the whole filesystem). Failed before -S implied
+/// -r: the event was filtered out as not in the root directory itself.
+#[test]
+fn filesystem_switch_without_recursive_reports_the_whole_subtree() {
+    if !is_root() {
+        eprintln!("skipped: a filesystem mark needs CAP_SYS_ADMIN");
+        return;
+    }
+    let dir = TempDir::new("fsw-subtree");
+    fs::create_dir_all(dir.join("root/A/B/C/D")).expect("mkdir");
+    let base = dir.path().display().to_string();
+    for program in ["inotifywait", "fsnotifywait"] {
+        let r = spawn(
+            &ours(program),
+            &[
+                "--filesystem",
+                "--event",
+                "CREATE",
+                "--timeout",
+                "5",
+                "root",
+            ],
+            dir.path(),
+        );
+        r.wait_stderr("Watches established.");
+        write(&dir.join("root/A/B/C/D/test"), b"");
+        let out = r.wait_exit();
+        assert_eq!(out.code(), Some(0), "{program}: {}", out.stderr);
+        assert_eq!(out.lines(), [format!("{base}/root/A/B/C/D/ CREATE test")]);
+        fs::remove_file(dir.join("root/A/B/C/D/test")).expect("rm");
+    }
+}
+
 #[test]
 fn fsnotifywatch_counts_per_file_as_inotify_tools_does() {
     let dir = TempDir::new("fsw-watch");
