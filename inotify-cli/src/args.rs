@@ -315,7 +315,7 @@ fn parse_common(m: &ArgMatches) -> Result<Common, UsageError> {
     }
     common.recursive = m.get_count("recursive") > 0;
     common.no_dereference = m.get_flag("no-dereference");
-    common.backend = crate::program::chosen(m);
+    common.backend = crate::program::chosen(m)?;
     common.verbose = m.get_count("verbose");
     common.fromfile = single_os(m, "fromfile", "--fromfile")?;
     common.rules = rules::parse_rules(m);

@@ -52,19 +52,27 @@ pub fn default_backend() -> Backend {
     }
 }
 
-/// The backend of `-I`/`-F`/`-S`: the last one given wins (each sets
-/// inotify-tools' one variable), else the program's default.
-pub(crate) fn chosen(m: &ArgMatches) -> Backend {
-    [
-        ("inotify", Backend::Inotify),
-        ("fanotify", Backend::Fanotify),
-        ("filesystem", Backend::Filesystem),
-    ]
-    .into_iter()
-    .filter(|(id, _)| m.get_flag(id))
-    .filter_map(|(id, backend)| Some((m.index_of(id)?, backend)))
-    .max_by_key(|(index, _)| *index)
-    .map_or_else(default_backend, |(_, backend)| backend)
+/// The backend of `-I`/`-F`/`-S`, as inotify-tools decides it: `-I` and
+/// `-S` set the watch scope, once only (both is an error, as in its
+/// `t/fsnotifywait-errors.t`); `-S` implies fanotify; `-F` asks for
+/// fanotify and `-I` for inotify, the later of the two winning; without
+/// any, the program's default.
+pub(crate) fn chosen(m: &ArgMatches) -> Result<Backend, crate::args::UsageError> {
+    let given = |id: &str| m.get_flag(id).then(|| m.index_of(id)).flatten();
+    let (inotify, fanotify, filesystem) =
+        (given("inotify"), given("fanotify"), given("filesystem"));
+    if inotify.is_some() && filesystem.is_some() {
+        return Err(crate::args::UsageError(
+            "Please specify -I or -S once only!".into(),
+        ));
+    }
+    Ok(match (inotify, fanotify, filesystem) {
+        (_, _, Some(_)) => Backend::Filesystem,
+        (Some(i), Some(f), None) if f > i => Backend::Fanotify,
+        (Some(_), _, None) => Backend::Inotify,
+        (None, Some(_), None) => Backend::Fanotify,
+        (None, None, None) => default_backend(),
+    })
 }
 
 /// fanotify has no unmount event: `-e unmount` is refused as inotify-tools

@@ -198,3 +198,19 @@ fn path_list_reads_fromfile_then_operands() {
     assert_eq!(w, ["a", "c d", "e"].map(PathBuf::from));
     assert_eq!(x, ["b", "f"].map(PathBuf::from));
 }
+
+#[test]
+fn backend_switches_follow_inotify_tools_scope_rules() {
+    use inotify_notify::Backend;
+    let backend = |args: &[&str]| wait(args).map(|a| a.common.backend);
+    assert_eq!(backend(&["d"]).unwrap(), Backend::Inotify);
+    assert_eq!(backend(&["-F", "d"]).unwrap(), Backend::Fanotify);
+    assert_eq!(backend(&["-F", "-I", "d"]).unwrap(), Backend::Inotify);
+    assert_eq!(backend(&["-I", "-F", "d"]).unwrap(), Backend::Fanotify);
+    assert_eq!(backend(&["-S", "-F", "d"]).unwrap(), Backend::Filesystem);
+    assert_eq!(backend(&["-F", "-S", "d"]).unwrap(), Backend::Filesystem);
+    // inotify-tools' t/fsnotifywait-errors.t: -I and -S are exclusive.
+    for args in [["-I", "-S", "d"], ["-S", "-I", "d"]] {
+        assert_eq!(err(wait(&args)), "Please specify -I or -S once only!");
+    }
+}
