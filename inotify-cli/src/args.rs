@@ -125,6 +125,9 @@ pub struct WaitArgs {
     /// Hidden `--daemon-child`: this process is the background copy `-d`
     /// started (stdout already is the outfile).
     pub daemon_child: bool,
+    /// `--ready`: write a line `READY` to the output once the watches are
+    /// established (a script reading `-o FILE` knows it may start).
+    pub ready: bool,
 }
 
 fn flag(id: &'static str, short: Option<char>, long: &'static str) -> Arg {
@@ -215,6 +218,7 @@ pub(crate) fn wait_command() -> Command {
         .arg(value("settle", None, "settle"))
         .arg(value("settle-max", None, "settle-max"))
         .arg(flag("daemon-child", None, "daemon-child").hide(true))
+        .arg(flag("ready", None, "ready"))
 }
 
 /// Turns a clap error into getopt's one-line message. `last` is the last
@@ -442,6 +446,7 @@ pub fn parse_wait<I: IntoIterator<Item = OsString>>(
         rescan: m.get_flag("rescan"),
         settle,
         daemon_child: m.get_flag("daemon-child"),
+        ready: m.get_flag("ready"),
     }))
 }
 

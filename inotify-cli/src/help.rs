@@ -131,6 +131,8 @@ Beyond inotify-tools {FOLLOWS} (see DIFFERENCES FROM INOTIFY-TOOLS in {name}(1))
 \t              \tis in INOTIFY_WATCHED, INOTIFY_FILENAME, INOTIFY_PATH,
 \t              \tINOTIFY_EVENTS, INOTIFY_COOKIE, INOTIFY_DIR, INOTIFY_SRC.
 \t--exec-shell  \tRun the --exec command with /bin/sh -c.
+\t--ready       \tWrite a line READY to the output (stdout or --outfile)
+\t              \tonce the watches are established.
 \t--rescan      \tAfter a queue overflow, rescan the watched trees and
 \t              \treport what changed (overflows are always reported).
 \t--settle <ms> \tPrint what changed once it has settled: after <ms>

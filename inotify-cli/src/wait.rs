@@ -203,6 +203,13 @@ fn run(a: &WaitArgs) -> Result<i32, String> {
     if a.quiet == 0 {
         diag.say("Watches established.");
     }
+    if a.ready {
+        // On the event output, so a script tailing `-o FILE` sees it first.
+        if let Err(err) = sink.write(b"READY\n").and_then(|()| sink.flush()) {
+            diag.say(&format!("Cannot write to the output: {err}"));
+            return Ok(EXIT_FAILURE);
+        }
+    }
     if let Some((quiet, max)) = a.settle {
         let printer = crate::settle::Printer {
             a,

@@ -3,7 +3,7 @@
 use std::fs;
 use std::io::Write;
 
-use crate::support::{Finished, Running, TempDir, ours, run, spawn, write};
+use crate::support::{Finished, Running, TempDir, ours, poll_until, run, spawn, write};
 
 pub(crate) fn wait_bin() -> std::path::PathBuf {
     ours("inotifywait")
@@ -414,4 +414,37 @@ impl FromModeCompat for fs::Permissions {
     fn from_mode_compat(mode: u32) -> Self {
         std::os::unix::fs::PermissionsExt::from_mode(mode)
     }
+}
+
+/// inotify-tools' `t/inotifywait-format-option-cookie-ready.t`: with
+/// `--ready` the output's first line is `READY`, written once the watches
+/// are established, before any event.
+#[test]
+fn ready_is_the_first_line_of_the_output_file() {
+    let dir = TempDir::new("ready");
+    std::fs::create_dir(dir.join("w")).expect("mkdir");
+    let r = spawn(
+        &ours("inotifywait"),
+        &[
+            "--ready",
+            "-q",
+            "-o",
+            "log",
+            "--format",
+            "%c %e %w%f",
+            "-e",
+            "create",
+            "w",
+        ],
+        dir.path(),
+    );
+    assert!(
+        poll_until(|| std::fs::read(dir.join("log")).is_ok_and(|b| b == b"READY\n")),
+        "no READY line"
+    );
+    write(&dir.join("w/f"), b"");
+    let out = r.wait_exit();
+    assert_eq!(out.code(), Some(0), "{}", out.stderr);
+    let log = std::fs::read_to_string(dir.join("log")).expect("log");
+    assert_eq!(log, "READY\n0 CREATE w/f\n");
 }
