@@ -122,6 +122,16 @@ pub(crate) fn fan_mask(data: &WatchData, rename: bool, target: MarkTarget) -> Fa
     if target == MarkTarget::Inode && data.is_dir {
         mask |= FanWatchMask::EVENT_ON_CHILD;
     }
+    if target == MarkTarget::Inode && !data.is_dir {
+        // A file's own mark: the kernel refuses ONDIR and the
+        // directory-entry events there (ENOTDIR).
+        mask -= FanWatchMask::ONDIR
+            | FanWatchMask::CREATE
+            | FanWatchMask::DELETE
+            | FanWatchMask::MOVED_FROM
+            | FanWatchMask::MOVED_TO
+            | FanWatchMask::RENAME;
+    }
     mask
 }
 

@@ -341,7 +341,20 @@ fn locate(side: &mut FanSide, rec: &Rec) -> Option<Place> {
                 own: true,
             });
         }
-        let wd = side.tree.by_id(dir_id.as_file_id())?;
+        let Some(wd) = side.tree.by_id(dir_id.as_file_id()) else {
+            // A watched file in an unwatched directory: the record names
+            // the file by its directory and name, and the file by its
+            // own handle, which is the watch.
+            let wd = side.tree.by_id(rec.fid.as_ref()?.as_file_id())?;
+            let node = side.tree.get(wd)?;
+            return Some(Place {
+                wd,
+                dir: node.path.clone(),
+                data: node.data.clone(),
+                name: None,
+                own: true,
+            });
+        };
         let node = side.tree.get(wd)?;
         return Some(Place {
             wd,

@@ -378,3 +378,35 @@ fn the_managers_own_listings_are_not_reported() {
         .collect();
     assert!(own.is_empty(), "walk and scan listings reported: {own:?}");
 }
+
+/// A file watched on its own (its directory not watched), as
+/// `fsnotifywait FILE` does (inotify-tools' t/inotifywait-daemon-logs-chown.t
+/// runs `fsnotifywait --fanotify -e ATTRIB FILE`). Failed twice before:
+/// the mark was refused (ENOTDIR: ONDIR and entry events on a file's
+/// mark), then its records, which name the unwatched directory and the
+/// file, were dropped as another directory's.
+#[test]
+fn a_file_watched_alone_reports_its_own_events() {
+    let dir = TempDir::new("fan-file");
+    let file = dir.join("f");
+    std::fs::write(&file, b"").unwrap();
+    let wm = WatchManager::with_backend(Backend::Fanotify).unwrap();
+    let added = wm
+        .add_watch(&file, WatchMask::ALL_EVENTS, &WatchOptions::default())
+        .unwrap();
+    assert!(added[&file].is_ok(), "{added:?}");
+    let (mut notifier, events) = collecting_notifier(&wm, &NotifierBuilder::new());
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    std::fs::write(&file, b"x").unwrap();
+    assert!(
+        pump_until(&mut notifier, &events, Duration::from_secs(5), |e| {
+            e.iter()
+                .any(|e| e.pathname() == file && e.kind() == EventKind::Attrib)
+                && e.iter()
+                    .any(|e| e.pathname() == file && e.kind() == EventKind::CloseWrite)
+        }),
+        "{:?}",
+        events.lock().unwrap()
+    );
+    assert!(events.lock().unwrap().iter().all(|e| e.name().is_none()));
+}
