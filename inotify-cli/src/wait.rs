@@ -85,8 +85,9 @@ pub(crate) fn prepare(common: &args::Common) -> Result<(Arc<PathFilter>, Vec<Pat
     Ok((Arc::new(filter), watch))
 }
 
-/// Starts the background copy of ourselves for `-d` and returns at once.
-fn daemonize(outfile: &Path) -> Result<i32, String> {
+/// Starts the background copy of ourselves for `-d` and returns at once;
+/// `list` (the `--fromfile -` list, read already) goes to its stdin.
+fn daemonize(outfile: &Path, list: Option<Vec<u8>>) -> Result<i32, String> {
     // inotifywait resolves the outfile before leaving; we resolve its
     // directory, so a log file that does not exist yet is fine.
     let absolute = match (outfile.parent(), outfile.file_name()) {
@@ -112,12 +113,21 @@ fn daemonize(outfile: &Path) -> Result<i32, String> {
     let mut cmd = Command::new(exe);
     cmd.args(std::env::args_os().skip(1))
         .arg("--daemon-child")
-        .stdin(Stdio::null())
+        .stdin(if list.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(log)
         .stderr(Stdio::null())
         .process_group(0);
-    cmd.spawn()
+    let mut child = cmd
+        .spawn()
         .map_err(|err| format!("Failed to daemonize! {}", strerror(&err)))?;
+    if let (Some(list), Some(mut pipe)) = (list, child.stdin.take()) {
+        std::io::Write::write_all(&mut pipe, &list)
+            .map_err(|err| format!("Failed to daemonize! {}", strerror(&err)))?;
+    }
     Ok(EXIT_SUCCESS)
 }
 
@@ -146,14 +156,25 @@ fn style(output: &Output) -> Style {
 }
 
 fn run(a: &WaitArgs) -> Result<i32, String> {
+    let outfile = a.outfile.as_deref().map_or(Path::new(""), Path::new);
+    if a.daemon
+        && !a.daemon_child
+        && a.common.fromfile.as_deref() == Some(std::ffi::OsStr::new("-"))
+    {
+        // `--fromfile -`: inotifywait reads the list before it leaves; the
+        // background copy gets it on its stdin, read here first.
+        let mut list = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut list)
+            .map_err(|err| format!("Couldn't read the file list from stdin: {}", strerror(&err)))?;
+        return daemonize(outfile, Some(list));
+    }
     let (filter, paths) = prepare(&a.common)?;
     let exec = match &a.exec {
         Some(cmd) => Some(Exec::new(cmd, a.exec_shell)?),
         None => None,
     };
     if a.daemon && !a.daemon_child {
-        let outfile = a.outfile.as_deref().map_or(Path::new(""), Path::new);
-        return daemonize(outfile);
+        return daemonize(outfile, None);
     }
     let mut sink = match (&a.outfile, a.daemon_child) {
         (Some(path), false) => EventSink::file(Path::new(path))

@@ -36,7 +36,19 @@ fn daemon_runs_in_background_writing_outfile() {
         dir.path(),
     );
     assert_eq!(out.code(), Some(0), "{out:?}");
-    // Find the background copy by its command line (it holds our unique dir).
+    let pid = daemon_pid(&dir, 1);
+    write(&dir.join("w/f"), b"");
+    let ok = poll_until(|| fs::read(dir.join("log")).is_ok_and(|l| l == b"w/ CREATE f\n"));
+    let killed = std::process::Command::new("kill")
+        .arg(pid.to_string())
+        .status();
+    assert!(ok, "log: {:?}", fs::read(dir.join("log")));
+    assert!(killed.expect("kill").success());
+}
+
+/// The background copy `-d` started in `dir`, once it holds `watches`
+/// watches (found by its command line and working directory).
+fn daemon_pid(dir: &TempDir, watches: usize) -> u32 {
     let marker = dir.path().as_os_str().as_bytes().to_vec();
     let find = || -> Option<u32> {
         fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
@@ -51,11 +63,46 @@ fn daemon_runs_in_background_writing_outfile() {
     let mut pid = None;
     assert!(poll_until(|| {
         pid = find();
-        pid.is_some_and(|p| crate::support::inotify_watches(p) >= 1)
+        pid.is_some_and(|p| crate::support::inotify_watches(p) >= watches)
     }));
-    let pid = pid.expect("daemon pid");
-    write(&dir.join("w/f"), b"");
-    let ok = poll_until(|| fs::read(dir.join("log")).is_ok_and(|l| l == b"w/ CREATE f\n"));
+    pid.expect("daemon pid")
+}
+
+/// inotify-tools' `t/inotifywait-fromfile-stdin.t`: `-d --fromfile -`
+/// with a long list piped in. The background copy had a /dev/null stdin
+/// (the list was read by the process that left): "No files specified to
+/// watch!", nothing logged.
+#[test]
+fn daemon_watches_the_list_read_from_stdin() {
+    use std::io::Write as _;
+    let _serial = crate::support::serial();
+    let dir = tree("daemon-stdin");
+    let mut list = Vec::new();
+    for i in 0..600 {
+        let file = dir.join(format!("w/f{i}"));
+        write(&file, b"");
+        list.extend_from_slice(file.as_os_str().as_bytes());
+        list.push(b'\n');
+    }
+    let mut child = std::process::Command::new(wait_bin())
+        .args(["-q", "-d", "-o", "log", "-e", "attrib", "--fromfile", "-"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&list)
+        .expect("list");
+    assert!(child.wait().expect("wait").success());
+    let pid = daemon_pid(&dir, 600);
+    let target = dir.join("w/f599");
+    fs::set_permissions(&target, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod");
+    let want = format!("{} ATTRIB \n", target.display());
+    let ok = poll_until(|| fs::read(dir.join("log")).is_ok_and(|l| l == want.as_bytes()));
     let killed = std::process::Command::new("kill")
         .arg(pid.to_string())
         .status();
