@@ -151,6 +151,7 @@ impl EventProcessor {
         let rescan_on_overflow = state.options.rescan_on_overflow;
         read += crate::fan::process_ready(&mut st, rescan_on_overflow, &mut |p| sink.send(p))?;
         read += finish_round(state, &mut st, &mut self.buffer, &mut sink)?;
+        read += fallback_round(state, &mut st, &mut sink)?;
         self.coalesce.clear();
         Ok(read)
     }
@@ -180,6 +181,9 @@ impl EventProcessor {
         if let Err(err) = finish_round(state, &mut st, &mut self.buffer, &mut sink) {
             sink.send(Processed::Error(err));
         }
+        if let Err(err) = fallback_round(state, &mut st, &mut sink) {
+            sink.send(Processed::Error(err));
+        }
         self.coalesce.clear();
     }
 }
@@ -197,6 +201,23 @@ fn run_pending(state: &mut State, st: &mut Shared, sink: &mut Coalescer<'_>) {
             finish_walk(st);
         }
     }
+}
+
+/// The fanotify fallback's part of a round (a hook: nothing unless it is
+/// on and the round left directories unwatched), then the events its
+/// listings drained.
+fn fallback_round(
+    state: &mut State,
+    st: &mut Shared,
+    sink: &mut Coalescer<'_>,
+) -> crate::Result<usize> {
+    if st.fallback.is_none() {
+        return Ok(0);
+    }
+    let rescan_on_overflow = state.options.rescan_on_overflow;
+    let read = crate::fan::fallback_round(st, rescan_on_overflow, &mut |p| sink.send(p))?;
+    run_pending(state, st, sink);
+    Ok(read)
 }
 
 /// Ends a processing round: once a `Q_OVERFLOW` was read, processes the
@@ -487,6 +508,9 @@ fn handle(
             let renamed = mask.is_dir() && src.as_ref().is_some_and(|s| st.watcher.wd(s).is_some());
             if renamed && let Some(src) = &src {
                 st.watcher.table_mut().rename(src, &dst);
+                if st.fallback.is_some() {
+                    crate::fan::fallback_renamed(st, src, &dst);
+                }
             }
             emit(out, &target, mask, cookie, Some(name), src, false);
             if !renamed && let Some(template) = template {

@@ -70,12 +70,24 @@ pub struct LimitReport {
     pub sysctl: &'static str,
     /// Its current value, if readable.
     pub current: Option<u64>,
+    /// The subtrees the fanotify fallback watches instead (sorted), each
+    /// with its directory count
+    /// ([`WatchManager::enable_fanotify_fallback`]).
+    pub fanotify: Vec<(PathBuf, usize)>,
+    /// Why the fanotify fallback, turned on, did not take (some of) the
+    /// unwatched subtrees.
+    pub fanotify_refused: Option<String>,
 }
 
 impl LimitReport {
     /// The directories left unwatched, over all subtrees.
     pub fn missing(&self) -> usize {
         self.unwatched.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The directories the fanotify fallback watches, over all subtrees.
+    pub fn on_fanotify(&self) -> usize {
+        self.fanotify.iter().map(|(_, n)| n).sum()
     }
 
     /// The value to set the sysctl to so everything fits: current + missing.
@@ -95,32 +107,64 @@ impl fmt::Display for LimitReport {
             self.unwatched.len(),
             self.missing()
         )?;
-        for (path, n) in self.unwatched.iter().take(SHOWN) {
-            writeln!(f, "  {} ({n} directories)", path.display())?;
+        list(f, &self.unwatched)?;
+        if !self.fanotify.is_empty() {
+            writeln!(
+                f,
+                "{} subtree(s) watched through fanotify instead ({} directories):",
+                self.fanotify.len(),
+                self.on_fanotify()
+            )?;
+            list(f, &self.fanotify)?;
         }
-        if self.unwatched.len() > SHOWN {
-            writeln!(f, "  ... and {} more", self.unwatched.len() - SHOWN)?;
+        if let Some(why) = &self.fanotify_refused {
+            writeln!(f, "The fanotify fallback could not take them all: {why}")?;
         }
         writeln!(f, "Processes of this user holding inotify watches:")?;
         for h in self.holders.iter().take(SHOWN) {
             writeln!(f, "  {:>8} watches  pid {:<8} {}", h.watches, h.pid, h.comm)?;
         }
-        match (self.current, self.suggested()) {
-            (Some(current), Some(suggested)) => write!(
-                f,
-                "Raise {} from {current} to at least {suggested} (sysctl -w {}={suggested})",
-                self.sysctl, self.sysctl
-            ),
-            _ => write!(f, "Raise {}", self.sysctl),
+        // Everything on fanotify: what inotify alone would need.
+        let more = if self.unwatched.is_empty() {
+            self.on_fanotify()
+        } else {
+            self.missing()
+        };
+        match self.current {
+            Some(current) => {
+                let suggested = current + more as u64;
+                write!(
+                    f,
+                    "Raise {} from {current} to at least {suggested} (sysctl -w {}={suggested})",
+                    self.sysctl, self.sysctl
+                )?;
+                if self.unwatched.is_empty() && !self.fanotify.is_empty() {
+                    write!(f, " to watch them all with inotify")?;
+                }
+                Ok(())
+            }
+            None => write!(f, "Raise {}", self.sysctl),
         }
     }
+}
+
+/// The first [`SHOWN`] subtrees with their counts.
+fn list(f: &mut fmt::Formatter<'_>, subtrees: &[(PathBuf, usize)]) -> fmt::Result {
+    for (path, n) in subtrees.iter().take(SHOWN) {
+        writeln!(f, "  {} ({n} directories)", path.display())?;
+    }
+    if subtrees.len() > SHOWN {
+        writeln!(f, "  ... and {} more", subtrees.len() - SHOWN)?;
+    }
+    Ok(())
 }
 
 impl WatchManager {
     /// The report of a watch limit reached: [`WatchManager::unwatched`]
     /// with each subtree's directory count (a quick walk honouring
     /// `exclude`), the holders of this user's watches
-    /// ([`inotify_core::watch_holders`]) and the sysctl to raise.
+    /// ([`inotify_core::watch_holders`]) and the sysctl to raise; with the
+    /// fanotify fallback on, the subtrees it took and why it refused any.
     pub fn limit_report(&self, exclude: Option<&ExcludeFilter>) -> LimitReport {
         let tops = self.unwatched();
         let mut st = self.lock();
@@ -145,6 +189,7 @@ impl WatchManager {
         if st.walk.active {
             finish_walk(&mut st);
         }
+        let (fanotify, fanotify_refused) = crate::fan::fallback_report(&st);
         drop(st);
         self.wake_if_pending();
         let holders = watch_holders().unwrap_or_else(|err| {
@@ -157,6 +202,8 @@ impl WatchManager {
             holders,
             sysctl,
             current,
+            fanotify,
+            fanotify_refused,
         }
     }
 }

@@ -194,7 +194,10 @@
 //! - **Buffer size**: at least `16 + NAME_MAX + 1` bytes per read.
 //! - **`max_user_watches`** (ENOSPC → [`ErrorKind::WatchLimit`]) and
 //!   **`max_user_instances`** (EMFILE → [`ErrorKind::InstanceLimit`]); the
-//!   messages name the `/proc/sys/fs/inotify` file to raise.
+//!   messages name the `/proc/sys/fs/inotify` file to raise;
+//!   [`WatchManager::limit_report`] lists what was left unwatched and who
+//!   holds the watches, and [`WatchManager::enable_fanotify_fallback`]
+//!   watches those subtrees with fanotify instead.
 //! - **Errors** keep the errno: [`Error::raw_os_error`] (and
 //!   `io_error().raw_os_error()`); [`ErrorKind`] classifies ENOENT
 //!   (`NotFound`), EACCES/EPERM (`PermissionDenied`) and EINVAL

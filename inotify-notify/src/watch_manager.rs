@@ -57,6 +57,9 @@ pub(crate) struct Shared {
     /// The fanotify side (`None` for the inotify backend): its group, its
     /// marked directories and filesystem-mark roots.
     pub fan: Option<Box<crate::fan::FanSide>>,
+    /// The fanotify fallback, once turned on
+    /// ([`WatchManager::enable_fanotify_fallback`]).
+    pub fallback: Option<crate::fan::Fallback>,
 }
 
 /// The path of one watch, kept with the table's generation: consecutive
@@ -162,6 +165,7 @@ impl WatchManager {
                     path_cache: PathCache::default(),
                     snapshot_map: HashMap::new(),
                     fan: None,
+                    fallback: None,
                 }),
                 pending_waker: inotify_core::Waker::new()?,
                 poll,
@@ -277,7 +281,11 @@ impl WatchManager {
     {
         let mut all = Vec::new();
         let mut st = self.lock();
-        let outcome = add_all(&mut st, paths, mask, options, keep, &mut all);
+        let outcome = if st.fallback.is_some() {
+            crate::fan::fallback_add_all(&mut st, paths, mask, options, keep, &mut all)
+        } else {
+            add_all(&mut st, paths, mask, options, keep, &mut all)
+        };
         transient::restore_masks(&mut st);
         drop(st);
         self.wake_if_pending();
@@ -455,7 +463,9 @@ impl WatchManager {
     /// watch could not be added during a recursive add, an auto-add or a
     /// rescan (the watch limit, ENOMEM, EACCES — not a directory that
     /// vanished). `process_error` (or `add_watch`'s result) was told about
-    /// each; a path watched since is no longer listed. Sorted.
+    /// each; a path watched since is no longer listed, nor one the
+    /// fanotify fallback took ([`WatchManager::enable_fanotify_fallback`]).
+    /// Sorted.
     pub fn unwatched(&self) -> Vec<PathBuf> {
         let mut st = self.lock();
         let Shared {

@@ -138,7 +138,7 @@ pub(crate) fn fan_mask(data: &WatchData, rename: bool, target: MarkTarget) -> Fa
 /// Marks `path` (and with `data.rec` every directory below it) with inode
 /// marks. The root's result always goes to `out`, the others' with `keep`
 /// (errors always; races are skipped).
-fn mark_tree(
+pub(super) fn mark_tree(
     side: &mut FanSide,
     root: &Path,
     data: &WatchData,

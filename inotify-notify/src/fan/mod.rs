@@ -25,6 +25,7 @@
 //! directories). See [`Backend`] for the rules that differ from inotify.
 
 mod add;
+mod fallback;
 mod fsdirs;
 mod manager;
 mod process;
@@ -38,6 +39,10 @@ use inotify_core::{FanBuffer, FanFeatures, Fanotify, HandleResolver, WatchDescri
 use crate::watch::WatchData;
 
 pub(crate) use add::add_tree;
+pub(crate) use fallback::{
+    Fallback, add_all as fallback_add_all, renamed as fallback_renamed, report as fallback_report,
+    round as fallback_round,
+};
 pub(crate) use manager::{close, count, rm, update, watch, watches, wd};
 pub(crate) use process::process_ready;
 

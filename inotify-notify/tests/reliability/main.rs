@@ -5,6 +5,7 @@
 //! ([`support::leak_checked`]): descriptors, threads and live watches are
 //! the same after it as before.
 
+mod fallback;
 mod fault;
 mod fds;
 mod ignored;
