@@ -183,7 +183,8 @@ pub struct SetupOptions {
     /// The start of a watch failure message: inotifywait says "Couldn't
     /// watch", inotifywatch "Failed to watch".
     pub failed: &'static str,
-    /// `--gitignore`, `--exclude-dir`, ... and `--continue-on-limit`.
+    /// `--gitignore`, `--exclude-dir`, ..., `--continue-on-limit` and
+    /// `--fanotify-fallback`.
     pub rules: WatchRules,
     /// `-I`, `-F`, `-S` or the program's default.
     pub backend: Backend,
@@ -402,6 +403,12 @@ fn watch_paths(
             format!("Couldn't initialize inotify: {detail}")
         }
     })?;
+    if opts.rules.fanotify_fallback
+        && let Err(err) = wm.enable_fanotify_fallback()
+    {
+        // Inotify alone, as without the option; the limit report says why.
+        log::debug!("{err}");
+    }
     announce();
     if let Some(message) =
         crate::program::unsupported(opts.backend, opts.events, opts.failed, paths)
@@ -435,6 +442,8 @@ fn watch_paths(
         ..WatchOptions::default()
     };
     let mut roots = Roots::new(recursive);
+    // Subtrees the fanotify fallback took so far (told once each).
+    let mut fell_back = 0;
     for path in &crate::program::displayed_paths(opts.backend, paths) {
         // The summary: inotifywait never needs pyinotify's map of every
         // watched path, which would cost a path per watch at the peak.
@@ -451,6 +460,14 @@ fn watch_paths(
                 return Err(message);
             }
             to_stderr(&message);
+        } else if result.is_ok() && wm.fanotify_fallbacks().len() > fell_back {
+            // The fallback took everything inotify could not: say so.
+            fell_back = wm.fanotify_fallbacks().len();
+            let report = wm.limit_report(options.exclude_filter.as_ref());
+            to_stderr(&format!(
+                "Upper limit on inotify watches reached while watching {}; watching the rest through fanotify.\n{report}",
+                path.display()
+            ));
         } else if let Err(err) = result {
             progress.finish();
             let mut message = watch_error(opts.failed, path, &err);

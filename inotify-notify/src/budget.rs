@@ -101,12 +101,16 @@ const SHOWN: usize = 10;
 
 impl fmt::Display for LimitReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{} subtree(s) left unwatched ({} directories):",
-            self.unwatched.len(),
-            self.missing()
-        )?;
+        if self.unwatched.is_empty() {
+            writeln!(f, "Nothing left unwatched.")?;
+        } else {
+            writeln!(
+                f,
+                "{} subtree(s) left unwatched ({} directories):",
+                self.unwatched.len(),
+                self.missing()
+            )?;
+        }
         list(f, &self.unwatched)?;
         if !self.fanotify.is_empty() {
             writeln!(

@@ -2,7 +2,8 @@
 //! inotify-tools: ignore rules applied before a directory is watched
 //! (`--gitignore`, `--exclude-dir`, `--include-glob`, `--exclude-glob`)
 //! and what to do when the watch limit is reached
-//! (`--continue-on-limit`). Both programs accept them.
+//! (`--continue-on-limit`, `--fanotify-fallback`). Both programs accept
+//! them.
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
@@ -24,6 +25,9 @@ pub struct WatchRules {
     /// `--count-first`: with `-r`, count the directories before watching
     /// and warn when they will not fit in the watch budget.
     pub count_first: bool,
+    /// `--fanotify-fallback`: watch what the inotify watch limit leaves
+    /// out with fanotify inode marks instead.
+    pub fanotify_fallback: bool,
 }
 
 impl WatchRules {
@@ -56,6 +60,11 @@ pub(crate) const HELP: &str =
 \t              \tthe watches that landed (default: exit 1).
 \t--count-first \tWith -r, count the directories first and warn when
 \t              \tthey will not fit in the watch limit.
+\t--fanotify-fallback
+\t              \tWhen the inotify watch limit is reached, watch the
+\t              \tsubtrees left out with fanotify inode marks instead
+\t              \t(their own limit, fs.fanotify.max_user_marks; Linux
+\t              \t5.13+ unprivileged) and say which went there.
 ";
 
 fn glob_arg(id: &'static str) -> Arg {
@@ -82,6 +91,11 @@ pub(crate) fn rule_args(cmd: Command) -> Command {
             .long("continue-on-limit")
             .action(ArgAction::SetTrue),
     )
+    .arg(
+        Arg::new("fanotify-fallback")
+            .long("fanotify-fallback")
+            .action(ArgAction::SetTrue),
+    )
 }
 
 fn all(m: &ArgMatches, id: &str) -> Vec<String> {
@@ -99,5 +113,6 @@ pub(crate) fn parse_rules(m: &ArgMatches) -> WatchRules {
         exclude_globs: all(m, "exclude-glob"),
         continue_on_limit: m.get_flag("continue-on-limit"),
         count_first: m.get_flag("count-first"),
+        fanotify_fallback: m.get_flag("fanotify-fallback"),
     }
 }

@@ -214,3 +214,56 @@ fn inotifywatch_prints_a_failed_auto_add_and_still_its_table() {
     );
     assert!(stdout.contains("total  create  filename"), "{stdout}");
 }
+
+/// `--fanotify-fallback`: a chain deeper than the limit is watched to its
+/// end (inotify for the top, fanotify inode marks below), the message
+/// names the subtree that went to fanotify, and a file made in the
+/// deepest directory is reported. Skipped when fanotify inode marks are
+/// refused in the namespace.
+#[test]
+fn fanotify_fallback_watches_past_the_limit_and_says_where() {
+    let t = TempDir::new("fallback");
+    let deepest = t.join("d/c/b/a/e");
+    fs::create_dir_all(&deepest).unwrap();
+    let bin = ours("inotifywait");
+    let err = t.join("stderr");
+    // The loop polls for the "established" line with a 5 s deadline.
+    let script = format!(
+        "echo 3 > /proc/sys/user/max_inotify_watches || exit 99; \
+         '{bin}' -r -e create -t 10 --fanotify-fallback '{dir}' 2> '{err}' & \
+         i=0; while ! grep -q established '{err}' && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done; \
+         touch '{deepest}/f'; wait $!; echo \"rc=$?\"; cat '{err}' >&2",
+        bin = bin.display(),
+        dir = t.path().display(),
+        deepest = deepest.display(),
+        err = err.display(),
+    );
+    let Some(out) = in_namespace(&script, "fanotify_fallback_watches_past_the_limit") else {
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stdout.contains("rc=99"),
+        "cannot lower the limit: {stderr}"
+    );
+    if stderr.contains("fanotify fallback could not take") {
+        eprintln!("skipped fanotify_fallback_watches_past_the_limit: {stderr}");
+        return;
+    }
+    assert!(stdout.contains("rc=0"), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("{}/ CREATE f", deepest.display())),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stderr.contains("watching the rest through fanotify"),
+        "{stderr}"
+    );
+    let top = t.join("d/c/b");
+    assert!(
+        stderr.contains(&format!("  {} (3 directories)", top.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Nothing left unwatched."), "{stderr}");
+}
