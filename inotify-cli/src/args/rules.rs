@@ -9,6 +9,10 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 
 /// The rule options (see the module docs).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "one independent command-line flag each"
+)]
 pub struct WatchRules {
     /// `--gitignore`: honour `.gitignore`/`.ignore` files under each root;
     /// `.git` is ignored.
