@@ -504,6 +504,7 @@ fn exclude_filter(
     }
     let rules = crate::rules::build(paths, rules)?;
     let reload = rules.clone();
+    let errors = rules.clone();
     Ok(ExcludeFilter::for_entries(move |p: &Path, is_dir| {
         if is_dir {
             counter.tick();
@@ -513,7 +514,9 @@ fn exclude_filter(
         }
         rules.is_ignored(p, is_dir)
     })
-    .with_reload(move |dir, name| reload.reload(dir, name)))
+    .with_reload(move |dir, name| reload.reload(dir, name))
+    // A rule file that does not parse reaches stderr as an error.
+    .with_errors(move || errors.take_errors()))
 }
 
 /// Reads `--fromfile` (`-` is stdin). The error is inotifywait's message.

@@ -151,7 +151,7 @@ impl EventProcessor {
         let rescan_on_overflow = state.options.rescan_on_overflow;
         read += crate::fan::process_ready(&mut st, rescan_on_overflow, &mut |p| sink.send(p))?;
         read += finish_round(state, &mut st, &mut self.buffer, &mut sink)?;
-        read += fallback_round(state, &mut st, &mut sink)?;
+        read += after_round(state, &mut st, &mut sink)?;
         self.coalesce.clear();
         Ok(read)
     }
@@ -181,7 +181,7 @@ impl EventProcessor {
         if let Err(err) = finish_round(state, &mut st, &mut self.buffer, &mut sink) {
             sink.send(Processed::Error(err));
         }
-        if let Err(err) = fallback_round(state, &mut st, &mut sink) {
+        if let Err(err) = after_round(state, &mut st, &mut sink) {
             sink.send(Processed::Error(err));
         }
         self.coalesce.clear();
@@ -203,20 +203,23 @@ fn run_pending(state: &mut State, st: &mut Shared, sink: &mut Coalescer<'_>) {
     }
 }
 
-/// The fanotify fallback's part of a round (a hook: nothing unless it is
-/// on and the round left directories unwatched), then the events its
-/// listings drained.
-fn fallback_round(
+/// After a round: the fanotify fallback's part (nothing unless it is on
+/// and the round left directories unwatched) and the events its listings
+/// drained, then the errors of the exclude filters (rule files).
+fn after_round(
     state: &mut State,
     st: &mut Shared,
     sink: &mut Coalescer<'_>,
 ) -> crate::Result<usize> {
-    if st.fallback.is_none() {
-        return Ok(0);
+    let mut read = 0;
+    if st.fallback.is_some() {
+        let rescan_on_overflow = state.options.rescan_on_overflow;
+        read = crate::fan::fallback_round(st, rescan_on_overflow, &mut |p| sink.send(p))?;
+        run_pending(state, st, sink);
     }
-    let rescan_on_overflow = state.options.rescan_on_overflow;
-    let read = crate::fan::fallback_round(st, rescan_on_overflow, &mut |p| sink.send(p))?;
-    run_pending(state, st, sink);
+    for err in st.rule_errors.take() {
+        sink.send(Processed::Error(err));
+    }
     Ok(read)
 }
 

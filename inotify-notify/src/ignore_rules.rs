@@ -64,6 +64,9 @@ struct Inner {
     exclude: Option<GlobSet>,
     /// Per directory: its rule files' matcher (`None`: no rule file).
     cache: Mutex<HashMap<PathBuf, Option<Arc<Gitignore>>>>,
+    /// Rule files that could not be read or hold bad lines, not yet
+    /// handed over ([`IgnoreRules::take_errors`]).
+    errors: Mutex<Vec<Error>>,
 }
 
 /// Builds [`IgnoreRules`] (ripgrep's builder shape).
@@ -145,6 +148,7 @@ impl IgnoreRulesBuilder {
                 include: set(&self.include)?,
                 exclude: set(&self.exclude)?,
                 cache: Mutex::new(HashMap::new()),
+                errors: Mutex::new(Vec::new()),
             }),
         })
     }
@@ -253,9 +257,33 @@ impl IgnoreRules {
         if let Some(m) = cache.get(dir) {
             return m.clone();
         }
-        let m = load(dir).map(Arc::new);
+        let mut errors = Vec::new();
+        let m = load(dir, &mut errors).map(Arc::new);
         cache.insert(dir.to_path_buf(), m.clone());
+        drop(cache);
+        if !errors.is_empty() {
+            self.inner
+                .errors
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend(errors);
+        }
         m
+    }
+
+    /// The rule files met since the last call that could not be read or
+    /// hold lines that do not parse (`InvalidPattern`, or the read's
+    /// error, naming the file). Their other lines are in force. A manager
+    /// asks this through the filter ([`ExcludeFilter::take_errors`]) and
+    /// hands the errors to `process_error`.
+    pub fn take_errors(&self) -> Vec<Error> {
+        std::mem::take(
+            &mut *self
+                .inner
+                .errors
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
     }
 
     /// Forgets `dir`'s matcher when `name` is one of its rule files, so
@@ -281,8 +309,10 @@ impl IgnoreRules {
     pub fn filter(&self) -> ExcludeFilter {
         let rules = self.clone();
         let reload = self.clone();
+        let errors = self.clone();
         ExcludeFilter::for_entries(move |path, is_dir| rules.is_ignored(path, is_dir))
             .with_reload(move |dir, name| reload.reload(dir, name))
+            .with_errors(move || errors.take_errors())
     }
 }
 
@@ -293,9 +323,9 @@ impl From<IgnoreRules> for ExcludeFilter {
 }
 
 /// Parses `dir`'s rule files; `None` when it has none. A rule file that
-/// cannot be read or holds a bad line is reported with `log::warn!` and
-/// the lines that parsed are kept (as git does).
-fn load(dir: &Path) -> Option<Gitignore> {
+/// cannot be read or holds a bad line goes to `errors` (naming the file),
+/// and the lines that parsed are kept (as git does).
+fn load(dir: &Path, errors: &mut Vec<Error>) -> Option<Gitignore> {
     let mut builder = GitignoreBuilder::new(dir);
     let mut any = false;
     for name in RULE_FILES {
@@ -305,7 +335,7 @@ fn load(dir: &Path) -> Option<Gitignore> {
         }
         any = true;
         if let Some(err) = builder.add(&file) {
-            log::warn!("rule file {}: {err}", file.display());
+            errors.push(rule_error(&file, &err));
         }
     }
     if !any {
@@ -314,8 +344,34 @@ fn load(dir: &Path) -> Option<Gitignore> {
     match builder.build() {
         Ok(m) => Some(m),
         Err(err) => {
-            log::warn!("rule files of {}: {err}", dir.display());
+            errors.push(rule_error(dir, &err));
             None
         }
+    }
+}
+
+/// The error of a rule file (or of a directory's rule files together).
+fn rule_error(path: &Path, err: &ignore::Error) -> Error {
+    if let Some(io) = err.io_error() {
+        // The errno kept (the io error is borrowed).
+        let io = io.raw_os_error().map_or_else(
+            || std::io::Error::new(io.kind(), io.to_string()),
+            std::io::Error::from_raw_os_error,
+        );
+        return Error::io(io, Some(path));
+    }
+    Error::new(
+        ErrorKind::InvalidPattern,
+        Some(path),
+        format!("bad rule file ({})", detail(err)),
+    )
+}
+
+/// What `err` says without the path (the error names it).
+fn detail(err: &ignore::Error) -> String {
+    match err {
+        ignore::Error::WithPath { err, .. } => detail(err),
+        ignore::Error::Partial(errs) => errs.iter().map(detail).collect::<Vec<_>>().join("; "),
+        other => other.to_string(),
     }
 }

@@ -252,6 +252,7 @@ mod processors;
 mod recursive;
 mod rescan;
 mod reshape;
+mod rule_errors;
 mod settle;
 #[cfg(feature = "signals")]
 mod signals;

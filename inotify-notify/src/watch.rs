@@ -30,7 +30,13 @@ pub struct ExcludeFilter {
     /// Told when an entry of a watched directory changes; `true` when the
     /// rules below that directory changed (see [`ExcludeFilter::with_reload`]).
     reload: Option<ReloadHook>,
+    /// Hands over what went wrong while the filter was asked (see
+    /// [`ExcludeFilter::with_errors`]).
+    errors: Option<ErrorHook>,
 }
+
+/// The hook of [`ExcludeFilter::with_errors`].
+type ErrorHook = Arc<dyn Fn() -> Vec<Error> + Send + Sync>;
 
 /// The predicate of an [`ExcludeFilter`]: path, is a directory.
 type Predicate = Arc<dyn Fn(&Path, bool) -> bool + Send + Sync>;
@@ -43,6 +49,7 @@ impl fmt::Debug for ExcludeFilter {
         f.debug_struct("ExcludeFilter")
             .field("entries", &self.entries)
             .field("reload", &self.reload.is_some())
+            .field("errors", &self.errors.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -54,6 +61,7 @@ impl ExcludeFilter {
             pred: Arc::new(move |path, _is_dir| pred(path)),
             entries: false,
             reload: None,
+            errors: None,
         }
     }
 
@@ -65,6 +73,7 @@ impl ExcludeFilter {
             pred: Arc::new(pred),
             entries: true,
             reload: None,
+            errors: None,
         }
     }
 
@@ -155,6 +164,27 @@ impl ExcludeFilter {
     /// Whether the filter has a reload hook.
     pub(crate) fn has_reload(&self) -> bool {
         self.reload.is_some()
+    }
+
+    /// Adds a hook that hands over (and forgets) the errors met while the
+    /// filter was asked, such as a rule file that does not parse. The
+    /// manager asks it after each add and each processing round and gives
+    /// what it returns to the handler's `process_error`.
+    #[must_use]
+    pub fn with_errors(mut self, hook: impl Fn() -> Vec<Error> + Send + Sync + 'static) -> Self {
+        self.errors = Some(Arc::new(hook));
+        self
+    }
+
+    /// The errors met since the last call ([`ExcludeFilter::with_errors`];
+    /// none without the hook).
+    pub fn take_errors(&self) -> Vec<Error> {
+        self.errors.as_ref().map_or_else(Vec::new, |hook| hook())
+    }
+
+    /// The error hook, to tell filters apart by it.
+    pub(crate) fn error_hook(&self) -> Option<&ErrorHook> {
+        self.errors.as_ref()
     }
 }
 

@@ -60,6 +60,8 @@ pub(crate) struct Shared {
     /// The fanotify fallback, once turned on
     /// ([`WatchManager::enable_fanotify_fallback`]).
     pub fallback: Option<crate::fan::Fallback>,
+    /// The adds' exclude filters and their errors, for `process_error`.
+    pub rule_errors: crate::rule_errors::RuleErrors,
 }
 
 /// The path of one watch, kept with the table's generation: consecutive
@@ -166,6 +168,7 @@ impl WatchManager {
                     snapshot_map: HashMap::new(),
                     fan: None,
                     fallback: None,
+                    rule_errors: crate::rule_errors::RuleErrors::default(),
                 }),
                 pending_waker: inotify_core::Waker::new()?,
                 poll,
@@ -287,7 +290,12 @@ impl WatchManager {
             add_all(&mut st, paths, mask, options, keep, &mut all)
         };
         transient::restore_masks(&mut st);
+        // A notifier's next round hands them to `process_error`.
+        let rule_errors = st.rule_errors.after_add(options.exclude_filter.as_ref());
         drop(st);
+        if rule_errors && let Err(err) = self.inner.pending_waker.wake() {
+            log::warn!("cannot wake the notifier for rule-file errors: {err}");
+        }
         self.wake_if_pending();
         match outcome {
             Ok(added) => Ok(AddSummary {

@@ -298,3 +298,80 @@ fn globs_include_exclude_and_exclude_dir() {
         .collect();
     assert!(!names.contains(&root.join("a/src/skip.txt")), "{names:?}");
 }
+
+/// A handler keeping events and errors.
+#[derive(Clone, Default)]
+struct Both {
+    events: Collected,
+    errors: Arc<Mutex<Vec<inotify_notify::Error>>>,
+}
+
+impl inotify_notify::ProcessEvent for Both {
+    fn process_default(&mut self, event: &Event) {
+        self.events.lock().unwrap().push(event.clone());
+    }
+
+    fn process_error(&mut self, error: &inotify_notify::Error) {
+        self.errors.lock().unwrap().push(error.clone());
+    }
+}
+
+/// Pumps until `errors` holds `n` errors (bounded); returns whether it did.
+fn pump_until_errors(n: &mut Notifier, seen: &Both, count: usize) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while seen.errors.lock().unwrap().len() < count {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        if n.check_events(Some(left.min(Duration::from_millis(50))))
+            .unwrap()
+        {
+            n.read_events().unwrap();
+        }
+        n.process_events().unwrap();
+    }
+    true
+}
+
+/// A rule file with a line that does not parse reaches `process_error`
+/// as an `InvalidPattern` error naming the file (its other lines are in
+/// force), whether it is met by the add or edited in while watching.
+#[test]
+fn bad_rule_file_reaches_process_error_naming_the_file() {
+    let t = TempDir::new("bad-rules");
+    let root = &t.0;
+    fs::create_dir_all(root.join("src/gen")).unwrap();
+    fs::create_dir_all(root.join("src/kept")).unwrap();
+    let bad = root.join("src/.gitignore");
+    fs::write(&bad, "gen/\na{b\n").unwrap();
+    let rules = IgnoreRules::builder().gitignore(root).build().unwrap();
+    let wm = WatchManager::new().unwrap();
+    wm.add_watch(root, WatchMask::CREATE, &options(&rules))
+        .unwrap();
+    assert_eq!(
+        watched(&wm),
+        [root.clone(), root.join("src"), root.join("src/kept")]
+    );
+    let seen = Both::default();
+    let mut n = NotifierBuilder::new()
+        .build(&wm, seen.clone())
+        .unwrap()
+        .into_dyn();
+    assert!(pump_until_errors(&mut n, &seen, 1), "no error delivered");
+    {
+        let errors = seen.errors.lock().unwrap();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(*errors[0].kind(), inotify_notify::ErrorKind::InvalidPattern);
+        assert_eq!(errors[0].path(), Some(bad.as_path()));
+        let text = errors[0].to_string();
+        assert!(text.contains("line 2") && text.contains("a{b"), "{text}");
+        assert_eq!(text.matches(&*bad.to_string_lossy()).count(), 1, "{text}");
+    }
+    // Edited in while watching: the re-read rule file is reported too.
+    let top = root.join(".gitignore");
+    fs::write(&top, "x{\n").unwrap();
+    assert!(pump_until_errors(&mut n, &seen, 2), "edit not reported");
+    let errors = seen.errors.lock().unwrap();
+    assert_eq!(errors[1].path(), Some(top.as_path()), "{errors:?}");
+}

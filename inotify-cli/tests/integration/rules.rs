@@ -267,3 +267,31 @@ fn fanotify_fallback_watches_past_the_limit_and_says_where() {
     );
     assert!(stderr.contains("Nothing left unwatched."), "{stderr}");
 }
+
+/// A `.gitignore` with a line that does not parse is said on stderr,
+/// naming the file, by both programs (it was only logged before).
+#[test]
+fn bad_gitignore_is_reported_naming_the_file() {
+    let t = TempDir::new("bad-gitignore");
+    fs::create_dir_all(t.join("src")).unwrap();
+    let bad = t.join("src/.gitignore");
+    write(&bad, b"a{b\n");
+    for program in ["inotifywait", "inotifywatch"] {
+        let out = Command::new("timeout")
+            .arg("10")
+            .arg(ours(program))
+            .args(["-r", "-t", "1", "--gitignore"])
+            .arg(t.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("bad rule file (line 1: error parsing glob 'a{b'"),
+            "{program}: {stderr}"
+        );
+        assert!(
+            stderr.contains(&*bad.to_string_lossy()),
+            "{program}: {stderr}"
+        );
+    }
+}
