@@ -216,6 +216,17 @@ impl AsyncNotifier {
         }
     }
 
+    /// Registers a fanotify group opened after the notifier was made (the
+    /// fanotify fallback turned on since) on first sight.
+    fn pick_up_fan(&mut self) -> Result<()> {
+        if self.fan.is_none()
+            && let Some(fd) = self.wm.fanotify_fd()
+        {
+            self.fan = Some(AsyncReadiness::new(fd.try_clone_to_owned()?)?);
+        }
+        Ok(())
+    }
+
     /// Routes queued outputs, then waits on both descriptors and runs
     /// rounds of processing for what they have, until there is something
     /// for the consumer.
@@ -292,6 +303,9 @@ impl AsyncNotifier {
                 }
                 Poll::Ready(Err(err)) => return Poll::Ready(Step::Fatal(Error::io(err, None))),
                 Poll::Pending => {}
+            }
+            if let Err(err) = self.pick_up_fan() {
+                return Poll::Ready(Step::Fatal(err));
             }
             // The fanotify group, as the inotify descriptor below.
             if let Some(fan) = &self.fan {

@@ -53,10 +53,11 @@ impl WatchManager {
     /// `process_error` (an auto-add) or in `add_watch`'s map (a quiet
     /// add); a non-quiet `add_watch` whose failures fanotify all took
     /// succeeds. The fanotify group is opened here, not when the limit is
-    /// hit: [`crate::AsyncNotifier`] and a mio registration take the
-    /// manager's descriptors when they start, so call this before making
-    /// them ([`crate::Notifier`] and [`crate::ThreadedNotifier`] look at
-    /// [`WatchManager::fanotify_fd`] on every wait).
+    /// hit, so its descriptor ([`WatchManager::fanotify_fd`]) is there
+    /// for an event loop from the start: a mio registration takes the
+    /// manager's descriptors when it is made, so call this before
+    /// registering ([`crate::Notifier`], [`crate::ThreadedNotifier`] and
+    /// [`crate::AsyncNotifier`] pick the group up on their next wait).
     ///
     /// ```
     /// use inotify_notify::{WatchManager, WatchMask, WatchOptions};
@@ -100,6 +101,12 @@ impl WatchManager {
                             let fd = group.as_fd().try_clone_to_owned()?;
                             // Only set here, and the side was absent.
                             let _ = self.inner.fan_fd.set(fd);
+                            // Running notifiers wake and take it up.
+                            if let Err(err) = self.inner.pending_waker.wake() {
+                                log::warn!(
+                                    "cannot wake the notifier for the fanotify group: {err}"
+                                );
+                            }
                         }
                         st.fan = Some(Box::new(side));
                     }
