@@ -511,12 +511,15 @@ fn handle(
             let renamed = mask.is_dir() && src.as_ref().is_some_and(|s| st.watcher.wd(s).is_some());
             if renamed && let Some(src) = &src {
                 st.watcher.table_mut().rename(src, &dst);
-                if st.fallback.is_some() {
-                    crate::fan::fallback_renamed(st, src, &dst);
-                }
             }
+            // Fanotify fallback subtrees at or below `src` follow it.
+            let fan_moved = mask.is_dir()
+                && (src.as_ref()).is_some_and(|s| crate::fan::fallback_renamed(st, s, &dst));
             emit(out, &target, mask, cookie, Some(name), src, false);
-            if !renamed && let Some(template) = template {
+            if !renamed
+                && !fan_moved
+                && let Some(template) = template
+            {
                 watch_new_dir(state, st, wd, name, template, dst.clone(), out);
             }
             if let Some(held) = held {

@@ -194,6 +194,7 @@ impl Waiting {
 /// Removes the watches at or below a moved-out directory; returns the
 /// events held for it.
 fn move_out(st: &mut Shared, moved: PendingMove) -> Vec<RawEvent> {
+    crate::fan::fallback_moved_out(st, &moved.src);
     if moved.watched {
         for wd in st.watcher.table().subtree(&moved.src) {
             if let Err(err) = detach(st, wd, true) {

@@ -293,7 +293,9 @@ fn root_data(path: &Path, mask: WatchMask, options: &WatchOptions) -> WatchData 
 /// # Errors
 /// A failed read of the group.
 pub(crate) fn round(st: &mut Shared, rescan_on_overflow: bool, out: Out<'_>) -> Result<usize> {
-    if !pending(st) {
+    // The `IGNORED` of subtrees moved out in this round.
+    let ignored = st.fan.as_deref().is_some_and(|s| !s.ignored.is_empty());
+    if !pending(st) && !ignored {
         return Ok(0);
     }
     let tops = candidates(st, None);
@@ -320,7 +322,7 @@ pub(crate) fn round(st: &mut Shared, rescan_on_overflow: bool, out: Out<'_>) -> 
     if st.walk.active {
         finish_walk(st);
     }
-    if !any {
+    if !any && !ignored {
         return Ok(0);
     }
     super::process::process_ready(st, rescan_on_overflow, out)
@@ -459,13 +461,15 @@ fn settle(
     }
 }
 
-/// The hook of a watched directory renamed on the inotify side: the
-/// fanotify subtrees below it follow (their own marks see no record of
-/// an ancestor's rename).
-pub(crate) fn renamed(st: &mut Shared, src: &Path, dst: &Path) {
+/// The hook of a directory renamed in an inotify-watched directory: the
+/// fanotify subtrees at or below `src` follow (their marks see no record
+/// of a rename in an unmarked directory). Returns whether `src` itself
+/// was marked (then it is no new directory to watch).
+pub(crate) fn renamed(st: &mut Shared, src: &Path, dst: &Path) -> bool {
     let (Some(fallback), Some(side)) = (st.fallback.as_mut(), st.fan.as_deref_mut()) else {
-        return;
+        return false;
     };
+    let top = side.tree.by_path(src).is_some();
     // What was at `dst` was an empty directory, replaced: its marks
     // went with it.
     side.tree.rename(src, dst);
@@ -477,4 +481,25 @@ pub(crate) fn renamed(st: &mut Shared, src: &Path, dst: &Path) {
             Err(_) => p,
         })
         .collect();
+    top
+}
+
+/// The hook of a directory moved out of the inotify-watched tree: the
+/// fanotify subtrees at or below `src` end (their `IGNORED` follows).
+/// Their kernel marks stay until the directories are deleted (a mark is
+/// removed by path, and the new path is unknown); their records are
+/// dropped, as for [`Backend::Fanotify`]'s moved-out directories.
+pub(crate) fn moved_out(st: &mut Shared, src: &Path) {
+    if st.fallback.is_none() {
+        return;
+    }
+    let Some(side) = st.fan.as_deref() else {
+        return;
+    };
+    for wd in side.tree.subtree(src) {
+        super::rm(st, wd, false);
+    }
+    if let Some(fallback) = st.fallback.as_mut() {
+        fallback.subtrees.retain(|p| !p.starts_with(src));
+    }
 }

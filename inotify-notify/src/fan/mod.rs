@@ -40,8 +40,8 @@ use crate::watch::WatchData;
 
 pub(crate) use add::add_tree;
 pub(crate) use fallback::{
-    Fallback, add_all as fallback_add_all, renamed as fallback_renamed, report as fallback_report,
-    round as fallback_round,
+    Fallback, add_all as fallback_add_all, moved_out as fallback_moved_out,
+    renamed as fallback_renamed, report as fallback_report, round as fallback_round,
 };
 pub(crate) use manager::{close, count, rm, update, watch, watches, wd};
 pub(crate) use process::process_ready;

@@ -252,7 +252,68 @@ fn follow_a_renamed_parent(
             "{:?}",
             lock(record).events
         );
+        rename_and_move_out_a_top(wm, dir, &moved_top, notifier, record);
     } else {
         eprintln!("no inotify directory holds a fanotify subtree here");
     }
+}
+
+/// A fanotify subtree renamed in its inotify parent keeps its marks at
+/// the new path (no new watch, no error); moved out of the tree, it ends.
+fn rename_and_move_out_a_top(
+    wm: &WatchManager,
+    dir: &Path,
+    top: &Path,
+    notifier: &mut Notifier<Recorder>,
+    record: &crate::support::Record,
+) {
+    let new = top.with_file_name("fan-renamed");
+    fs::rename(top, &new).unwrap();
+    assert!(
+        pump(notifier, record, |s| has(
+            &s.events,
+            "IN_MOVED_TO|IN_ISDIR",
+            &new
+        ))
+        .unwrap()
+    );
+    assert_eq!(wm.root_backend(&new), Some(Backend::Fanotify));
+    assert_eq!(wm.wd(top), None);
+    fs::write(new.join("again"), b"").unwrap();
+    assert!(
+        pump(notifier, record, |s| has(
+            &s.events,
+            "IN_CREATE",
+            &new.join("again")
+        ))
+        .unwrap(),
+        "{:?}",
+        lock(record).events
+    );
+    let outside = dir.with_file_name(format!(
+        "{}-outside",
+        dir.file_name().unwrap().to_string_lossy()
+    ));
+    fs::rename(&new, &outside).unwrap();
+    let marker = dir.join("marker");
+    fs::write(&marker, b"").unwrap();
+    assert!(
+        pump(notifier, record, |s| has(&s.events, "IN_CREATE", &marker)
+            && has(&s.events, "IN_MOVED_FROM|IN_ISDIR", &new))
+        .unwrap()
+    );
+    assert!(crate::support::eventually(|| wm.wd(&new).is_none()));
+    assert!(!wm.fanotify_fallbacks().iter().any(|t| t.starts_with(&new)));
+    fs::write(outside.join("gone"), b"").unwrap();
+    let marker = dir.join("marker2");
+    fs::write(&marker, b"").unwrap();
+    assert!(pump(notifier, record, |s| has(&s.events, "IN_CREATE", &marker)).unwrap());
+    let stray: Vec<_> = lock(record)
+        .events
+        .iter()
+        .filter(|e| e.name() == Some(std::ffi::OsStr::new("gone")))
+        .map(|e| e.pathname().to_path_buf())
+        .collect();
+    assert!(stray.is_empty(), "moved out, still reported: {stray:?}");
+    fs::remove_dir_all(&outside).unwrap();
 }
