@@ -10,14 +10,14 @@
 //! of [`Backend::Fanotify`] managers; its backend stays
 //! [`Backend::Inotify`], so roots still go to inotify first.
 
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::BTreeSet;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
-use inotify_core::{FanBuffer, FanFeatures, FanInitFlags, Fanotify, WatchDescriptor, WatchMask};
+use inotify_core::{FanFeatures, Fanotify, WatchDescriptor, WatchMask};
 
 use super::add::{Out, mark_tree, scan_new_dir};
-use super::{Backend, FIRST_WD, FanSide};
+use super::{Backend, FanSide};
 use crate::emit::Processed;
 use crate::error::{Error, ErrorKind, Result};
 use crate::recursive::finish_walk;
@@ -184,35 +184,8 @@ fn open_side() -> std::result::Result<FanSide, String> {
     if !features.admin && !features.unprivileged {
         return Err("kernel lacks unprivileged fanotify (5.13+); needs CAP_SYS_ADMIN".to_owned());
     }
-    let fid = if features.report_target_fid {
-        FanInitFlags::REPORT_DFID_NAME_TARGET
-    } else {
-        FanInitFlags::REPORT_DFID_NAME | FanInitFlags::REPORT_FID
-    };
-    let group = Fanotify::init(fid | FanInitFlags::NONBLOCK).map_err(|err| err.to_string())?;
-    Ok(FanSide {
-        backend: Backend::Inotify,
-        group: Some(group),
-        unusable: None,
-        features,
-        tree: super::tree::FanTree::default(),
-        fs_roots: Vec::new(),
-        fs_dirs: super::tree::FanTree::default(),
-        resolvers: Vec::new(),
-        buffer: FanBuffer::new(),
-        queue: VecDeque::new(),
-        seen: HashSet::new(),
-        scanned: HashSet::new(),
-        told: HashSet::new(),
-        forget: Vec::new(),
-        raced: Vec::new(),
-        unscanned: HashSet::new(),
-        ignored: Vec::new(),
-        rescan_due: false,
-        next_wd: FIRST_WD,
-        next_cookie: 0,
-        next_dir: 0,
-    })
+    let group = Fanotify::init(FanSide::init_flags(features)).map_err(|err| err.to_string())?;
+    Ok(FanSide::new(Backend::Inotify, Some(group), None, features))
 }
 
 /// `add_watches` with the fallback on: each path is added quietly, what

@@ -4,18 +4,18 @@
 //! `path`, `watches`, `rm_watch`, `close`), and the record handling that
 //! changes the tree wholesale (renames, the rescan after an overflow).
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::BTreeMap;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 
 use inotify_core::{
-    EventMask, FanBuffer, FanFeatures, FanInitFlags, FanMarkFlags, Fanotify, FileIdBuf, MarkTarget,
-    WatchDescriptor, is_race, long_path,
+    EventMask, FanFeatures, FanMarkFlags, Fanotify, FileIdBuf, MarkTarget, WatchDescriptor,
+    is_race, long_path,
 };
 
 use super::add::{Out, fan_mask, scan_new_dir};
 use super::process::Rec;
-use super::{Backend, FIRST_WD, FanSide};
+use super::{Backend, FanSide};
 use crate::emit::{Target, emit};
 use crate::error::{Error, ErrorKind, Result};
 use crate::watch::{Watch, WatchData, WatchUpdate, watch_view};
@@ -53,14 +53,7 @@ impl WatchManager {
         } else {
             None
         };
-        // With the target's handle (5.17), records of one object merge and
-        // records of two objects at one name do not.
-        let fid = if features.report_target_fid {
-            FanInitFlags::REPORT_DFID_NAME_TARGET
-        } else {
-            FanInitFlags::REPORT_DFID_NAME | FanInitFlags::REPORT_FID
-        };
-        let flags = fid | FanInitFlags::NONBLOCK;
+        let flags = FanSide::init_flags(features);
         let group = match refused {
             None => Fanotify::init(flags).map_err(|err| err.to_string()),
             Some(why) => Err(why),
@@ -81,32 +74,7 @@ impl WatchManager {
             // A fresh manager: nobody else can have set it.
             let _ = wm.inner.fan_fd.set(fd);
         }
-        wm.lock().fan = Some(Box::new(FanSide {
-            backend,
-            group,
-            unusable,
-            features,
-            tree: super::tree::FanTree::default(),
-            fs_roots: Vec::new(),
-            fs_dirs: super::tree::FanTree::default(),
-            resolvers: Vec::new(),
-            buffer: FanBuffer::new(),
-            queue: VecDeque::new(),
-            next_seq: 0,
-            last_of: std::collections::HashMap::new(),
-            after: std::collections::HashMap::new(),
-            seen: HashSet::new(),
-            scanned: HashSet::new(),
-            told: HashSet::new(),
-            forget: Vec::new(),
-            raced: Vec::new(),
-            unscanned: HashSet::new(),
-            ignored: Vec::new(),
-            rescan_due: false,
-            next_wd: FIRST_WD,
-            next_cookie: 0,
-            next_dir: 0,
-        }));
+        wm.lock().fan = Some(Box::new(FanSide::new(backend, group, unusable, features)));
         Ok(wm)
     }
 

@@ -221,6 +221,53 @@ pub(crate) struct FanSide {
 }
 
 impl FanSide {
+    /// An empty side on `group` (`None`: fanotify is unusable, for
+    /// `unusable`'s reason), running `backend`.
+    pub(crate) fn new(
+        backend: Backend,
+        group: Option<Fanotify>,
+        unusable: Option<String>,
+        features: FanFeatures,
+    ) -> Self {
+        FanSide {
+            backend,
+            group,
+            unusable,
+            features,
+            tree: tree::FanTree::default(),
+            fs_roots: Vec::new(),
+            fs_dirs: tree::FanTree::default(),
+            resolvers: Vec::new(),
+            buffer: FanBuffer::new(),
+            queue: VecDeque::new(),
+            next_seq: 0,
+            last_of: HashMap::new(),
+            after: HashMap::new(),
+            seen: HashSet::new(),
+            scanned: HashSet::new(),
+            told: HashSet::new(),
+            forget: Vec::new(),
+            raced: Vec::new(),
+            unscanned: HashSet::new(),
+            ignored: Vec::new(),
+            rescan_due: false,
+            next_wd: FIRST_WD,
+            next_cookie: 0,
+            next_dir: 0,
+        }
+    }
+
+    /// The group's init flags: with the target's handle (5.17) records of
+    /// one object merge and records of two objects at one name do not.
+    pub(crate) fn init_flags(features: FanFeatures) -> inotify_core::FanInitFlags {
+        let fid = if features.report_target_fid {
+            inotify_core::FanInitFlags::REPORT_DFID_NAME_TARGET
+        } else {
+            inotify_core::FanInitFlags::REPORT_DFID_NAME | inotify_core::FanInitFlags::REPORT_FID
+        };
+        fid | inotify_core::FanInitFlags::NONBLOCK
+    }
+
     /// A fresh descriptor.
     pub(crate) fn new_wd(&mut self) -> WatchDescriptor {
         let wd = WatchDescriptor::from_raw(self.next_wd);
