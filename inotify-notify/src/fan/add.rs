@@ -264,6 +264,14 @@ fn unusable(why: Option<&str>, path: &Path) -> Error {
 /// records that describe it. Listed paths go to `side.seen`, and the
 /// records queued meanwhile are drained into `side.queue`, so an entry
 /// listed and reported by the kernel too is emitted once.
+///
+/// Under a filesystem mark a directory that moved on before the scan is
+/// listed where its handle says it is now, and its entries are reported
+/// at `dir`, the path the records of this round give it: the later
+/// records (its renames, or its parents') move it on, as for any
+/// directory the consumer knows. The directories listed are remembered
+/// at those paths too (`fs_dirs`), so later records in them are placed
+/// in line with the record stream, not where they are on disk by then.
 pub(crate) fn scan_new_dir(
     side: &mut FanSide,
     via: (WatchDescriptor, &WatchData),
@@ -273,33 +281,41 @@ pub(crate) fn scan_new_dir(
     out: Out<'_>,
 ) {
     let (root_wd, template) = via;
-    let mut stack = vec![dir];
+    // (the path reported, the path listed when it is elsewhere on disk)
+    let mut stack: Vec<(PathBuf, Option<PathBuf>)> = vec![(dir, None)];
     let mut first = true;
-    while let Some(dir) = stack.pop() {
+    while let Some((dir, mut listed)) = stack.pop() {
         let check = std::mem::take(&mut first).then_some(expect).flatten();
         if template.exclude().is_some_and(|f| f.is_excluded(&dir)) {
             continue;
         }
         let data = template.child();
         // Not at its path any more (renamed with its parent, whose
-        // record comes later in the round): looked up again at the end of
-        // the round, from where the tree says its parent is by then.
+        // record comes later in the round).
         if let Some(id) = check
             && FileIdBuf::of(&dir).ok() != Some(id)
         {
-            // Under a filesystem mark its next rename record says where
-            // it went: that move is then treated as a move in.
-            if !mark_dirs {
-                side.unscanned.insert(id);
-            } else if let Some(name) = dir.file_name() {
-                side.raced.push(Raced {
-                    parent: root_wd,
-                    name: name.to_os_string(),
-                    data: template.clone(),
-                    id,
-                });
+            if mark_dirs {
+                // Looked up again at the end of the round, from where the
+                // tree says its parent is by then.
+                if let Some(name) = dir.file_name() {
+                    side.raced.push(Raced {
+                        parent: root_wd,
+                        name: name.to_os_string(),
+                        data: template.clone(),
+                        id,
+                    });
+                }
+                continue;
             }
-            continue;
+            // A filesystem mark needs no mark: the directory is listed
+            // where it is now. Gone (deleted): its next rename, if any,
+            // is treated as a move in.
+            listed = side.now_at(&id);
+            if listed.is_none() {
+                side.unscanned.insert(id);
+                continue;
+            }
         }
         let wd = if mark_dirs {
             if side.tree.by_path(&dir).is_some() {
@@ -316,7 +332,8 @@ pub(crate) fn scan_new_dir(
         } else {
             root_wd
         };
-        let entries = match long_path::read_dir(&dir) {
+        let on_disk = listed.clone().unwrap_or_else(|| dir.clone());
+        let entries = match long_path::read_dir(&on_disk) {
             Ok(entries) => entries,
             Err(err) if is_race(&err) => continue,
             Err(err) => {
@@ -341,7 +358,11 @@ pub(crate) fn scan_new_dir(
             };
             emit(out, &target, mask, 0, Some(&name), None, true);
             if sub_dir {
-                stack.push(sub);
+                let sub_listed = listed.as_ref().map(|l| l.join(&name));
+                if !mark_dirs {
+                    side.fs_dirs_learn(&sub, sub_listed.as_deref().unwrap_or(&sub));
+                }
+                stack.push((sub, sub_listed));
             }
         }
     }

@@ -62,6 +62,64 @@ impl FanSide {
         }
     }
 
+    /// Where the directory `id` is on disk now (filesystem marks), asked
+    /// of the kernel, not of what the records said so far; `None` when it
+    /// is gone.
+    pub(crate) fn now_at(&mut self, id: &FileIdBuf) -> Option<PathBuf> {
+        let fsid = id.as_file_id().fsid;
+        let resolver = self.resolvers.iter_mut().find(|r| r.fsid() == fsid)?;
+        resolver.cache_mut().remove(id.as_file_id());
+        match resolver.resolve(id.as_file_id()) {
+            Ok(path) => Some(path.to_path_buf()),
+            Err(err) => {
+                log::debug!("directory to scan not found: {err}");
+                None
+            }
+        }
+    }
+
+    /// A directory a scan listed at `on_disk` and reported at `path` (as
+    /// the user spells it): remembered at `path`, the place the records
+    /// of this round give it.
+    pub(crate) fn fs_dirs_learn(&mut self, path: &Path, on_disk: &Path) {
+        if self.fs_dirs.len() >= FS_DIRS_MAX {
+            return;
+        }
+        let canon = self
+            .fs_roots
+            .iter()
+            .filter_map(|r| Some((r, path.strip_prefix(&r.path).ok()?)))
+            .max_by_key(|(r, _)| r.path.as_os_str().len())
+            .map(|(r, rest)| r.canon.join(rest));
+        if let (Some(canon), Ok(id)) = (canon, FileIdBuf::of(on_disk)) {
+            self.fs_dirs_insert(id, canon);
+        }
+    }
+
+    /// A directory the consumer knows moved from `src` to `dst` (paired:
+    /// the consumer moved what it knew below it) or was replaced (not
+    /// paired): the paths this round's scans and records reported below
+    /// `src` move along or are forgotten, so a later record of the round
+    /// about one of them is still known as reported.
+    pub(crate) fn moved_in_round(&mut self, src: &Path, dst: &Path, paired: bool) {
+        for set in [&mut self.seen, &mut self.told, &mut self.scanned] {
+            let below: Vec<PathBuf> = set
+                .iter()
+                .filter(|p| p.starts_with(src) && p.as_path() != src)
+                .cloned()
+                .collect();
+            for path in below {
+                set.remove(&path);
+                if paired && let Ok(rest) = path.strip_prefix(src) {
+                    set.insert(dst.join(rest));
+                }
+            }
+        }
+        if paired && self.scanned.remove(src) {
+            self.scanned.insert(dst.to_path_buf());
+        }
+    }
+
     /// The filesystem-mark root an event in the directory `canon` belongs
     /// to, and the directory spelled below the root as the user spelled
     /// it; `None` outside every root (or below a root without `rec`).

@@ -349,6 +349,7 @@ pub(crate) fn rename(
     }
     let Some((at, name)) = new else {
         if let Some(src) = src.filter(|_| is_dir) {
+            side.moved_in_round(&src, &src, false);
             ignored(out, side.tree.remove_subtree(&src));
         }
         return;
@@ -356,6 +357,9 @@ pub(crate) fn rename(
     let dst = at.dir.join(&name);
     if side.seen.contains(&dst) {
         // A scan in this round listed it there already (with its subtree).
+        if let Some(src) = src.filter(|_| is_dir) {
+            side.moved_in_round(&src, &dst, false);
+        }
         return;
     }
     side.told.insert(dst.clone());
@@ -376,6 +380,14 @@ pub(crate) fn rename(
         (0, None)
     };
     let moved_in = src.is_none();
+    if is_dir {
+        // What this round reported below the old place moves along with
+        // the consumer's picture (paired), or is forgotten with it.
+        side.moved_in_round(&dst, &dst, false);
+        if let Some(from) = old.as_ref().map(|(at, name)| at.dir.join(name)) {
+            side.moved_in_round(&from, &dst, !moved_in);
+        }
+    }
     let target = Target::new(at.wd, &at.dir, &at.data);
     emit(
         out,

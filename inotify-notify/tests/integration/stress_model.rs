@@ -27,6 +27,14 @@ pub struct Model {
 }
 
 impl Model {
+    /// An empty picture of the tree at `root`.
+    pub fn new(root: &Path) -> Model {
+        Model {
+            root: root.to_path_buf(),
+            ..Model::default()
+        }
+    }
+
     fn remove_subtree(&mut self, rel: &Path) -> Vec<(PathBuf, bool)> {
         let keys: Vec<PathBuf> = self
             .entries
@@ -193,10 +201,7 @@ pub fn ops_from_env(default: usize) -> usize {
 /// Runs the model check in `root` (empty) with `outside` as the place for
 /// moves out and in; `wm` must be fresh. Returns the consumer's model.
 pub fn run(wm: &WatchManager, root: &Path, outside: &Path, run: &Run) -> Arc<Mutex<Model>> {
-    let model = Arc::new(Mutex::new(Model {
-        root: root.to_path_buf(),
-        ..Model::default()
-    }));
+    let model = Arc::new(Mutex::new(Model::new(root)));
     let options = WatchOptions {
         rec: true,
         auto_add: true,
