@@ -9,8 +9,8 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 
 use inotify_core::{
-    EventMask, FanFeatures, FanMarkFlags, Fanotify, FileIdBuf, MarkTarget, WatchDescriptor,
-    is_race, long_path,
+    EventMask, FanFeatures, FanMarkFlags, Fanotify, FileIdBuf, HandleResolver, MarkTarget,
+    WatchDescriptor, is_race, long_path,
 };
 
 use super::add::{Out, fan_mask, scan_new_dir};
@@ -298,6 +298,52 @@ fn ignored(out: Out<'_>, dropped: Vec<(WatchDescriptor, super::tree::Node)>) {
     }
 }
 
+/// Removes the kernel marks of directories moved out of every root (inode
+/// marks): a mark is removed by path, and the record names the new place
+/// by handle only, so each directory is found by its handle
+/// (`open_by_handle_at`, through a resolver opened on `on_fs`, a
+/// directory of the same filesystem). That needs `CAP_DAC_READ_SEARCH`;
+/// without it (or when the directory is gone) the mark stays until the
+/// directory is deleted, and its records are dropped as before.
+fn unmark_moved_out(
+    side: &FanSide,
+    on_fs: &Path,
+    dropped: &[(WatchDescriptor, super::tree::Node)],
+) {
+    let Some(group) = &side.group else {
+        return;
+    };
+    if dropped.is_empty() {
+        return;
+    }
+    let mut resolver = match HandleResolver::new(on_fs) {
+        Ok(resolver) => resolver,
+        Err(err) => {
+            log::debug!("moved-out directories keep their marks: {err}");
+            return;
+        }
+    };
+    for (_, node) in dropped {
+        let path = match resolver.resolve(node.id.as_file_id()) {
+            Ok(path) => path.to_path_buf(),
+            Err(err) => {
+                log::debug!("{} keeps its mark: {err}", node.path.display());
+                continue;
+            }
+        };
+        // The path must still name the marked directory: one renamed
+        // again since the look-up keeps its mark (its records are
+        // dropped), rather than another directory losing one.
+        if FileIdBuf::of(&path).ok() != Some(node.id) {
+            continue;
+        }
+        let mask = fan_mask(&node.data, side.features.rename, MarkTarget::Inode);
+        if let Err(err) = group.remove_mark(&path, MarkTarget::Inode, mask, FanMarkFlags::empty()) {
+            log::debug!("{err}");
+        }
+    }
+}
+
 /// A `FAN_RENAME` record: `MOVED_FROM` and `MOVED_TO` with one cookie when
 /// both ends are watched, and the tree follows a renamed directory; a move
 /// out drops the subtree, a move in is scanned like a new directory.
@@ -350,7 +396,11 @@ pub(crate) fn rename(
     let Some((at, name)) = new else {
         if let Some(src) = src.filter(|_| is_dir) {
             side.moved_in_round(&src, &src, false);
-            ignored(out, side.tree.remove_subtree(&src));
+            let dropped = side.tree.remove_subtree(&src);
+            if let Some((at, _)) = &old {
+                unmark_moved_out(side, &at.dir, &dropped);
+            }
+            ignored(out, dropped);
         }
         return;
     };

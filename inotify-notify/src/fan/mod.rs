@@ -74,9 +74,11 @@ pub(crate) use process::process_ready;
 /// - **Events on a watched directory itself** (`OPEN`, `ATTRIB`...) come
 ///   once, through its parent's mark, as inotify's parent watch reports
 ///   them; `DELETE_SELF` and `MOVE_SELF` come through its own mark.
-/// - A directory **moved out** of every root with inode marks keeps its
-///   kernel marks until it is deleted (a mark is removed by path, and the
-///   new path is not reported); its events are dropped.
+/// - A directory **moved out** of every root with inode marks loses its
+///   kernel marks (and its subtree's): the record names the new place by
+///   handle only, so each directory is found by `open_by_handle_at`,
+///   which needs `CAP_DAC_READ_SEARCH`. Without it the marks stay until
+///   the directories are deleted, and their events are dropped.
 /// - `UNMOUNT` is never reported.
 /// - `OPEN`, `ACCESS` and `CLOSE_NOWRITE` of directories caused by this
 ///   process are dropped: they are the manager's own listings (walks and

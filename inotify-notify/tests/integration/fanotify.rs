@@ -410,3 +410,50 @@ fn a_file_watched_alone_reports_its_own_events() {
     );
     assert!(events.lock().unwrap().iter().all(|e| e.name().is_none()));
 }
+
+/// The inode marks a fanotify group holds (`/proc/self/fdinfo`).
+fn inode_marks(wm: &WatchManager) -> usize {
+    use std::os::fd::AsRawFd;
+    let fd = wm.fanotify_fd().expect("a fanotify manager").as_raw_fd();
+    std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("fanotify ino:"))
+        .count()
+}
+
+#[test]
+fn inode_marks_of_a_directory_moved_out_are_removed() {
+    if !is_root() {
+        eprintln!(
+            "skipped inode_marks_of_a_directory_moved_out_are_removed: finding a moved-out \
+             directory by its handle needs CAP_DAC_READ_SEARCH"
+        );
+        return;
+    }
+    let dir = TempDir::new("fan-unmark");
+    let root = dir.join("root");
+    std::fs::create_dir_all(root.join("a/b/c")).unwrap();
+    std::fs::create_dir_all(dir.join("outside")).unwrap();
+    let wm = WatchManager::with_backend(Backend::Fanotify).unwrap();
+    let options = WatchOptions {
+        rec: true,
+        auto_add: true,
+        ..WatchOptions::default()
+    };
+    wm.add_watch(&root, TREE, &options).unwrap();
+    assert_eq!(inode_marks(&wm), 4);
+    let (mut notifier, events) = collecting_notifier(&wm, &NotifierBuilder::new());
+    std::fs::rename(root.join("a"), dir.join("outside/a")).unwrap();
+    std::fs::write(root.join("marker"), b"").unwrap();
+    let marker = root.join("marker");
+    assert!(pump_until(
+        &mut notifier,
+        &events,
+        Duration::from_secs(5),
+        |e| e.iter().any(|e| e.pathname() == marker)
+    ));
+    assert!(wm.wd(root.join("a")).is_none());
+    // The root's mark only: the three moved out are gone from the group.
+    assert_eq!(inode_marks(&wm), 1, "{:?}", events.lock().unwrap());
+}
