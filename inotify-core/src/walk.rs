@@ -197,13 +197,18 @@ impl<'w, T: Clone> AddIter<'w, T> {
         let table = self.watcher.table_mut();
         let known = table.get(wd);
         // One directory reached again below itself (a bind mount): watched
-        // already, and listing it again would never end.
-        if known.is_some() && table.is_within(parent, wd) {
-            return Err(io::Error::other(format!(
-                "{} is {} again (a bind mount?): not descended into",
-                self.path.display(),
-                table.path(wd).unwrap_or_default().display()
-            )));
+        // already, found under its own path, and listing it again would
+        // never end. A directory the table places above this one only
+        // because renames are not read yet (found elsewhere, not below its
+        // own path) is a stale picture, not a loop: it is walked.
+        if known.is_some()
+            && table.is_within(parent, wd)
+            && table.path(wd).is_some_and(|own| self.path.starts_with(own))
+        {
+            // Watched already (the same descriptor): not an error, only
+            // not listed again; the table keeps it at its first path.
+            self.parent = Some(parent);
+            return Ok(wd);
         }
         let recorded = if mask.contains(WatchMask::MASK_ADD) {
             known.map_or(mask, |e| e.mask() | mask) - WatchMask::MASK_ADD

@@ -332,3 +332,36 @@ fn limits_name_the_proc_value_to_raise() {
         "Couldn't initialize inotify: Too many open files Try increasing the value of /proc/sys/fs/inotify/max_user_instances\n"
     );
 }
+
+/// A tree that contains itself through a bind mount: the recursive add
+/// watches the directory once and does not walk it again (before: it
+/// failed, "Couldn't watch", as if the loop were an error).
+#[test]
+fn recursive_add_over_a_bind_mount_loop_ends_and_watches() {
+    if !crate::fanotify::is_root() {
+        eprintln!("skipped: a bind mount needs root");
+        return;
+    }
+    let dir = tree("bindloop");
+    fs::create_dir_all(dir.join("w/sub/m")).expect("mkdir");
+    let w = dir.join("w");
+    let script = format!(
+        "mount --bind '{w}' '{w}/sub/m' && exec '{bin}' -r -t 1 '{w}'",
+        w = w.display(),
+        bin = wait_bin().display()
+    );
+    let out = std::process::Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .output();
+    let Ok(out) = out else {
+        eprintln!("skipped: unshare unavailable");
+        return;
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("mount:") || stderr.contains("unshare:") {
+        eprintln!("skipped: cannot bind-mount here: {stderr}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("Watches established."), "{stderr}");
+}
