@@ -256,6 +256,7 @@ mod rule_errors;
 mod settle;
 #[cfg(feature = "signals")]
 mod signals;
+mod state;
 mod stop;
 mod sync;
 mod threaded;
