@@ -44,7 +44,15 @@ pub fn rerun_in_child(test: &str, wrapper: &[&str]) -> Result<(), String> {
     let out = Command::new(program)
         .args(args)
         .arg(&exe)
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        // `--include-ignored`: the parent may be an ignored test run on
+        // purpose (`--ignored`).
+        .args([
+            test,
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+            "--include-ignored",
+        ])
         .env(CHILD_ENV, "1")
         .output()
         .expect("spawn the test binary");
