@@ -57,7 +57,7 @@ impl WatchManager {
     /// for an event loop from the start: a mio registration takes the
     /// manager's descriptors when it is made, so call this before
     /// registering ([`crate::Notifier`], [`crate::ThreadedNotifier`] and
-    /// [`crate::AsyncNotifier`] pick the group up on their next wait).
+    /// `AsyncNotifier` (feature `tokio`) pick the group up on their next wait).
     ///
     /// ```
     /// use inotify_notify::{WatchManager, WatchMask, WatchOptions};
