@@ -105,20 +105,31 @@ where
                 added += crate::fan::add_tree(st, &path, mask, options, keep, all)
                     .unwrap_or_else(|| recursive::add_tree(st, &path, mask, options, keep, all));
             }
-            // An excluded root is a result, not a failure.
-            let failed = all[start..].iter().position(|(_, res)| {
-                res.as_ref()
-                    .is_err_and(|err| *err.kind() != ErrorKind::Excluded)
-            });
-            if !options.quiet
-                && let Some(at) = failed
-                && let (_, Err(err)) = all.remove(start + at)
-            {
-                return Err(err);
-            }
+            stop_at_failure(all, start, options.quiet)?;
         }
     }
     Ok(added)
+}
+
+/// Unless `quiet`, takes the first failure among the results from `start`
+/// on out of `all` and returns it (an excluded root is a result, not a
+/// failure).
+pub(crate) fn stop_at_failure(
+    all: &mut Vec<(PathBuf, Result<WatchDescriptor>)>,
+    start: usize,
+    quiet: bool,
+) -> Result<()> {
+    let failed = all[start..].iter().position(|(_, res)| {
+        res.as_ref()
+            .is_err_and(|err| *err.kind() != ErrorKind::Excluded)
+    });
+    if !quiet
+        && let Some(at) = failed
+        && let (_, Err(err)) = all.remove(start + at)
+    {
+        return Err(err);
+    }
+    Ok(())
 }
 
 /// The normalised `path` if the options' exclude filter excludes it.

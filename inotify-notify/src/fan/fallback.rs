@@ -232,16 +232,7 @@ where
             index <= start || !(res.is_err() && taken.contains(p))
         });
         all.append(&mut marked);
-        let failed = all[start..].iter().position(|(_, res)| {
-            res.as_ref()
-                .is_err_and(|err| *err.kind() != ErrorKind::Excluded)
-        });
-        if !options.quiet
-            && let Some(at) = failed
-            && let (_, Err(err)) = all.remove(start + at)
-        {
-            return Err(err);
-        }
+        crate::add_result::stop_at_failure(all, start, options.quiet)?;
     }
     Ok(added)
 }
