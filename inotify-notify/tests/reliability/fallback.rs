@@ -11,29 +11,9 @@ use std::path::{Path, PathBuf};
 
 use inotify_notify::{Backend, ErrorKind, Notifier, WatchManager, WatchMask, WatchOptions};
 
-use crate::support::{Recorder, TempDir, has, in_user_namespace, leak_checked, lock, pump};
-
-fn set_user_limit(name: &str, value: usize) {
-    fs::write(format!("/proc/sys/user/{name}"), value.to_string()).unwrap();
-}
-
-/// Every directory below `root`, `root` included, deepest last.
-fn all_dirs(root: &Path) -> Vec<PathBuf> {
-    let mut out = vec![root.to_path_buf()];
-    let mut i = 0;
-    while i < out.len() {
-        let mut subs: Vec<PathBuf> = fs::read_dir(&out[i])
-            .unwrap()
-            .flatten()
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-            .map(|e| e.path())
-            .collect();
-        subs.sort();
-        out.extend(subs);
-        i += 1;
-    }
-    out
-}
+use crate::support::{
+    Recorder, TempDir, all_dirs, has, in_user_namespace, leak_checked, lock, pump, set_user_limit,
+};
 
 fn options() -> WatchOptions {
     WatchOptions {

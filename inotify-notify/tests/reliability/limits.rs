@@ -12,32 +12,9 @@ use std::path::{Path, PathBuf};
 use inotify_notify::{ErrorKind, Notifier, WatchManager, WatchMask, WatchOptions};
 
 use crate::support::{
-    Recorder, TempDir, fdinfo_masks, has, in_user_namespace, leak_checked, lock, pump,
+    Recorder, TempDir, all_dirs, fdinfo_masks, has, in_user_namespace, leak_checked, lock, pump,
+    set_user_limit,
 };
-
-/// Sets a per-namespace inotify limit (`max_inotify_watches` or
-/// `max_inotify_instances`).
-fn set_user_limit(name: &str, value: usize) {
-    fs::write(format!("/proc/sys/user/{name}"), value.to_string()).unwrap();
-}
-
-/// Every directory below `root` (not following links), `root` included.
-fn all_dirs(root: &Path) -> Vec<PathBuf> {
-    let mut out = vec![root.to_path_buf()];
-    let mut i = 0;
-    while i < out.len() {
-        let mut subs: Vec<PathBuf> = fs::read_dir(&out[i])
-            .unwrap()
-            .flatten()
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-            .map(|e| e.path())
-            .collect();
-        subs.sort();
-        out.extend(subs);
-        i += 1;
-    }
-    out
-}
 
 /// Every directory is watched, or lies in (or is) a listed unwatched one.
 fn covered(wm: &WatchManager, root: &Path) {

@@ -342,3 +342,27 @@ pub fn within<F: FnOnce() + Send + 'static>(limit: Duration, f: F) -> Option<Dur
         .expect("spawn");
     rx.recv_timeout(limit).ok().map(|()| start.elapsed())
 }
+
+/// Sets a per-namespace inotify limit (`max_inotify_watches` or
+/// `max_inotify_instances`).
+pub fn set_user_limit(name: &str, value: usize) {
+    fs::write(format!("/proc/sys/user/{name}"), value.to_string()).unwrap();
+}
+
+/// Every directory below `root` (not following links), `root` included.
+pub fn all_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut out = vec![root.to_path_buf()];
+    let mut i = 0;
+    while i < out.len() {
+        let mut subs: Vec<PathBuf> = fs::read_dir(&out[i])
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.path())
+            .collect();
+        subs.sort();
+        out.extend(subs);
+        i += 1;
+    }
+    out
+}
