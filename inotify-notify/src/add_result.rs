@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use inotify_core::{WatchDescriptor, WatchMask, normalize};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::recursive;
+use crate::tree;
 use crate::watch::{WatchOptions, expand_glob};
 use crate::watch_manager::{Shared, closed};
 
@@ -103,7 +103,7 @@ where
                 all.push((root.clone(), Err(Error::excluded(&root))));
             } else {
                 added += crate::fan::add_tree(st, &path, mask, options, keep, all)
-                    .unwrap_or_else(|| recursive::add_tree(st, &path, mask, options, keep, all));
+                    .unwrap_or_else(|| tree::add_tree(st, &path, mask, options, keep, all));
             }
             stop_at_failure(all, start, options.quiet)?;
         }

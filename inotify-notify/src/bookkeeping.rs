@@ -20,11 +20,10 @@ use crate::emit::{
     CoalesceSet, Coalescer, Processed, Target, Via, build, emit, excluded_entry, wanted,
 };
 use crate::event::Event;
-use crate::recursive::{detach, finish_walk, scan_new_dir};
-use crate::rescan::{rescan, update_snapshot};
-use crate::reshape::{RELOAD_EVENTS, maybe_reshape};
+use crate::tree::{
+    RELOAD_EVENTS, RawEvent, finish_walk, maybe_reshape, rescan, scan_new_dir, update_snapshot,
+};
 use crate::waiting::Waiting;
-use crate::walk::{RawEvent, already_scanned};
 use crate::watch::{ExcludeFilter, WatchData};
 use crate::watch_manager::{Shared, WatchManager};
 
@@ -136,13 +135,13 @@ impl EventProcessor {
         let mut read = 0;
         let mut graced = false;
         loop {
-            let events = st.watcher.inotify().try_read_events(&mut self.buffer)?;
+            let events = st.tree.inotify().try_read_events(&mut self.buffer)?;
             read += handle_events(state, &mut st, events, &mut sink);
             if !state.waiting.needs_grace() || graced {
                 break;
             }
             graced = true;
-            let [ready] = wait_readable([st.watcher.inotify().as_fd()], Some(MOVE_GRACE))?;
+            let [ready] = wait_readable([st.tree.inotify().as_fd()], Some(MOVE_GRACE))?;
             if !ready {
                 break;
             }
@@ -197,7 +196,7 @@ fn run_pending(state: &mut State, st: &mut Shared, sink: &mut Coalescer<'_>) {
             return;
         }
         handle_raw(state, st, batch, sink);
-        if st.walk.active {
+        if st.tree.walking() {
             finish_walk(st);
         }
     }
@@ -250,7 +249,7 @@ fn finish_round(
     let held = state.waiting.resolve_moves(st);
     handle_raw(state, st, held, sink);
     retry_unresolved(state, st, sink);
-    st.walk.seen.clear();
+    st.tree.end_round();
     Ok(read)
 }
 
@@ -272,10 +271,10 @@ fn read_behind_overflow(
     buffer: &mut EventBuffer,
     sink: &mut Coalescer<'_>,
 ) -> crate::Result<usize> {
-    let mut left = st.watcher.inotify().bytes_available()?;
+    let mut left = st.tree.inotify().bytes_available()?;
     let mut read = 0;
     while left > 0 {
-        let events = st.watcher.inotify().try_read_events(buffer)?;
+        let events = st.tree.inotify().try_read_events(buffer)?;
         let bytes = events.remainder().len();
         if bytes == 0 {
             break;
@@ -315,17 +314,17 @@ fn retry_unresolved(state: &mut State, st: &mut Shared, sink: &mut Coalescer<'_>
             break;
         }
         for u in list {
-            let Some(dir) = st.watcher.table().path_with(u.parent, Some(&u.name)) else {
+            let Some(dir) = st.tree.table().path_with(u.parent, Some(&u.name)) else {
                 continue; // the parent's watch is gone: nothing to add to
             };
-            if st.watcher.wd(&dir).is_some() {
+            if st.tree.wd(&dir).is_some() {
                 continue; // watched and scanned since, by a later record
             }
             if scan_new_dir(st, &u.template, dir, &mut |p| sink.send(p)).raced {
                 later.push(u);
             }
         }
-        if st.walk.active {
+        if st.tree.walking() {
             finish_walk(st);
         }
         run_pending(state, st, sink);
@@ -359,7 +358,7 @@ fn handle_events<'e>(
             sink,
         );
     }
-    if st.walk.active {
+    if st.tree.walking() {
         finish_walk(st);
     }
     run_pending(state, st, sink);
@@ -393,7 +392,7 @@ fn handle(
     }
     if state.waiting.needs_grace()
         && !mask.intersects(EventMask::IGNORED | EventMask::MOVE_SELF)
-        && let Some(path) = st.watcher.path(wd)
+        && let Some(path) = st.tree.path(wd)
         && state.waiting.hold(&path, || RawEvent {
             wd,
             mask,
@@ -406,7 +405,7 @@ fn handle(
     if let Some(name) = name {
         if state.waiting.has_moves()
             && mask.intersects(EventMask::CREATE | EventMask::MOVED_TO)
-            && let Some(dst) = st.watcher.table().path_with(wd, Some(name))
+            && let Some(dst) = st.tree.table().path_with(wd, Some(name))
         {
             let held = state.waiting.resolve_clashing(st, &dst, cookie);
             handle_raw(state, st, held, sink);
@@ -418,13 +417,13 @@ fn handle(
         }
     }
     let out = &mut |p| sink.send(p);
-    if !st.walk.seen.is_empty() && already_scanned(&mut st.walk, wd, mask, name) {
+    if st.tree.already_scanned(wd, mask, name) {
         return;
     }
     if !st.transients.is_empty() {
         crate::transient::route(st, wd, mask, cookie, name, out);
     }
-    let Some(mut entry) = st.watcher.table().get(wd) else {
+    let Some(mut entry) = st.tree.table().get(wd) else {
         handle_detached(st, wd, mask, cookie, name, out);
         return;
     };
@@ -434,16 +433,16 @@ fn handle(
         && mask.intersects(RELOAD_EVENTS)
         && entry.data.exclude().is_some_and(ExcludeFilter::has_reload)
     {
-        let (dir, data) = (st.watcher.path(wd).unwrap_or_default(), entry.data.clone());
+        let (dir, data) = (st.tree.path(wd).unwrap_or_default(), entry.data.clone());
         maybe_reshape(st, wd, &dir, &data, name, out);
-        let Some(again) = st.watcher.table().get(wd) else {
+        let Some(again) = st.tree.table().get(wd) else {
             handle_detached(st, wd, mask, cookie, Some(name), out);
             return;
         };
         entry = again;
     }
     let data = &entry.data;
-    let snapshots = st.snapshots && st.snapshot_map.contains_key(&wd);
+    let snapshots = st.tree.has_snapshot(wd);
     let tracked = EventMask::IGNORED
         .union(EventMask::MOVED_FROM)
         .union(EventMask::MOVED_TO)
@@ -454,7 +453,7 @@ fn handle(
     // The watch's path, built from the tree once per run of records
     // through one watch (the cache is checked against the table's
     // generation, so a rename or removal rebuilds it).
-    let Some(path) = st.path_cache.get(st.watcher.table(), wd) else {
+    let Some(path) = st.path_cache.get(st.tree.table(), wd) else {
         return;
     };
     if !bookkeeping {
@@ -487,15 +486,13 @@ fn handle(
     let pathname = name.map(|n| target.path.join(n));
     match kind {
         EventKind::Ignored => {
-            st.watcher.table_mut().remove(wd);
-            st.snapshot_map.remove(&wd);
-            st.walk.seen.remove(&wd);
             emit(out, &target, mask, cookie, name, None, false);
+            st.tree.forget_ignored(wd);
         }
         EventKind::MovedFrom => {
             emit(out, &target, mask, cookie, name, None, false);
             if let Some(src) = pathname {
-                let watched = mask.is_dir() && st.watcher.wd(&src).is_some();
+                let watched = mask.is_dir() && st.tree.wd(&src).is_some();
                 state.waiting.moved_from(cookie, src, watched);
             }
         }
@@ -508,9 +505,9 @@ fn handle(
                 emit(out, &target, mask, cookie, name, src, false);
                 return;
             };
-            let renamed = mask.is_dir() && src.as_ref().is_some_and(|s| st.watcher.wd(s).is_some());
+            let renamed = mask.is_dir() && src.as_ref().is_some_and(|s| st.tree.wd(s).is_some());
             if renamed && let Some(src) = &src {
-                st.watcher.table_mut().rename(src, &dst);
+                st.tree.rename_subtree(src, &dst);
             }
             // Fanotify fallback subtrees at or below `src` follow it.
             let fan_moved = mask.is_dir()
@@ -539,15 +536,12 @@ fn handle(
             let parent_watched = target
                 .path
                 .parent()
-                .is_some_and(|p| st.watcher.wd(p).is_some());
+                .is_some_and(|p| st.tree.wd(p).is_some());
             if !parent_watched {
-                for sub in st.watcher.table().subtree(&target.path) {
-                    if let Err(err) = detach(st, sub, true) {
-                        log::debug!("moved root watch already gone: {err}");
-                    }
-                }
-                if st.watcher.table().get(wd).is_some()
-                    && let Err(err) = detach(st, wd, true)
+                let path = target.path.clone();
+                st.tree.detach_subtree(&path);
+                if st.tree.table().get(wd).is_some()
+                    && let Err(err) = st.tree.detach(wd, true)
                 {
                     log::debug!("moved root watch already gone: {err}");
                 }
@@ -585,7 +579,7 @@ fn handle_detached(
     name: Option<&OsStr>,
     out: &mut dyn FnMut(Processed),
 ) {
-    let Some(detached) = st.detached.get(&wd) else {
+    let Some(detached) = st.tree.detached(wd) else {
         log::debug!("event {mask} for unknown watch {wd} dropped");
         return;
     };
@@ -595,6 +589,6 @@ fn handle_detached(
         emit(out, &target, mask, cookie, name, None, false);
     }
     if ignored {
-        st.detached.remove(&wd);
+        st.tree.forget_ignored(wd);
     }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use inotify_core::{Limit, WatchHolder, long_path, watch_holders};
 
-use crate::recursive::finish_walk;
+use crate::tree::finish_walk;
 use crate::watch::ExcludeFilter;
 use crate::watch_manager::WatchManager;
 
@@ -176,12 +176,7 @@ impl WatchManager {
         // watched parent: noted as a walk's listing, so the final drain
         // drops them as it drops the recursive add's own.
         for top in &tops {
-            if let (Some(pwd), Some(name)) =
-                (top.parent().and_then(|p| st.watcher.wd(p)), top.file_name())
-            {
-                st.walk.listed.note_name(pwd, name);
-                st.walk.active = true;
-            }
+            st.tree.note_foreign_listing(top);
         }
         let unwatched = tops
             .into_iter()
@@ -190,7 +185,7 @@ impl WatchManager {
                 (p, n)
             })
             .collect();
-        if st.walk.active {
+        if st.tree.walking() {
             finish_walk(&mut st);
         }
         let (fanotify, fanotify_refused) = crate::fan::fallback_report(&st);

@@ -249,9 +249,6 @@ mod mio_notifier;
 mod notifier;
 mod path_watch;
 mod processors;
-mod recursive;
-mod rescan;
-mod reshape;
 mod rule_errors;
 mod settle;
 #[cfg(feature = "signals")]
@@ -261,8 +258,8 @@ mod stop;
 mod sync;
 mod threaded;
 mod transient;
+mod tree;
 mod waiting;
-mod walk;
 mod watch;
 mod watch_manager;
 

@@ -138,7 +138,7 @@ impl<H: crate::ProcessEvent> Notifier<H> {
         Ok(self
             .watch_manager()
             .lock()
-            .watcher
+            .tree
             .inotify()
             .bytes_available()?)
     }

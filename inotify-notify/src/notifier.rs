@@ -372,7 +372,7 @@ impl<H> Notifier<H> {
         if self.options.threshold > 0 {
             let threshold = Threshold::new(self.options.threshold);
             let st = self.wm.lock();
-            let met = threshold.is_met(st.watcher.inotify())?;
+            let met = threshold.is_met(st.tree.inotify())?;
             let pending = !st.pending.is_empty() || st.fan.is_some();
             drop(st);
             if !met && !pending {

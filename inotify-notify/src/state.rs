@@ -1,55 +1,36 @@
 //! What a [`crate::WatchManager`] holds behind its `Arc`: the lock-held
-//! [`Shared`] state (core's watcher with its tree table, the events drained
-//! by walks, detached watches, snapshots, the fanotify side) and the
+//! [`Shared`] state (the inotify [`Tree`], the events drained by walks,
+//! the transient files, the fanotify side) and the
 //! descriptors polled without the lock. Split from `watch_manager.rs`,
 //! which keeps the public API.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use inotify_core::{EventBuffer, Inotify, WatchDescriptor, Watcher};
+use inotify_core::{EventBuffer, Inotify, WatchDescriptor};
 
 use crate::transient::Transients;
-use crate::walk::{RawEvent, WalkState};
+use crate::tree::{RawEvent, Tree};
 use crate::watch::WatchData;
-
-/// A watch removed from the table before its `IGNORED` was read.
-pub(crate) struct Detached {
-    pub path: PathBuf,
-    pub data: WatchData,
-    /// The watch's path no longer names it (moved out of the tree): its
-    /// remaining events are dropped, only `IGNORED` is delivered.
-    pub stale: bool,
-}
 
 /// Everything behind the manager's lock.
 pub(crate) struct Shared {
-    pub watcher: Watcher<WatchData>,
+    /// The watched directories: written only by the tree module.
+    pub tree: Tree,
     pub closed: bool,
     /// Events drained during walks, oldest first, not yet processed.
     pub pending: VecDeque<RawEvent>,
     pub scratch: EventBuffer,
-    pub detached: HashMap<WatchDescriptor, Detached>,
-    /// Whether per-directory snapshots are kept (overflow rescans).
-    pub snapshots: bool,
-    pub walk: WalkState,
     pub transients: Transients,
-    /// Directories whose watch could not be added (not a race: ENOSPC,
-    /// ENOMEM, EACCES...) by a recursive add, auto-add or rescan; their
-    /// subtrees are unwatched. Pruned of paths watched since.
-    pub unwatched: BTreeSet<PathBuf>,
     /// The path of the watch the last record came through.
     pub path_cache: PathCache,
-    /// Per-directory snapshots, kept only while overflow rescans are on
-    /// (beside the table, so a watch costs nothing for them otherwise).
-    pub snapshot_map: HashMap<WatchDescriptor, crate::watch::Snapshot>,
     /// The fanotify side (`None` for the inotify backend): its group, its
     /// marked directories and filesystem-mark roots.
     pub fan: Option<Box<crate::fan::FanSide>>,
     /// The fanotify fallback, once turned on
-    /// ([`WatchManager::enable_fanotify_fallback`]).
+    /// ([`crate::WatchManager::enable_fanotify_fallback`]).
     pub fallback: Option<crate::fan::Fallback>,
     /// The adds' exclude filters and their errors, for `process_error`.
     pub rule_errors: crate::rule_errors::RuleErrors,

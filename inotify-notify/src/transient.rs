@@ -23,7 +23,7 @@ use crate::emit::Processed;
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::handler::{ProcessEvent, SharedHandler, shared};
-use crate::watch::{Hooks, WatchData, kernel_mask};
+use crate::watch::{Hooks, WatchData};
 use crate::watch_manager::Shared;
 
 /// What every transient file is watched for, whatever its mask: it
@@ -105,15 +105,10 @@ pub(crate) fn watch(
     let bits = file_mask(mask);
     // MASK_ADD keeps what the directory's watch already asks for (the
     // user's own mask, other transient files).
-    let wd = st
-        .watcher
-        .inotify()
-        .add_watch(&parent, bits | WatchMask::MASK_ADD | WatchMask::ONLYDIR)
+    let wd = (st.tree)
+        .add_bits(&parent, bits | WatchMask::ONLYDIR)
         .map_err(|err| Error::io(err, Some(&parent)))?;
-    if let Some(entry) = st.watcher.table().get(wd) {
-        let recorded = entry.mask() | bits;
-        st.watcher.table_mut().set_mask(wd, recorded);
-    } else {
+    if st.tree.table().get(wd).is_none() {
         // A directory the user does not watch: its own events are
         // discarded, only the files' are routed.
         let data = WatchData {
@@ -124,10 +119,9 @@ pub(crate) fn watch(
             root: true,
             hooks: Hooks::new(Some(shared(Discard)), None),
         };
-        let kmask =
-            kernel_mask(&data, st.snapshots) | st.transients.bits(wd) | bits | WatchMask::ONLYDIR;
-        st.watcher
-            .add_with(&parent, kmask, data)
+        let kmask = st.transients.bits(wd) | bits | WatchMask::ONLYDIR;
+        (st.tree)
+            .watch_dir(&parent, kmask, data)
             .map_err(|err| Error::io(err, Some(&parent)))?;
     }
     let files = st.transients.by_parent.entry(wd).or_default();
@@ -156,26 +150,22 @@ pub(crate) fn restore_masks(st: &mut Shared) {
     if st.transients.is_empty() {
         return;
     }
-    let missing: Vec<(WatchDescriptor, PathBuf, WatchMask)> = st
+    let missing: Vec<(WatchDescriptor, PathBuf)> = st
         .transients
         .by_parent
         .keys()
         .filter_map(|&wd| {
-            let entry = st.watcher.table().get(wd)?;
+            let entry = st.tree.table().get(wd)?;
             let bits = st.transients.bits(wd);
             (!entry.mask().contains(bits))
-                .then(|| Some((wd, st.watcher.path(wd)?, entry.mask())))
+                .then(|| Some((wd, st.tree.path(wd)?)))
                 .flatten()
         })
         .collect();
-    for (wd, path, recorded) in missing {
+    for (wd, path) in missing {
         let bits = st.transients.bits(wd);
-        match st
-            .watcher
-            .inotify()
-            .add_watch(&path, bits | WatchMask::MASK_ADD)
-        {
-            Ok(now) if now == wd => st.watcher.table_mut().set_mask(wd, recorded | bits),
+        match st.tree.add_bits(&path, bits) {
+            Ok(now) if now == wd => {}
             // The path names another directory now, or none: the old
             // watch's IGNORED (or the next rescan) ends its files.
             Ok(_) => log::debug!("transient parent {} was replaced", path.display()),
@@ -203,11 +193,11 @@ pub(crate) fn route(
     let Some(files) = st.transients.by_parent.get(&wd) else {
         return;
     };
-    let dir = match st.watcher.path(wd) {
+    let dir = match st.tree.path(wd) {
         Some(path) => path,
         // Removed from the table (rm_watch, moved out of the tree): its
         // remaining events still carry its last path, unless it is stale.
-        None => match st.detached.get(&wd) {
+        None => match st.tree.detached(wd) {
             Some(d) if !d.stale || mask.contains(EventMask::IGNORED) => d.path.clone(),
             _ => return,
         },

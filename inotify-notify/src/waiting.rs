@@ -16,8 +16,7 @@ use std::path::{Path, PathBuf};
 
 use inotify_core::WatchDescriptor;
 
-use crate::recursive::detach;
-use crate::walk::RawEvent;
+use crate::tree::RawEvent;
 use crate::watch::WatchData;
 use crate::watch_manager::Shared;
 
@@ -196,11 +195,7 @@ impl Waiting {
 fn move_out(st: &mut Shared, moved: PendingMove) -> Vec<RawEvent> {
     crate::fan::fallback_moved_out(st, &moved.src);
     if moved.watched {
-        for wd in st.watcher.table().subtree(&moved.src) {
-            if let Err(err) = detach(st, wd, true) {
-                log::debug!("moved-out watch already gone: {err}");
-            }
-        }
+        st.tree.detach_subtree(&moved.src);
     }
     moved.held
 }

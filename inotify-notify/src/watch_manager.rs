@@ -5,7 +5,7 @@
 //! The lock is taken once per call here and once per read batch by the
 //! notifier, never per event.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -17,12 +17,11 @@ use inotify_core::{
 use crate::add_result::{AddResult, AddSummary, add_all, into_result};
 use crate::error::{Error, ErrorKind, Result};
 use crate::handler::SharedHandler;
-use crate::recursive;
 use crate::transient::{self, Transients};
-use crate::walk::WalkState;
-use crate::watch::{RmOptions, Watch, WatchOptions, WatchUpdate, kernel_mask, watch_view};
+use crate::tree::{self, Tree};
+use crate::watch::{RmOptions, Watch, WatchOptions, WatchUpdate, watch_view};
 
-pub(crate) use crate::state::{Detached, Inner, PathCache, Shared};
+pub(crate) use crate::state::{Inner, PathCache, Shared};
 
 /// pyinotify's `WatchManager`: adds, updates and removes watches and keeps
 /// the descriptor ↔ path bookkeeping.
@@ -71,17 +70,12 @@ impl WatchManager {
         Ok(WatchManager {
             inner: Arc::new(Inner {
                 state: Mutex::new(Shared {
-                    watcher,
+                    tree: Tree::new(watcher),
                     closed: false,
                     pending: VecDeque::new(),
                     scratch: EventBuffer::new(),
-                    detached: HashMap::new(),
-                    snapshots: false,
-                    walk: WalkState::default(),
                     transients: Transients::default(),
-                    unwatched: BTreeSet::new(),
                     path_cache: PathCache::default(),
-                    snapshot_map: HashMap::new(),
                     fan: None,
                     fallback: None,
                     rule_errors: crate::rule_errors::RuleErrors::default(),
@@ -239,51 +233,11 @@ impl WatchManager {
         wd: WatchDescriptor,
         update: &WatchUpdate,
     ) -> BTreeMap<WatchDescriptor, Result<()>> {
-        let mut out = BTreeMap::new();
         let mut st = self.lock();
         if let Some(fan) = crate::fan::update(&mut st, wd, update) {
             return fan;
         }
-        let Some(path) = st.watcher.table().path(wd) else {
-            out.insert(wd, Err(not_watched_wd(wd)));
-            return out;
-        };
-        let wds = if update.rec {
-            st.watcher.table().subtree(&path)
-        } else {
-            vec![wd]
-        };
-        let snapshots = st.snapshots;
-        for wd in wds {
-            let (Some(entry), Some(path)) = (st.watcher.table().get(wd), st.watcher.path(wd))
-            else {
-                continue;
-            };
-            if let Some(mask) = update.mask
-                && !mask.has_event_bit()
-            {
-                out.insert(wd, Err(Error::no_event_bit(&path, mask)));
-                continue;
-            }
-            let mut data = entry.data.clone();
-            let flags = entry.mask() - WatchMask::ALL_EVENTS;
-            if let Some(mask) = update.mask {
-                data.user_mask = mask & WatchMask::ALL_EVENTS;
-            }
-            if let Some(handler) = &update.proc_fun {
-                data.set_proc_fun(handler.clone());
-            }
-            if let Some(auto_add) = update.auto_add {
-                data.auto_add = auto_add;
-            }
-            let kmask = kernel_mask(&data, snapshots) | (flags - WatchMask::MASK_ADD);
-            let res = st
-                .watcher
-                .add_with(&path, kmask, data)
-                .map(|_| ())
-                .map_err(|err| Error::io(err, Some(&path)));
-            out.insert(wd, res);
-        }
+        let out = st.tree.update(wd, update);
         transient::restore_masks(&mut st);
         out
     }
@@ -302,46 +256,20 @@ impl WatchManager {
         options: RmOptions,
     ) -> Result<BTreeMap<WatchDescriptor, Result<()>>> {
         let RmOptions { rec, quiet } = options;
-        let mut out = BTreeMap::new();
         let mut st = self.lock();
         if let Some(wds) = crate::fan::rm(&mut st, wd, rec) {
             drop(st);
             self.wake_for_fan();
             return Ok(wds.into_iter().map(|w| (w, Ok(()))).collect());
         }
-        let Some(path) = st.watcher.table().path(wd) else {
-            let err = not_watched_wd(wd);
-            if quiet {
-                out.insert(wd, Err(err));
-                return Ok(out);
-            }
-            return Err(err);
-        };
-        let mut wds = if rec {
-            st.watcher.table().subtree(&path)
-        } else {
-            vec![wd]
-        };
-        wds.sort();
-        for w in wds {
-            let res = recursive::detach(&mut st, w, false);
-            if let Err(err) = res {
-                if !quiet {
-                    return Err(err);
-                }
-                out.insert(w, Err(err));
-            } else {
-                out.insert(w, Ok(()));
-            }
-        }
-        Ok(out)
+        st.tree.remove(wd, rec, quiet)
     }
 
     /// The descriptor watching `path`.
     #[doc(alias = "get_wd")]
     pub fn wd(&self, path: impl AsRef<Path>) -> Option<WatchDescriptor> {
         let st = self.lock();
-        st.watcher
+        st.tree
             .wd(path.as_ref())
             .or_else(|| crate::fan::wd(&st, path.as_ref()))
     }
@@ -350,7 +278,7 @@ impl WatchManager {
     #[doc(alias = "get_path")]
     pub fn path(&self, wd: WatchDescriptor) -> Option<PathBuf> {
         let st = self.lock();
-        st.watcher
+        st.tree
             .path(wd)
             .or_else(|| crate::fan::watch(&st, wd).map(|w| w.path))
     }
@@ -359,7 +287,7 @@ impl WatchManager {
     #[doc(alias = "get_watch")]
     pub fn watch(&self, wd: WatchDescriptor) -> Option<Watch> {
         let st = self.lock();
-        let table = st.watcher.table();
+        let table = st.tree.table();
         let Some(entry) = table.get(wd) else {
             return crate::fan::watch(&st, wd);
         };
@@ -369,12 +297,11 @@ impl WatchManager {
     /// Every watch, sorted by descriptor.
     pub fn watches(&self) -> Vec<Watch> {
         let st = self.lock();
-        let mut all: Vec<Watch> = st
-            .watcher
-            .table()
+        let table = st.tree.table();
+        let mut all: Vec<Watch> = table
             .iter()
             .map(|(wd, e)| {
-                let path = st.watcher.table().path(wd).unwrap_or_default();
+                let path = table.path(wd).unwrap_or_default();
                 watch_view(wd, &path, e.mask(), &e.data)
             })
             .collect();
@@ -392,17 +319,14 @@ impl WatchManager {
     /// Sorted.
     pub fn unwatched(&self) -> Vec<PathBuf> {
         let mut st = self.lock();
-        let Shared {
-            watcher, unwatched, ..
-        } = &mut *st;
-        unwatched.retain(|path| watcher.wd(path).is_none());
-        unwatched.iter().cloned().collect()
+        st.tree.prune_unwatched();
+        st.tree.unwatched().iter().cloned().collect()
     }
 
     /// Number of live watches.
     pub fn num_watches(&self) -> usize {
         let st = self.lock();
-        st.watcher.num_watches() + crate::fan::count(&st)
+        st.tree.num_watches() + crate::fan::count(&st)
     }
 
     /// pyinotify's `watch_transient_file`: follows the file `path` — a
@@ -510,12 +434,7 @@ impl WatchManager {
     pub fn close(&self) {
         let mut st = self.lock();
         st.closed = true;
-        let wds: Vec<WatchDescriptor> = st.watcher.table().iter().map(|(wd, _)| wd).collect();
-        for wd in wds {
-            if let Err(err) = recursive::detach(&mut st, wd, false) {
-                log::debug!("close: {err}");
-            }
-        }
+        st.tree.detach_all();
         crate::fan::close(&mut st);
         drop(st);
         self.wake_for_fan();
@@ -537,11 +456,10 @@ impl WatchManager {
     /// snapshots need; called when a notifier turns overflow rescans on.
     pub(crate) fn enable_snapshots(&self) {
         let mut st = self.lock();
-        if st.snapshots {
+        if st.tree.snapshots() {
             return;
         }
-        st.snapshots = true;
-        recursive::snapshot_all(&mut st);
+        tree::snapshot_all(&mut st);
         transient::restore_masks(&mut st);
         drop(st);
         self.wake_if_pending();

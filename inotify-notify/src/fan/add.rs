@@ -24,7 +24,7 @@ pub(crate) type Out<'a> = &'a mut dyn FnMut(Processed);
 /// `add_watch` of one root on the fanotify side; `None` when the root goes
 /// to inotify (the manager's backend is inotify, or [`Backend::Auto`]
 /// found fanotify unusable there). Pushes results as
-/// [`crate::recursive`]'s walk does and returns the marks added.
+/// `crate::tree`'s recursive walk does and returns the marks added.
 pub(crate) fn add_tree(
     st: &mut Shared,
     path: &Path,

@@ -20,7 +20,7 @@ use super::add::{Out, mark_tree, scan_new_dir};
 use super::{Backend, FanSide};
 use crate::emit::Processed;
 use crate::error::{Error, ErrorKind, Result};
-use crate::recursive::finish_walk;
+use crate::tree::finish_walk;
 use crate::watch::{Hooks, WatchData, WatchOptions};
 use crate::watch_manager::{Shared, WatchManager, is_dir};
 
@@ -283,7 +283,7 @@ pub(crate) fn round(st: &mut Shared, rescan_on_overflow: bool, out: Out<'_>) -> 
         any |= marked;
         settle(st, &top, marked, refused, failed);
     }
-    if st.walk.active {
+    if st.tree.walking() {
         finish_walk(st);
     }
     if !any && !ignored {
@@ -298,7 +298,11 @@ fn pending(st: &Shared) -> bool {
         return false;
     };
     st.fan.as_deref().is_some_and(|s| s.group.is_some())
-        && st.unwatched.iter().any(|p| !fallback.tried.contains(p))
+        && st
+            .tree
+            .unwatched()
+            .iter()
+            .any(|p| !fallback.tried.contains(p))
 }
 
 /// The unwatched tops not tried yet, each with the watch its marks copy
@@ -307,25 +311,21 @@ fn candidates(
     st: &mut Shared,
     root: Option<&WatchData>,
 ) -> Vec<(PathBuf, Option<(WatchDescriptor, WatchData)>)> {
-    let Shared {
-        watcher,
-        unwatched,
-        fallback,
-        ..
-    } = &mut *st;
+    st.tree.prune_unwatched();
+    let Shared { tree, fallback, .. } = &mut *st;
     let Some(fallback) = fallback.as_mut() else {
         return Vec::new();
     };
-    unwatched.retain(|p| watcher.wd(p).is_none());
+    let unwatched = tree.unwatched();
     fallback.tried.retain(|p| unwatched.contains(p));
     let mut out = Vec::new();
-    for top in unwatched.iter() {
+    for top in unwatched {
         if !fallback.tried.insert(top.clone()) {
             continue;
         }
         let via = top.ancestors().skip(1).find_map(|a| {
-            let wd = watcher.wd(a)?;
-            Some((wd, watcher.table().get(wd)?.data.child()))
+            let wd = tree.wd(a)?;
+            Some((wd, tree.table().get(wd)?.data.child()))
         });
         let via = via.or_else(|| root.map(|r| (WatchDescriptor::from_raw(-1), r.clone())));
         out.push((top.clone(), via));
@@ -336,11 +336,7 @@ fn candidates(
 /// Notes the listing of `top` in its inotify-watched parent, so the walk's
 /// final drain drops the `OPEN`/`CLOSE_NOWRITE` it causes there.
 fn note_listing(st: &mut Shared, top: &Path) {
-    if let (Some(pwd), Some(name)) = (top.parent().and_then(|p| st.watcher.wd(p)), top.file_name())
-    {
-        st.walk.listed.note_name(pwd, name);
-        st.walk.active = true;
-    }
+    st.tree.note_foreign_listing(top);
 }
 
 /// Marks the unwatched tops (the recursive add's way: no listing events);
@@ -382,7 +378,7 @@ fn take(
         }
         settle(st, &top, marked, refused, failed);
     }
-    if st.walk.active {
+    if st.tree.walking() {
         finish_walk(st);
     }
     added
@@ -399,7 +395,7 @@ fn settle(
 ) {
     let Shared {
         fallback,
-        unwatched,
+        tree,
         fan,
         ..
     } = st;
@@ -407,7 +403,7 @@ fn settle(
         return;
     };
     if marked {
-        unwatched.remove(top);
+        tree.set_unwatched(top, false);
         fallback.tried.remove(top);
         fallback.subtrees.insert(top.to_path_buf());
     }
@@ -420,7 +416,7 @@ fn settle(
     for path in failed {
         if path.as_path() != top && !is_marked(&path) {
             fallback.tried.insert(path.clone());
-            unwatched.insert(path);
+            tree.set_unwatched(&path, true);
         }
     }
 }

@@ -101,7 +101,7 @@ impl WatchManager {
                 return Some(Backend::Filesystem);
             }
         }
-        st.watcher.wd(&path).map(|_| Backend::Inotify)
+        st.tree.wd(&path).map(|_| Backend::Inotify)
     }
 
     /// The fanotify group's descriptor (`None` for an inotify manager): a

@@ -15,11 +15,12 @@ use std::path::{Path, PathBuf};
 
 use inotify_core::{EventMask, WatchDescriptor, WatchMask, is_race, long_path, normalize};
 
+use super::walk::{Listed, drain, drain_parts};
 use crate::emit::{Processed, Target, emit};
 use crate::error::{Error, Result};
-use crate::walk::{Listed, drain, drain_parts};
+use crate::state::Shared;
 use crate::watch::{EntryMeta, Hooks, Snapshot, WatchData, WatchOptions, kernel_mask};
-use crate::watch_manager::{Detached, Shared, is_dir, not_watched_wd};
+use crate::watch_manager::is_dir;
 
 /// Directories walked between two drains of the queue.
 pub(crate) const DRAIN_EVERY: usize = 64;
@@ -65,28 +66,33 @@ pub(crate) fn add_tree(
         hooks: Hooks::new(options.proc_fun.clone(), options.exclude_filter.clone()),
     };
     if flags.contains(WatchMask::MASK_ADD)
-        && let Some(old) = st.watcher.wd(&path).and_then(|w| st.watcher.table().get(w))
+        && let Some(old) = st
+            .tree
+            .watcher
+            .wd(&path)
+            .and_then(|w| st.tree.watcher.table().get(w))
     {
         data.user_mask |= old.data.user_mask;
     }
     if !flags.intersects(WatchMask::MASK_ADD | WatchMask::MASK_CREATE)
-        && st.watcher.wd(&path).is_none()
+        && st.tree.watcher.wd(&path).is_none()
         && let Err(err) = merge_second_path(st, &path, flags, &mut data)
     {
         if !is_race(&err) {
-            st.unwatched.insert(path.clone());
+            st.tree.unwatched.insert(path.clone());
         }
         out.push((path.clone(), Err(Error::io(err, Some(&path)))));
         return 0;
     }
-    let kmask = kernel_mask(&data, st.snapshots) | flags;
+    let kmask = kernel_mask(&data, st.tree.snapshots) | flags;
     if !options.rec || !data.is_dir {
         let res = st
+            .tree
             .watcher
             .add_with(&path, kmask, data)
             .map_err(|err| Error::io(err, Some(&path)));
         if let Ok(wd) = res
-            && st.snapshots
+            && st.tree.snapshots
         {
             snapshot_into(st, wd);
             finish_walk(st);
@@ -95,17 +101,21 @@ pub(crate) fn add_tree(
         out.push((path, res));
         return added;
     }
-    let parent_wd = path.parent().and_then(|p| st.watcher.wd(p));
+    let parent_wd = path.parent().and_then(|p| st.tree.watcher.wd(p));
     let mut added = Vec::new();
     {
         let Shared {
-            watcher,
+            tree,
             scratch,
-            walk,
             pending,
-            unwatched,
             ..
         } = &mut *st;
+        let super::Tree {
+            watcher,
+            walk,
+            unwatched,
+            ..
+        } = tree;
         if let (Some(pwd), Some(name)) = (parent_wd, path.file_name()) {
             walk.listed.note_name(pwd, name);
         }
@@ -183,12 +193,12 @@ pub(crate) fn add_tree(
         });
     }
     for wd in added.iter().skip(1) {
-        if let Some(entry) = st.watcher.table_mut().get_mut(*wd) {
+        if let Some(entry) = st.tree.watcher.table_mut().get_mut(*wd) {
             entry.data.root = false;
             entry.data.is_dir = true;
         }
     }
-    if st.snapshots {
+    if st.tree.snapshots {
         for wd in &added {
             snapshot_into(st, *wd);
         }
@@ -208,9 +218,9 @@ fn merge_second_path(
     flags: WatchMask,
     data: &mut WatchData,
 ) -> std::io::Result<()> {
-    let probe = kernel_mask(data, st.snapshots) | flags | WatchMask::MASK_ADD;
-    let wd = st.watcher.inotify().add_watch(path, probe)?;
-    if let Some(old) = st.watcher.table().get(wd) {
+    let probe = kernel_mask(data, st.tree.snapshots) | flags | WatchMask::MASK_ADD;
+    let wd = st.tree.watcher.inotify().add_watch(path, probe)?;
+    if let Some(old) = st.tree.watcher.table().get(wd) {
         data.user_mask |= old.data.user_mask;
     }
     Ok(())
@@ -220,36 +230,9 @@ fn merge_second_path(
 pub(crate) fn finish_walk(st: &mut Shared) {
     drain(st);
     // Dropped, not cleared: a big walk's table would otherwise stay.
-    st.walk.listed = Listed::default();
-    st.walk.active = false;
-    st.walk.since_drain = 0;
-}
-
-/// Removes `wd` from the table and from the kernel; it stays known as
-/// detached until its `IGNORED` is read. `stale`: its path is no longer
-/// right (moved out of the tree), so its other events are dropped.
-pub(crate) fn detach(st: &mut Shared, wd: WatchDescriptor, stale: bool) -> Result<()> {
-    let path = st.watcher.path(wd).ok_or_else(|| not_watched_wd(wd))?;
-    let entry = st
-        .watcher
-        .table_mut()
-        .remove(wd)
-        .ok_or_else(|| not_watched_wd(wd))?;
-    let res = st
-        .watcher
-        .remove(wd)
-        .map_err(|err| Error::io(err, Some(&path)));
-    st.walk.seen.remove(&wd);
-    st.snapshot_map.remove(&wd);
-    st.detached.insert(
-        wd,
-        Detached {
-            path,
-            data: entry.data,
-            stale,
-        },
-    );
-    res
+    st.tree.walk.listed = Listed::default();
+    st.tree.walk.active = false;
+    st.tree.walk.since_drain = 0;
 }
 
 /// Lists `dir` into a snapshot (lstat per entry).
@@ -275,7 +258,8 @@ fn meta_of(meta: &fs::Metadata) -> EntryMeta {
 
 /// Snapshots the directory of `wd` into its data, noting the listing.
 fn snapshot_into(st: &mut Shared, wd: WatchDescriptor) {
-    let (Some(entry), Some(path)) = (st.watcher.table().get(wd), st.watcher.path(wd)) else {
+    let (Some(entry), Some(path)) = (st.tree.watcher.table().get(wd), st.tree.watcher.path(wd))
+    else {
         return;
     };
     if !entry.data.is_dir {
@@ -288,25 +272,25 @@ fn snapshot_into(st: &mut Shared, wd: WatchDescriptor) {
         }
         Snapshot::new()
     });
-    st.snapshot_map.insert(wd, snapshot);
+    st.tree.snapshot_map.insert(wd, snapshot);
     tick(st);
 }
 
 /// Notes that the directory of `wd` at `path` is being listed.
 pub(crate) fn note_listing(st: &mut Shared, wd: WatchDescriptor, path: &Path) {
-    st.walk.active = true;
-    st.walk.listed.note_dir(wd);
+    st.tree.walk.active = true;
+    st.tree.walk.listed.note_dir(wd);
     if let (Some(parent), Some(name)) = (path.parent(), path.file_name())
-        && let Some(pwd) = st.watcher.wd(parent)
+        && let Some(pwd) = st.tree.watcher.wd(parent)
     {
-        st.walk.listed.note_name(pwd, name);
+        st.tree.walk.listed.note_name(pwd, name);
     }
 }
 
 /// Counts a walked directory; drains every [`DRAIN_EVERY`].
 pub(crate) fn tick(st: &mut Shared) {
-    st.walk.since_drain += 1;
-    if st.walk.since_drain >= DRAIN_EVERY {
+    st.tree.walk.since_drain += 1;
+    if st.tree.walk.since_drain >= DRAIN_EVERY {
         drain(st);
     }
 }
@@ -314,20 +298,22 @@ pub(crate) fn tick(st: &mut Shared) {
 /// Turns snapshots on for every watched directory: adds the bits they
 /// need to the kernel masks and lists each directory once.
 pub(crate) fn snapshot_all(st: &mut Shared) {
+    st.tree.snapshots = true;
     let dirs: Vec<(WatchDescriptor, PathBuf, WatchMask, WatchData)> = st
+        .tree
         .watcher
         .table()
         .iter()
         .filter(|(_, e)| e.data.is_dir)
         .map(|(wd, e)| {
-            let path = st.watcher.table().path(wd).unwrap_or_default();
+            let path = st.tree.watcher.table().path(wd).unwrap_or_default();
             (wd, path, e.mask(), e.data.clone())
         })
         .collect();
     for (wd, path, mask, data) in dirs {
         let flags = (mask - WatchMask::ALL_EVENTS) - WatchMask::MASK_ADD;
         let kmask = kernel_mask(&data, true) | flags;
-        if let Err(err) = st.watcher.add_with(&path, kmask, data) {
+        if let Err(err) = st.tree.watcher.add_with(&path, kmask, data) {
             log::debug!("cannot extend the mask of {}: {err}", path.display());
             continue;
         }
@@ -361,11 +347,15 @@ pub(crate) fn scan_new_dir(
         if data.exclude().is_some_and(|f| f.is_excluded(&dir)) {
             continue;
         }
-        let kmask = kernel_mask(&data, st.snapshots) | WatchMask::ONLYDIR | WatchMask::DONT_FOLLOW;
+        let kmask =
+            kernel_mask(&data, st.tree.snapshots) | WatchMask::ONLYDIR | WatchMask::DONT_FOLLOW;
         let res = if dir == top {
             add_new_top(st, &dir, kmask, &data)
         } else {
-            st.watcher.add_with(&dir, kmask, data.clone()).map(Some)
+            st.tree
+                .watcher
+                .add_with(&dir, kmask, data.clone())
+                .map(Some)
         };
         let wd = match res {
             Ok(Some(wd)) => wd,
@@ -378,7 +368,7 @@ pub(crate) fn scan_new_dir(
                 continue;
             }
             Err(err) => {
-                st.unwatched.insert(dir.clone());
+                st.tree.unwatched.insert(dir.clone());
                 out(Processed::Error(Error::io(err, Some(&dir))));
                 continue;
             }
@@ -394,7 +384,7 @@ pub(crate) fn scan_new_dir(
             }
         };
         let target = Target::new(wd, &dir, &data);
-        let mut snapshot = st.snapshots.then(Snapshot::new);
+        let mut snapshot = st.tree.snapshots.then(Snapshot::new);
         let mut seen = Vec::new();
         for entry in entries {
             let Ok(entry) = entry else { continue };
@@ -417,11 +407,11 @@ pub(crate) fn scan_new_dir(
             }
             seen.push(name);
         }
-        st.walk.seen.entry(wd).or_default().extend(seen);
+        st.tree.walk.seen.entry(wd).or_default().extend(seen);
         if let Some(snapshot) = snapshot
-            && st.watcher.table().get(wd).is_some()
+            && st.tree.watcher.table().get(wd).is_some()
         {
-            st.snapshot_map.insert(wd, snapshot);
+            st.tree.snapshot_map.insert(wd, snapshot);
         }
         tick(st);
     }
@@ -445,13 +435,17 @@ fn add_new_top(
     data: &WatchData,
 ) -> std::io::Result<Option<WatchDescriptor>> {
     let wd = st
+        .tree
         .watcher
         .inotify()
         .add_watch(dir, kmask | WatchMask::MASK_ADD)?;
-    match st.watcher.table().path(wd) {
+    match st.tree.watcher.table().path(wd) {
         Some(known) if known != dir => Ok(None),
         _ => {
-            st.watcher.table_mut().insert(wd, dir, kmask, data.clone());
+            st.tree
+                .watcher
+                .table_mut()
+                .insert(wd, dir, kmask, data.clone());
             Ok(Some(wd))
         }
     }

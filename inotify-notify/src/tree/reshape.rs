@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 
 use inotify_core::{EventMask, WatchDescriptor, long_path};
 
+use super::recursive::{Out, scan_new_dir};
 use crate::emit::{Processed, Target, emit};
-use crate::recursive::{Out, detach, scan_new_dir};
+use crate::state::Shared;
 use crate::watch::WatchData;
-use crate::watch_manager::Shared;
 
 /// The events after which a filter's reload hook is asked.
 pub(crate) const RELOAD_EVENTS: EventMask = EventMask::CREATE
@@ -47,12 +47,13 @@ fn reshape(st: &mut Shared, wd: WatchDescriptor, dir: PathBuf, template: &WatchD
         return;
     };
     let mut below: Vec<(PathBuf, WatchDescriptor)> = st
+        .tree
         .watcher
         .table()
         .subtree(&dir)
         .into_iter()
         .filter(|w| *w != wd)
-        .filter_map(|w| Some((st.watcher.path(w)?, w)))
+        .filter_map(|w| Some((st.tree.watcher.path(w)?, w)))
         .collect();
     below.sort();
     let mut removed: Vec<PathBuf> = Vec::new();
@@ -61,7 +62,7 @@ fn reshape(st: &mut Shared, wd: WatchDescriptor, dir: PathBuf, template: &WatchD
         if !gone {
             continue;
         }
-        if let Err(err) = detach(st, w, false) {
+        if let Err(err) = st.tree.detach(w, false) {
             out(Processed::Error(err));
         }
         if !removed.iter().any(|r| path.starts_with(r)) {
@@ -87,13 +88,14 @@ fn reshape(st: &mut Shared, wd: WatchDescriptor, dir: PathBuf, template: &WatchD
             if filter.is_excluded(&path) {
                 continue;
             }
-            if let Some(sub) = st.watcher.wd(&path) {
+            if let Some(sub) = st.tree.watcher.wd(&path) {
                 stack.push((path, sub));
                 continue;
             }
-            if let (Some(parent), Some(at)) =
-                (st.watcher.table().get(at_wd), st.watcher.path(at_wd))
-            {
+            if let (Some(parent), Some(at)) = (
+                st.tree.watcher.table().get(at_wd),
+                st.tree.watcher.path(at_wd),
+            ) {
                 let target = Target::new(at_wd, &at, &parent.data);
                 let name = entry.file_name();
                 emit(

@@ -9,7 +9,7 @@ use std::ffi::{OsStr, OsString};
 use hashbrown::HashSet as FastSet;
 use inotify_core::{EventBuffer, EventMask, Inotify, WatchDescriptor};
 
-use crate::watch_manager::Shared;
+use crate::state::Shared;
 
 /// An event copied out of the read buffer (drained during a walk, to be
 /// processed after the events read before it).
@@ -106,13 +106,12 @@ pub(crate) struct WalkState {
 /// walk-induced events, into `pending`.
 pub(crate) fn drain(st: &mut Shared) -> Drained {
     let Shared {
-        watcher,
+        tree,
         scratch,
-        walk,
         pending,
         ..
     } = st;
-    drain_parts(watcher.inotify(), scratch, walk, pending)
+    drain_parts(tree.watcher.inotify(), scratch, &mut tree.walk, pending)
 }
 
 /// What a drain did.
