@@ -531,14 +531,20 @@ fn handle(
         }
         EventKind::MoveSelf => {
             emit(out, &target, mask, cookie, name, None, false);
-            // A watch whose parent is not watched (a root) cannot follow
-            // its move: nobody reports where it went. Drop its tree.
+            // A watch whose parent is not watched (a root): no
+            // `MOVED_TO` says where it went, so the tree looks for it.
             let parent_watched = target
                 .path
                 .parent()
                 .is_some_and(|p| st.tree.wd(p).is_some());
             if !parent_watched {
                 let path = target.path.clone();
+                // Without an answer its paths are unknown: the tree is
+                // given up (`MOVE_SELF`, then `IGNORED` for each watch).
+                if let Some(new) = st.tree.follow_moved_root(wd, &path) {
+                    crate::fan::fallback_renamed(st, &path, &new);
+                    return;
+                }
                 st.tree.detach_subtree(&path);
                 if st.tree.table().get(wd).is_some()
                     && let Err(err) = st.tree.detach(wd, true)

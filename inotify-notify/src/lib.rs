@@ -159,10 +159,15 @@
 //!   before its parent (or an ancestor) is renamed is not at the path its
 //!   `CREATE` named when the auto-add runs; the add is retried under the
 //!   parent's new path once the rename is read, then scanned as usual.
-//! - **Roots**: a deleted root delivers `DELETE_SELF` then `IGNORED`; a
-//!   moved root (its parent is not watched, so nobody can say where it
-//!   went) delivers `MOVE_SELF` and its watches are removed (`IGNORED`
-//!   follows). [`NotifierBuilder::stop_when_empty`] ends the loop when no
+//! - **Roots**: a deleted root delivers `DELETE_SELF` then `IGNORED`. A
+//!   moved root (its parent is not watched, so no `MOVED_TO` says where it
+//!   went) delivers `MOVE_SELF`. Renamed in its own directory (`mv dir
+//!   dir.old`), it is found there by its inode and followed: its events
+//!   then carry the new path, as does [`WatchManager::path`]. Moved to
+//!   another directory (or deleted meanwhile) it cannot be found and is
+//!   given up: its watches are removed and `IGNORED` follows. (No
+//!   descriptor is held to follow it further: an open one would delay a
+//!   deleted root's `IGNORED` and keep its filesystem from unmounting.) [`NotifierBuilder::stop_when_empty`] ends the loop when no
 //!   watch is left.
 //! - **Overflow**: `IN_Q_OVERFLOW` (wd −1, empty path) always reaches the
 //!   default handler. With [`NotifierBuilder::rescan_on_overflow`] the

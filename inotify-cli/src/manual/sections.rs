@@ -223,6 +223,12 @@ carries the old path (src in --json, INOTIFY_SRC); a directory renamed
 inside the tree keeps its watches under the new name, and one moved out of
 the tree is dropped at once.
 .IP \\(bu 2
+A watched root renamed in its own (unwatched) directory is followed: after
+its MOVE_SELF its events carry its new name and new directories in it are
+watched there, where inotify-tools goes on printing the old path. A root
+moved to another unwatched directory cannot be found: after its MOVE_SELF
+its watches are dropped (IGNORED), where inotify-tools prints stale paths.
+.IP \\(bu 2
 A progress line is printed while a big tree is being set up.
 .IP \\(bu 2
 --include under -r still watches and descends into directories whose names
@@ -319,6 +325,8 @@ A queue overflow is reported on stderr (the counts are then low).
 do not match; with -r -P a symlinked root is not followed.
 .IP \\(bu 2
 Its own listings of new directories under -r are not counted.
+.IP \\(bu 2
+A watched root renamed in its own directory is counted under its new name.
 .IP \\(bu 2
 -d move and -d close are refused as -a move and -a close are (inotifywatch
 accepts them, then crashes once two watches have events); an -e list of

@@ -61,3 +61,31 @@ fn unpaired_moved_to_prints_cookie_zero() {
     let out = r.signal("TERM");
     assert_eq!(out.lines(), ["MOVED_TO f 0"]);
 }
+
+#[test]
+fn moved_root_is_followed_under_its_new_name() {
+    // inotify-tools goes on printing the old path after `mv w moved`;
+    // ours prints where the root is now (and keeps auto-adding there).
+    // Fails before the tree followed renamed roots (nothing after
+    // MOVE_SELF was printed).
+    let _serial = crate::support::serial();
+    let dir = TempDir::new("root-moved");
+    fs::create_dir(dir.join("w")).unwrap();
+    let r = spawn(&ours("inotifywait"), &["-m", "-r", "w"], dir.path());
+    r.wait_stderr("Watches established.");
+    fs::rename(dir.join("w"), dir.join("moved")).unwrap();
+    r.wait_stdout(b"w/ MOVE_SELF \n");
+    fs::create_dir(dir.join("moved/d")).unwrap();
+    r.wait_stdout(b"moved/ CREATE,ISDIR d\n");
+    r.wait_watches(2);
+    write(&dir.join("moved/d/f"), b"");
+    r.wait_stdout(b"moved/d/ CLOSE_WRITE,CLOSE f\n");
+    let out = r.signal("TERM");
+    assert!(
+        !out.lines()
+            .iter()
+            .any(|l| l.starts_with("w/") && !l.contains("MOVE_SELF")),
+        "{:?}",
+        out.lines()
+    );
+}

@@ -91,11 +91,13 @@ pub(crate) fn add_tree(
             .watcher
             .add_with(&path, kmask, data)
             .map_err(|err| Error::io(err, Some(&path)));
-        if let Ok(wd) = res
-            && st.tree.snapshots
-        {
-            snapshot_into(st, wd);
-            finish_walk(st);
+        if let Ok(wd) = res {
+            st.tree
+                .note_root(wd, &path, !flags.contains(WatchMask::DONT_FOLLOW));
+            if st.tree.snapshots {
+                snapshot_into(st, wd);
+                finish_walk(st);
+            }
         }
         let added = usize::from(res.is_ok());
         out.push((path, res));
@@ -191,6 +193,10 @@ pub(crate) fn add_tree(
                 walk.listed.note_name(pwd, name);
             }
         });
+    }
+    if let Some(&root) = added.first() {
+        st.tree
+            .note_root(root, &path, !flags.contains(WatchMask::DONT_FOLLOW));
     }
     for wd in added.iter().skip(1) {
         if let Some(entry) = st.tree.watcher.table_mut().get_mut(*wd) {

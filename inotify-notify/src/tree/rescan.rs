@@ -97,6 +97,7 @@ fn drop_stale(st: &mut Shared, wd: WatchDescriptor, out: Out<'_>) {
         return;
     };
     st.tree.snapshot_map.remove(&wd);
+    st.tree.root_ids.remove(&wd);
     if st.tree.watcher.remove(wd).is_ok() {
         st.tree.detached.insert(
             wd,

@@ -5,6 +5,7 @@ mod fan_races;
 mod fanotify;
 mod handlers;
 mod long_paths;
+mod moved_root;
 mod notifier;
 mod stress;
 mod stress_model;

@@ -208,47 +208,6 @@ fn deleted_root_delivers_delete_self_then_ignored_and_others_go_on() {
 }
 
 #[test]
-fn moved_root_delivers_move_self_then_ignored_and_is_dropped() {
-    let dir = TempDir::new("rootmove");
-    std::fs::create_dir_all(dir.join("root/sub")).unwrap();
-    let wm = WatchManager::new().unwrap();
-    wm.add_watch(
-        dir.join("root"),
-        TREE_MASK | WatchMask::MOVE_SELF,
-        &tree_options(),
-    )
-    .unwrap();
-    let (mut notifier, events) = collecting_notifier(&wm, &NotifierBuilder::new());
-    std::fs::rename(dir.join("root"), dir.join("elsewhere")).unwrap();
-    std::fs::write(dir.join("elsewhere/sub/f"), b"").unwrap();
-    assert!(pump_until(
-        &mut notifier,
-        &events,
-        Duration::from_secs(5),
-        |e| {
-            has(e, "IN_IGNORED", &dir.join("root")) && has(e, "IN_IGNORED", &dir.join("root/sub"))
-        }
-    ));
-    pump_quiet(
-        &mut notifier,
-        Duration::from_millis(20),
-        Duration::from_secs(2),
-    );
-    let events = events.lock().unwrap();
-    assert_eq!(events[0].maskname(), "IN_MOVE_SELF");
-    assert!(
-        events
-            .iter()
-            .all(|e| !e.pathname().starts_with(dir.join("elsewhere")))
-    );
-    assert!(
-        !has(&events, "IN_CREATE", &dir.join("root/sub/f")),
-        "stale path: {events:?}"
-    );
-    assert_eq!(wm.num_watches(), 0);
-}
-
-#[test]
 fn recursive_add_does_not_report_its_own_listing() {
     let dir = TempDir::new("noflood");
     // Listing 3000 watched directories queues about seven events each

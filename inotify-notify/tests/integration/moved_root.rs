@@ -1,0 +1,159 @@
+//! A root moved where no watched directory reports it (`IN_MOVE_SELF`
+//! alone): followed when it was renamed in its own directory (found there
+//! by its inode), given up with `IGNORED` for every watch otherwise.
+
+use std::path::Path;
+use std::time::Duration;
+
+use inotify_notify::{Event, Notifier, NotifierBuilder, WatchManager, WatchMask, WatchOptions};
+
+use crate::support::{TempDir, collecting_notifier, has, pump_quiet, pump_until};
+
+const MASK: WatchMask = WatchMask::CREATE
+    .union(WatchMask::DELETE)
+    .union(WatchMask::MOVE)
+    .union(WatchMask::CLOSE_WRITE)
+    .union(WatchMask::MOVE_SELF)
+    .union(WatchMask::DELETE_SELF);
+
+fn tree() -> WatchOptions {
+    WatchOptions {
+        rec: true,
+        auto_add: true,
+        ..WatchOptions::default()
+    }
+}
+
+fn settle(notifier: &mut Notifier) {
+    pump_quiet(notifier, Duration::from_millis(50), Duration::from_secs(2));
+}
+
+fn under(events: &[Event], dir: &Path) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e.pathname().starts_with(dir))
+        .map(|e| format!("{} {}", e.maskname(), e.pathname().display()))
+        .collect()
+}
+
+#[test]
+fn root_renamed_in_its_directory_is_followed_with_its_subtree() {
+    let dir = TempDir::new("rootfollow");
+    std::fs::create_dir_all(dir.join("root/sub")).unwrap();
+    let wm = WatchManager::new().unwrap();
+    let added = wm.add_watch(dir.join("root"), MASK, &tree()).unwrap();
+    let wd = *added[&dir.join("root")].as_ref().unwrap();
+    let (mut notifier, events) = collecting_notifier(&wm, &NotifierBuilder::new());
+    // Its parent is not watched: only the root's MOVE_SELF says so.
+    std::fs::rename(dir.join("root"), dir.join("renamed")).unwrap();
+    std::fs::write(dir.join("renamed/sub/f"), b"").unwrap();
+    std::fs::create_dir(dir.join("renamed/new")).unwrap();
+    assert!(pump_until(
+        &mut notifier,
+        &events,
+        Duration::from_secs(5),
+        |e| has(e, "IN_CREATE|IN_ISDIR", &dir.join("renamed/new"))
+    ));
+    std::fs::write(dir.join("renamed/new/g"), b"").unwrap();
+    assert!(pump_until(
+        &mut notifier,
+        &events,
+        Duration::from_secs(5),
+        |e| has(e, "IN_CLOSE_WRITE", &dir.join("renamed/new/g"))
+    ));
+    settle(&mut notifier);
+    let events = events.lock().unwrap();
+    assert_eq!(events[0].maskname(), "IN_MOVE_SELF");
+    assert_eq!(events[0].pathname(), dir.join("root"));
+    assert!(
+        has(&events, "IN_CREATE", &dir.join("renamed/sub/f")),
+        "{events:?}"
+    );
+    assert!(
+        !events.iter().any(|e| e.maskname() == "IN_IGNORED"),
+        "the tree was given up: {events:?}"
+    );
+    assert!(
+        under(&events[1..], &dir.join("root")).is_empty(),
+        "stale paths: {events:?}"
+    );
+    assert_eq!(wm.path(wd), Some(dir.join("renamed")));
+    assert!(wm.wd(dir.join("renamed/sub")).is_some());
+    assert_eq!(wm.num_watches(), 3);
+}
+
+#[test]
+fn root_moved_to_another_directory_is_given_up_without_stale_paths() {
+    let dir = TempDir::new("rootaway");
+    std::fs::create_dir_all(dir.join("root/sub")).unwrap();
+    std::fs::create_dir(dir.join("far")).unwrap();
+    let wm = WatchManager::new().unwrap();
+    wm.add_watch(dir.join("root"), MASK, &tree()).unwrap();
+    let (mut notifier, events) = collecting_notifier(&wm, &NotifierBuilder::new());
+    std::fs::rename(dir.join("root"), dir.join("far/root")).unwrap();
+    std::fs::write(dir.join("far/root/sub/f"), b"").unwrap();
+    assert!(pump_until(
+        &mut notifier,
+        &events,
+        Duration::from_secs(5),
+        |e| {
+            has(e, "IN_IGNORED", &dir.join("root")) && has(e, "IN_IGNORED", &dir.join("root/sub"))
+        }
+    ));
+    settle(&mut notifier);
+    let events = events.lock().unwrap();
+    assert_eq!(events[0].maskname(), "IN_MOVE_SELF");
+    assert!(under(&events, &dir.join("far")).is_empty(), "{events:?}");
+    assert!(
+        !has(&events, "IN_CREATE", &dir.join("root/sub/f")),
+        "stale path: {events:?}"
+    );
+    assert_eq!(wm.num_watches(), 0);
+}
+
+#[test]
+fn root_renamed_then_deleted_before_it_is_read_is_given_up() {
+    let dir = TempDir::new("rootgone");
+    std::fs::create_dir(dir.join("root")).unwrap();
+    let wm = WatchManager::new().unwrap();
+    wm.add_watch(dir.join("root"), MASK, &tree()).unwrap();
+    let (mut notifier, events) = collecting_notifier(&wm, &NotifierBuilder::new());
+    std::fs::rename(dir.join("root"), dir.join("renamed")).unwrap();
+    std::fs::remove_dir(dir.join("renamed")).unwrap();
+    assert!(pump_until(
+        &mut notifier,
+        &events,
+        Duration::from_secs(5),
+        |e| has(e, "IN_IGNORED", &dir.join("root"))
+    ));
+    settle(&mut notifier);
+    let events = events.lock().unwrap();
+    assert_eq!(events[0].maskname(), "IN_MOVE_SELF");
+    assert!(
+        under(&events, &dir.join("renamed")).is_empty(),
+        "{events:?}"
+    );
+    assert_eq!(wm.num_watches(), 0);
+}
+
+#[test]
+fn a_file_root_renamed_in_place_is_followed() {
+    let dir = TempDir::new("rootfile");
+    std::fs::write(dir.join("log"), b"").unwrap();
+    let wm = WatchManager::new().unwrap();
+    let mask = WatchMask::MODIFY | WatchMask::MOVE_SELF;
+    wm.add_watch(dir.join("log"), mask, &WatchOptions::default())
+        .unwrap();
+    let (mut notifier, events) = collecting_notifier(&wm, &NotifierBuilder::new());
+    std::fs::rename(dir.join("log"), dir.join("log.1")).unwrap();
+    std::fs::write(dir.join("log.1"), b"x").unwrap();
+    assert!(pump_until(
+        &mut notifier,
+        &events,
+        Duration::from_secs(5),
+        |e| has(e, "IN_MODIFY", &dir.join("log.1"))
+    ));
+    let events = events.lock().unwrap();
+    assert!(has(&events, "IN_MOVE_SELF", &dir.join("log")), "{events:?}");
+    assert_eq!(wm.num_watches(), 1);
+}
