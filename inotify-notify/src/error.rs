@@ -344,6 +344,20 @@ impl From<Error> for io::Error {
     }
 }
 
+/// The error for an operation after `close`.
+pub(crate) fn closed() -> Error {
+    Error::new(ErrorKind::Closed, None, "the watch manager is closed")
+}
+
+/// The error for an unknown descriptor.
+pub(crate) fn not_watched_wd(wd: inotify_core::WatchDescriptor) -> Error {
+    Error::new(
+        ErrorKind::NotWatched,
+        None,
+        format!("watch descriptor {wd} is not watched by this manager"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,10 +22,9 @@ use crate::emit::Processed;
 use crate::error::Result;
 use crate::handler::{ProcessEvent, dispatch, dispatch_shared};
 use crate::stop::StopHandle;
-use crate::threaded::ThreadedNotifier;
 use crate::watch_manager::WatchManager;
 
-/// Builds a [`Notifier`] (or a [`ThreadedNotifier`]) with pyinotify's
+/// Builds a [`Notifier`] (or a [`crate::ThreadedNotifier`]) with pyinotify's
 /// options.
 ///
 /// Setters take and return the builder by value (as `std::thread::Builder`),
@@ -120,7 +119,7 @@ impl NotifierBuilder {
     /// Stop on `SIGINT` or `SIGTERM` (cargo feature `signals`): from
     /// `build` until the notifier is dropped, these signals no longer end
     /// the process but stop the notifier's loop — [`Notifier::run`] (or a
-    /// [`ThreadedNotifier`]'s thread) wakes at once and returns `Ok`, and
+    /// [`crate::ThreadedNotifier`]'s thread) wakes at once and returns `Ok`, and
     /// [`StopHandle::signal`] tells which signal came. See the crate docs'
     /// "Signals" section for what dropping the notifier restores.
     #[cfg(feature = "signals")]
@@ -179,19 +178,6 @@ impl NotifierBuilder {
             #[cfg(feature = "signals")]
             signals,
         })
-    }
-
-    /// A [`ThreadedNotifier`] with these options.
-    ///
-    /// # Errors
-    /// As [`NotifierBuilder::build`].
-    pub fn build_threaded<H: ProcessEvent + Send + 'static>(
-        &self,
-        wm: &WatchManager,
-        handler: H,
-    ) -> Result<ThreadedNotifier> {
-        let handler: Box<dyn ProcessEvent + Send> = Box::new(handler);
-        Ok(ThreadedNotifier::from_notifier(self.build(wm, handler)?))
     }
 }
 

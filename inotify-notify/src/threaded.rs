@@ -177,6 +177,19 @@ impl ThreadedNotifier {
 }
 
 impl NotifierBuilder {
+    /// A [`ThreadedNotifier`] with these options.
+    ///
+    /// # Errors
+    /// As [`NotifierBuilder::build`].
+    pub fn build_threaded<H: ProcessEvent + Send + 'static>(
+        &self,
+        wm: &WatchManager,
+        handler: H,
+    ) -> Result<ThreadedNotifier> {
+        let handler: Box<dyn ProcessEvent + Send> = Box::new(handler);
+        Ok(ThreadedNotifier::from_notifier(self.build(wm, handler)?))
+    }
+
     /// [`ThreadedNotifier::channel`] with these options.
     ///
     /// # Errors

@@ -561,6 +561,11 @@ pub(crate) fn watch_view(
     }
 }
 
+/// Whether `path` exists as a directory (symlinks followed when `follow`).
+pub(crate) fn is_dir(path: &Path, follow: bool) -> bool {
+    inotify_core::long_path::metadata(path, follow).is_ok_and(|m| m.is_dir())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

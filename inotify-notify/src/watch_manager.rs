@@ -10,18 +10,18 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use inotify_core::{
-    EventBuffer, InitOptions, Inotify, WatchDescriptor, WatchMask, Watcher, long_path,
-};
+use inotify_core::{EventBuffer, InitOptions, Inotify, WatchDescriptor, WatchMask, Watcher};
 
 use crate::add_result::{AddResult, AddSummary, add_all, into_result};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::handler::SharedHandler;
 use crate::transient::{self, Transients};
 use crate::tree::{self, Tree};
 use crate::watch::{RmOptions, Watch, WatchOptions, WatchUpdate, watch_view};
 
+pub(crate) use crate::error::closed;
 pub(crate) use crate::state::{Inner, PathCache, Shared};
+pub(crate) use crate::watch::is_dir;
 
 /// pyinotify's `WatchManager`: adds, updates and removes watches and keeps
 /// the descriptor ↔ path bookkeeping.
@@ -472,23 +472,4 @@ impl AsFd for WatchManager {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.inner.poll.as_fd()
     }
-}
-
-/// The error for an operation after `close`.
-pub(crate) fn closed() -> Error {
-    Error::new(ErrorKind::Closed, None, "the watch manager is closed")
-}
-
-/// The error for an unknown descriptor.
-pub(crate) fn not_watched_wd(wd: WatchDescriptor) -> Error {
-    Error::new(
-        ErrorKind::NotWatched,
-        None,
-        format!("watch descriptor {wd} is not watched by this manager"),
-    )
-}
-
-/// Whether `path` exists as a directory (symlinks followed when `follow`).
-pub(crate) fn is_dir(path: &Path, follow: bool) -> bool {
-    long_path::metadata(path, follow).is_ok_and(|m| m.is_dir())
 }

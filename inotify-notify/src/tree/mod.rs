@@ -42,9 +42,8 @@ use inotify_core::{
     EventMask, Inotify, WatchDescriptor, WatchMask, WatchTable, Watcher, long_path,
 };
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, not_watched_wd};
 use crate::watch::{Snapshot, WatchData, WatchUpdate, kernel_mask};
-use crate::watch_manager::not_watched_wd;
 
 pub(crate) use recursive::{add_tree, finish_walk, scan_new_dir, snapshot_all};
 pub(crate) use rescan::{rescan, update_snapshot};

@@ -19,8 +19,7 @@ use super::walk::{Listed, drain, drain_parts};
 use crate::emit::{Processed, Target, emit};
 use crate::error::{Error, Result};
 use crate::state::Shared;
-use crate::watch::{EntryMeta, Hooks, Snapshot, WatchData, WatchOptions, kernel_mask};
-use crate::watch_manager::is_dir;
+use crate::watch::{EntryMeta, Hooks, Snapshot, WatchData, WatchOptions, is_dir, kernel_mask};
 
 /// Directories walked between two drains of the queue.
 pub(crate) const DRAIN_EVERY: usize = 64;
