@@ -102,8 +102,9 @@ where
             } else if let Some(root) = excluded_root(&path, options) {
                 all.push((root.clone(), Err(Error::excluded(&root))));
             } else {
-                added += crate::fan::add_tree(st, &path, mask, options, keep, all)
-                    .unwrap_or_else(|| tree::add_tree(st, &path, mask, options, keep, all));
+                added += crate::fan::add_tree(st, &path, mask, options, keep, all).unwrap_or_else(
+                    || tree::add_tree(&mut st.tree, &path, mask, options, keep, all),
+                );
             }
             stop_at_failure(all, start, options.quiet)?;
         }

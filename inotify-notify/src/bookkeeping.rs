@@ -191,13 +191,13 @@ impl EventProcessor {
 /// (processing them may walk and drain again).
 fn run_pending(state: &mut State, st: &mut Shared, sink: &mut Coalescer<'_>) {
     loop {
-        let batch: Vec<RawEvent> = st.pending.drain(..).collect();
+        let batch = st.tree.take_pending();
         if batch.is_empty() {
             return;
         }
         handle_raw(state, st, batch, sink);
         if st.tree.walking() {
-            finish_walk(st);
+            finish_walk(&mut st.tree);
         }
     }
 }
@@ -243,7 +243,7 @@ fn finish_round(
         let held = state.waiting.resolve_moves(st);
         handle_raw(state, st, held, sink);
         state.rescan_due = false;
-        rescan(st, &mut |p| sink.send(p));
+        rescan(&mut st.tree, &mut |p| sink.send(p));
         run_pending(state, st, sink);
     }
     let held = state.waiting.resolve_moves(st);
@@ -320,12 +320,12 @@ fn retry_unresolved(state: &mut State, st: &mut Shared, sink: &mut Coalescer<'_>
             if st.tree.wd(&dir).is_some() {
                 continue; // watched and scanned since, by a later record
             }
-            if scan_new_dir(st, &u.template, dir, &mut |p| sink.send(p)).raced {
+            if scan_new_dir(&mut st.tree, &u.template, dir, &mut |p| sink.send(p)).raced {
                 later.push(u);
             }
         }
         if st.tree.walking() {
-            finish_walk(st);
+            finish_walk(&mut st.tree);
         }
         run_pending(state, st, sink);
         list = state.waiting.take_unresolved();
@@ -359,7 +359,7 @@ fn handle_events<'e>(
         );
     }
     if st.tree.walking() {
-        finish_walk(st);
+        finish_walk(&mut st.tree);
     }
     run_pending(state, st, sink);
     count
@@ -434,7 +434,7 @@ fn handle(
         && entry.data.exclude().is_some_and(ExcludeFilter::has_reload)
     {
         let (dir, data) = (st.tree.path(wd).unwrap_or_default(), entry.data.clone());
-        maybe_reshape(st, wd, &dir, &data, name, out);
+        maybe_reshape(&mut st.tree, wd, &dir, &data, name, out);
         let Some(again) = st.tree.table().get(wd) else {
             handle_detached(st, wd, mask, cookie, Some(name), out);
             return;
@@ -481,7 +481,7 @@ fn handle(
     let auto_add = data.auto_add;
     let template = (auto_add && mask.is_dir()).then(|| data.clone());
     if snapshots && let Some(name) = name {
-        update_snapshot(st, wd, kind, mask.is_dir(), name);
+        update_snapshot(&mut st.tree, wd, kind, mask.is_dir(), name);
     }
     let pathname = name.map(|n| target.path.join(n));
     match kind {
@@ -569,7 +569,7 @@ fn watch_new_dir(
     dir: PathBuf,
     out: &mut dyn FnMut(Processed),
 ) {
-    if scan_new_dir(st, &template, dir, out).raced {
+    if scan_new_dir(&mut st.tree, &template, dir, out).raced {
         state.waiting.auto_add_raced(parent, name, template);
     }
 }

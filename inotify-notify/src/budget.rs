@@ -186,7 +186,7 @@ impl WatchManager {
             })
             .collect();
         if st.tree.walking() {
-            finish_walk(&mut st);
+            finish_walk(&mut st.tree);
         }
         let (fanotify, fanotify_refused) = crate::fan::fallback_report(&st);
         drop(st);

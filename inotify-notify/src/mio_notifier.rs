@@ -123,7 +123,7 @@ impl<H: crate::ProcessEvent> Notifier<H> {
             }
             // A fanotify group is read to empty by each round: go on
             // while it is readable.
-            let pending = !self.watch_manager().lock().pending.is_empty()
+            let pending = self.watch_manager().lock().tree.has_pending()
                 || self.watch_manager().fanotify_fd().is_some();
             if !pending && self.queued_bytes()? >= before {
                 // Nothing was read (a threshold not reached): wait for the

@@ -359,7 +359,7 @@ impl<H> Notifier<H> {
             let threshold = Threshold::new(self.options.threshold);
             let st = self.wm.lock();
             let met = threshold.is_met(st.tree.inotify())?;
-            let pending = !st.pending.is_empty() || st.fan.is_some();
+            let pending = st.tree.has_pending() || st.fan.is_some();
             drop(st);
             if !met && !pending {
                 return Ok(());

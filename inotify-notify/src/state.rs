@@ -1,18 +1,17 @@
 //! What a [`crate::WatchManager`] holds behind its `Arc`: the lock-held
-//! [`Shared`] state (the inotify [`Tree`], the events drained by walks,
-//! the transient files, the fanotify side) and the
+//! [`Shared`] state (the inotify [`Tree`], the transient files, the
+//! fanotify side and fallback) and the
 //! descriptors polled without the lock. Split from `watch_manager.rs`,
 //! which keeps the public API.
 
-use std::collections::VecDeque;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use inotify_core::{EventBuffer, Inotify, WatchDescriptor};
+use inotify_core::{Inotify, WatchDescriptor};
 
 use crate::transient::Transients;
-use crate::tree::{RawEvent, Tree};
+use crate::tree::Tree;
 use crate::watch::WatchData;
 
 /// Everything behind the manager's lock.
@@ -20,9 +19,6 @@ pub(crate) struct Shared {
     /// The watched directories: written only by the tree module.
     pub tree: Tree,
     pub closed: bool,
-    /// Events drained during walks, oldest first, not yet processed.
-    pub pending: VecDeque<RawEvent>,
-    pub scratch: EventBuffer,
     pub transients: Transients,
     /// The path of the watch the last record came through.
     pub path_cache: PathCache,

@@ -5,12 +5,12 @@
 //! The lock is taken once per call here and once per read batch by the
 //! notifier, never per event.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use inotify_core::{EventBuffer, InitOptions, Inotify, WatchDescriptor, WatchMask, Watcher};
+use inotify_core::{InitOptions, Inotify, WatchDescriptor, WatchMask, Watcher};
 
 use crate::add_result::{AddResult, AddSummary, add_all, into_result};
 use crate::error::Result;
@@ -72,8 +72,6 @@ impl WatchManager {
                 state: Mutex::new(Shared {
                     tree: Tree::new(watcher),
                     closed: false,
-                    pending: VecDeque::new(),
-                    scratch: EventBuffer::new(),
                     transients: Transients::default(),
                     path_cache: PathCache::default(),
                     fan: None,
@@ -108,9 +106,9 @@ impl WatchManager {
     /// bit (flags alone, or empty: [`WatchMask::has_event_bit`]) fails with
     /// `InvalidInput` before anything is added, whatever `quiet` says.
     ///
-    /// An error carries what was added before it ([`Error::partial`]);
+    /// An error carries what was added before it ([`crate::Error::partial`]);
     /// those watches stay. A root excluded by `exclude_filter` is not an
-    /// error: the map holds it with an [`ErrorKind::Excluded`] error
+    /// error: the map holds it with an [`crate::ErrorKind::Excluded`] error
     /// (pyinotify's `-2`).
     ///
     /// # Errors
@@ -165,7 +163,7 @@ impl WatchManager {
     /// ```
     ///
     /// # Errors
-    /// As [`WatchManager::add_watch`]; the partial result ([`Error::partial`])
+    /// As [`WatchManager::add_watch`]; the partial result ([`crate::Error::partial`])
     /// holds the roots and errors so far.
     pub fn add_watches_summary<I, P>(
         &self,
@@ -218,7 +216,7 @@ impl WatchManager {
 
     /// Wakes a notifier if a walk drained events it must process.
     pub(crate) fn wake_if_pending(&self) {
-        let has_pending = !self.lock().pending.is_empty();
+        let has_pending = self.lock().tree.has_pending();
         if has_pending && let Err(err) = self.inner.pending_waker.wake() {
             log::warn!("cannot wake the notifier for drained events: {err}");
         }
@@ -459,7 +457,7 @@ impl WatchManager {
         if st.tree.snapshots() {
             return;
         }
-        tree::snapshot_all(&mut st);
+        tree::snapshot_all(&mut st.tree);
         transient::restore_masks(&mut st);
         drop(st);
         self.wake_if_pending();

@@ -284,7 +284,7 @@ pub(crate) fn round(st: &mut Shared, rescan_on_overflow: bool, out: Out<'_>) -> 
         settle(st, &top, marked, refused, failed);
     }
     if st.tree.walking() {
-        finish_walk(st);
+        finish_walk(&mut st.tree);
     }
     if !any && !ignored {
         return Ok(0);
@@ -379,7 +379,7 @@ fn take(
         settle(st, &top, marked, refused, failed);
     }
     if st.tree.walking() {
-        finish_walk(st);
+        finish_walk(&mut st.tree);
     }
     added
 }

@@ -22,8 +22,11 @@
 //!
 //! Events go one way: the processor (`bookkeeping.rs`) reads a record,
 //! asks the tree what it means (a path, an entry's data), tells the tree
-//! what changed, and emits. Walks drain the queue into the processor's
-//! pending list (`walk.rs`), never into handlers.
+//! what changed, and emits. Walks drain the kernel queue into the tree's
+//! pending queue (`walk.rs`), which the processor takes before newer
+//! reads ([`Tree::take_pending`]); nothing here reaches a handler. The
+//! tree knows nothing of the manager's other state: every operation takes
+//! `&mut Tree`.
 //!
 //! The fanotify backend keeps its own picture (directories known by file
 //! handle, `fan/tree.rs`), with the same single-owner rule there.
@@ -33,13 +36,13 @@ mod rescan;
 mod reshape;
 mod walk;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::ffi::OsStr;
 use std::os::unix::fs::{DirEntryExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use inotify_core::{
-    EventMask, Inotify, WatchDescriptor, WatchMask, WatchTable, Watcher, long_path,
+    EventBuffer, EventMask, Inotify, WatchDescriptor, WatchMask, WatchTable, Watcher, long_path,
 };
 
 use crate::error::{Error, Result, not_watched_wd};
@@ -79,6 +82,11 @@ pub(crate) struct Tree {
     /// keep a deleted root's `IGNORED` from coming and its filesystem from
     /// being unmounted.
     root_ids: HashMap<WatchDescriptor, (u64, u64)>,
+    /// Events drained during walks, oldest first, not yet processed: the
+    /// processor takes them ([`Tree::take_pending`]) before newer reads.
+    pending: VecDeque<RawEvent>,
+    /// The walks' read buffer (the processor reads into its own).
+    scratch: EventBuffer,
 }
 
 impl Tree {
@@ -92,6 +100,8 @@ impl Tree {
             walk: walk::WalkState::default(),
             unwatched: BTreeSet::new(),
             root_ids: HashMap::new(),
+            pending: VecDeque::new(),
+            scratch: EventBuffer::new(),
         }
     }
 
@@ -120,6 +130,17 @@ impl Tree {
     /// Number of watches in the table.
     pub(crate) fn num_watches(&self) -> usize {
         self.watcher.num_watches()
+    }
+
+    /// Whether events drained by walks wait for the processor.
+    #[inline]
+    pub(crate) fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// The events drained by walks, oldest first (the queue is emptied).
+    pub(crate) fn take_pending(&mut self) -> Vec<RawEvent> {
+        self.pending.drain(..).collect()
     }
 
     /// Whether snapshots are kept.

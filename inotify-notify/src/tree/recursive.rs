@@ -15,10 +15,10 @@ use std::path::{Path, PathBuf};
 
 use inotify_core::{EventMask, WatchDescriptor, WatchMask, is_race, long_path, normalize};
 
+use super::Tree;
 use super::walk::{Listed, drain, drain_parts};
 use crate::emit::{Processed, Target, emit};
 use crate::error::{Error, Result};
-use crate::state::Shared;
 use crate::watch::{EntryMeta, Hooks, Snapshot, WatchData, WatchOptions, is_dir, kernel_mask};
 
 /// Directories walked between two drains of the queue.
@@ -37,7 +37,7 @@ pub(crate) type Out<'a> = &'a mut dyn FnMut(Processed);
     reason = "the walk loop shares many borrows of the state"
 )]
 pub(crate) fn add_tree(
-    st: &mut Shared,
+    st: &mut Tree,
     path: &Path,
     mask: WatchMask,
     options: &WatchOptions,
@@ -65,35 +65,29 @@ pub(crate) fn add_tree(
         hooks: Hooks::new(options.proc_fun.clone(), options.exclude_filter.clone()),
     };
     if flags.contains(WatchMask::MASK_ADD)
-        && let Some(old) = st
-            .tree
-            .watcher
-            .wd(&path)
-            .and_then(|w| st.tree.watcher.table().get(w))
+        && let Some(old) = st.watcher.wd(&path).and_then(|w| st.watcher.table().get(w))
     {
         data.user_mask |= old.data.user_mask;
     }
     if !flags.intersects(WatchMask::MASK_ADD | WatchMask::MASK_CREATE)
-        && st.tree.watcher.wd(&path).is_none()
+        && st.watcher.wd(&path).is_none()
         && let Err(err) = merge_second_path(st, &path, flags, &mut data)
     {
         if !is_race(&err) {
-            st.tree.unwatched.insert(path.clone());
+            st.unwatched.insert(path.clone());
         }
         out.push((path.clone(), Err(Error::io(err, Some(&path)))));
         return 0;
     }
-    let kmask = kernel_mask(&data, st.tree.snapshots) | flags;
+    let kmask = kernel_mask(&data, st.snapshots) | flags;
     if !options.rec || !data.is_dir {
         let res = st
-            .tree
             .watcher
             .add_with(&path, kmask, data)
             .map_err(|err| Error::io(err, Some(&path)));
         if let Ok(wd) = res {
-            st.tree
-                .note_root(wd, &path, !flags.contains(WatchMask::DONT_FOLLOW));
-            if st.tree.snapshots {
+            st.note_root(wd, &path, !flags.contains(WatchMask::DONT_FOLLOW));
+            if st.snapshots {
                 snapshot_into(st, wd);
                 finish_walk(st);
             }
@@ -102,21 +96,17 @@ pub(crate) fn add_tree(
         out.push((path, res));
         return added;
     }
-    let parent_wd = path.parent().and_then(|p| st.tree.watcher.wd(p));
+    let parent_wd = path.parent().and_then(|p| st.watcher.wd(p));
     let mut added = Vec::new();
     {
-        let Shared {
-            tree,
+        let Tree {
+            watcher,
+            walk,
+            unwatched,
             scratch,
             pending,
             ..
         } = &mut *st;
-        let super::Tree {
-            watcher,
-            walk,
-            unwatched,
-            ..
-        } = tree;
         if let (Some(pwd), Some(name)) = (parent_wd, path.file_name()) {
             walk.listed.note_name(pwd, name);
         }
@@ -194,16 +184,15 @@ pub(crate) fn add_tree(
         });
     }
     if let Some(&root) = added.first() {
-        st.tree
-            .note_root(root, &path, !flags.contains(WatchMask::DONT_FOLLOW));
+        st.note_root(root, &path, !flags.contains(WatchMask::DONT_FOLLOW));
     }
     for wd in added.iter().skip(1) {
-        if let Some(entry) = st.tree.watcher.table_mut().get_mut(*wd) {
+        if let Some(entry) = st.watcher.table_mut().get_mut(*wd) {
             entry.data.root = false;
             entry.data.is_dir = true;
         }
     }
-    if st.tree.snapshots {
+    if st.snapshots {
         for wd in &added {
             snapshot_into(st, *wd);
         }
@@ -218,26 +207,26 @@ pub(crate) fn add_tree(
 /// with `MASK_ADD` (which keeps the kernel's mask); if the descriptor is
 /// already known, the user masks are merged into `data`.
 fn merge_second_path(
-    st: &Shared,
+    st: &Tree,
     path: &Path,
     flags: WatchMask,
     data: &mut WatchData,
 ) -> std::io::Result<()> {
-    let probe = kernel_mask(data, st.tree.snapshots) | flags | WatchMask::MASK_ADD;
-    let wd = st.tree.watcher.inotify().add_watch(path, probe)?;
-    if let Some(old) = st.tree.watcher.table().get(wd) {
+    let probe = kernel_mask(data, st.snapshots) | flags | WatchMask::MASK_ADD;
+    let wd = st.watcher.inotify().add_watch(path, probe)?;
+    if let Some(old) = st.watcher.table().get(wd) {
         data.user_mask |= old.data.user_mask;
     }
     Ok(())
 }
 
 /// The final drain of a walk, then the walk state is cleared.
-pub(crate) fn finish_walk(st: &mut Shared) {
+pub(crate) fn finish_walk(st: &mut Tree) {
     drain(st);
     // Dropped, not cleared: a big walk's table would otherwise stay.
-    st.tree.walk.listed = Listed::default();
-    st.tree.walk.active = false;
-    st.tree.walk.since_drain = 0;
+    st.walk.listed = Listed::default();
+    st.walk.active = false;
+    st.walk.since_drain = 0;
 }
 
 /// Lists `dir` into a snapshot (lstat per entry).
@@ -262,9 +251,8 @@ fn meta_of(meta: &fs::Metadata) -> EntryMeta {
 }
 
 /// Snapshots the directory of `wd` into its data, noting the listing.
-fn snapshot_into(st: &mut Shared, wd: WatchDescriptor) {
-    let (Some(entry), Some(path)) = (st.tree.watcher.table().get(wd), st.tree.watcher.path(wd))
-    else {
+fn snapshot_into(st: &mut Tree, wd: WatchDescriptor) {
+    let (Some(entry), Some(path)) = (st.watcher.table().get(wd), st.watcher.path(wd)) else {
         return;
     };
     if !entry.data.is_dir {
@@ -277,48 +265,47 @@ fn snapshot_into(st: &mut Shared, wd: WatchDescriptor) {
         }
         Snapshot::new()
     });
-    st.tree.snapshot_map.insert(wd, snapshot);
+    st.snapshot_map.insert(wd, snapshot);
     tick(st);
 }
 
 /// Notes that the directory of `wd` at `path` is being listed.
-pub(crate) fn note_listing(st: &mut Shared, wd: WatchDescriptor, path: &Path) {
-    st.tree.walk.active = true;
-    st.tree.walk.listed.note_dir(wd);
+pub(crate) fn note_listing(st: &mut Tree, wd: WatchDescriptor, path: &Path) {
+    st.walk.active = true;
+    st.walk.listed.note_dir(wd);
     if let (Some(parent), Some(name)) = (path.parent(), path.file_name())
-        && let Some(pwd) = st.tree.watcher.wd(parent)
+        && let Some(pwd) = st.watcher.wd(parent)
     {
-        st.tree.walk.listed.note_name(pwd, name);
+        st.walk.listed.note_name(pwd, name);
     }
 }
 
 /// Counts a walked directory; drains every [`DRAIN_EVERY`].
-pub(crate) fn tick(st: &mut Shared) {
-    st.tree.walk.since_drain += 1;
-    if st.tree.walk.since_drain >= DRAIN_EVERY {
+pub(crate) fn tick(st: &mut Tree) {
+    st.walk.since_drain += 1;
+    if st.walk.since_drain >= DRAIN_EVERY {
         drain(st);
     }
 }
 
 /// Turns snapshots on for every watched directory: adds the bits they
 /// need to the kernel masks and lists each directory once.
-pub(crate) fn snapshot_all(st: &mut Shared) {
-    st.tree.snapshots = true;
+pub(crate) fn snapshot_all(st: &mut Tree) {
+    st.snapshots = true;
     let dirs: Vec<(WatchDescriptor, PathBuf, WatchMask, WatchData)> = st
-        .tree
         .watcher
         .table()
         .iter()
         .filter(|(_, e)| e.data.is_dir)
         .map(|(wd, e)| {
-            let path = st.tree.watcher.table().path(wd).unwrap_or_default();
+            let path = st.watcher.table().path(wd).unwrap_or_default();
             (wd, path, e.mask(), e.data.clone())
         })
         .collect();
     for (wd, path, mask, data) in dirs {
         let flags = (mask - WatchMask::ALL_EVENTS) - WatchMask::MASK_ADD;
         let kmask = kernel_mask(&data, true) | flags;
-        if let Err(err) = st.tree.watcher.add_with(&path, kmask, data) {
+        if let Err(err) = st.watcher.add_with(&path, kmask, data) {
             log::debug!("cannot extend the mask of {}: {err}", path.display());
             continue;
         }
@@ -338,7 +325,7 @@ pub(crate) fn snapshot_all(st: &mut Shared) {
 /// the walk's seen set so a kernel `CREATE` drained later for the same
 /// name is dropped (each entry reported exactly once).
 pub(crate) fn scan_new_dir(
-    st: &mut Shared,
+    st: &mut Tree,
     template: &WatchData,
     dir: PathBuf,
     out: Out<'_>,
@@ -352,15 +339,11 @@ pub(crate) fn scan_new_dir(
         if data.exclude().is_some_and(|f| f.is_excluded(&dir)) {
             continue;
         }
-        let kmask =
-            kernel_mask(&data, st.tree.snapshots) | WatchMask::ONLYDIR | WatchMask::DONT_FOLLOW;
+        let kmask = kernel_mask(&data, st.snapshots) | WatchMask::ONLYDIR | WatchMask::DONT_FOLLOW;
         let res = if dir == top {
             add_new_top(st, &dir, kmask, &data)
         } else {
-            st.tree
-                .watcher
-                .add_with(&dir, kmask, data.clone())
-                .map(Some)
+            st.watcher.add_with(&dir, kmask, data.clone()).map(Some)
         };
         let wd = match res {
             Ok(Some(wd)) => wd,
@@ -373,7 +356,7 @@ pub(crate) fn scan_new_dir(
                 continue;
             }
             Err(err) => {
-                st.tree.unwatched.insert(dir.clone());
+                st.unwatched.insert(dir.clone());
                 out(Processed::Error(Error::io(err, Some(&dir))));
                 continue;
             }
@@ -389,7 +372,7 @@ pub(crate) fn scan_new_dir(
             }
         };
         let target = Target::new(wd, &dir, &data);
-        let mut snapshot = st.tree.snapshots.then(Snapshot::new);
+        let mut snapshot = st.snapshots.then(Snapshot::new);
         let mut seen = Vec::new();
         for entry in entries {
             let Ok(entry) = entry else { continue };
@@ -412,11 +395,11 @@ pub(crate) fn scan_new_dir(
             }
             seen.push(name);
         }
-        st.tree.walk.seen.entry(wd).or_default().extend(seen);
+        st.walk.seen.entry(wd).or_default().extend(seen);
         if let Some(snapshot) = snapshot
-            && st.tree.watcher.table().get(wd).is_some()
+            && st.watcher.table().get(wd).is_some()
         {
-            st.tree.snapshot_map.insert(wd, snapshot);
+            st.snapshot_map.insert(wd, snapshot);
         }
         tick(st);
     }
@@ -434,23 +417,19 @@ pub(crate) fn scan_new_dir(
 /// `MASK_ADD` on the kernel call, so a watch found that way keeps its
 /// mask (a new one gets `kmask`).
 fn add_new_top(
-    st: &mut Shared,
+    st: &mut Tree,
     dir: &Path,
     kmask: WatchMask,
     data: &WatchData,
 ) -> std::io::Result<Option<WatchDescriptor>> {
     let wd = st
-        .tree
         .watcher
         .inotify()
         .add_watch(dir, kmask | WatchMask::MASK_ADD)?;
-    match st.tree.watcher.table().path(wd) {
+    match st.watcher.table().path(wd) {
         Some(known) if known != dir => Ok(None),
         _ => {
-            st.tree
-                .watcher
-                .table_mut()
-                .insert(wd, dir, kmask, data.clone());
+            st.watcher.table_mut().insert(wd, dir, kmask, data.clone());
             Ok(Some(wd))
         }
     }

@@ -10,15 +10,15 @@ use std::ffi::{OsStr, OsString};
 use inotify_core::{EventKind, EventMask, WatchDescriptor, WatchMask, is_race};
 
 use super::Detached;
+use super::Tree;
 use super::recursive::{Out, finish_walk, note_listing, scan_new_dir, take_snapshot, tick};
 use crate::emit::{Processed, Target, emit};
 use crate::error::Error;
-use crate::state::Shared;
 use crate::watch::{EntryMeta, kernel_mask};
 
 /// Emits a synthetic event about `name` in the watch `wd`.
-fn synth(out: Out<'_>, st: &Shared, wd: WatchDescriptor, mask: EventMask, name: &OsStr) {
-    if let (Some(entry), Some(path)) = (st.tree.watcher.table().get(wd), st.tree.watcher.path(wd)) {
+fn synth(out: Out<'_>, st: &Tree, wd: WatchDescriptor, mask: EventMask, name: &OsStr) {
+    if let (Some(entry), Some(path)) = (st.watcher.table().get(wd), st.watcher.path(wd)) {
         let target = Target::new(wd, &path, &entry.data);
         emit(out, &target, mask, 0, Some(name), None, true);
     }
@@ -28,10 +28,9 @@ fn synth(out: Out<'_>, st: &Shared, wd: WatchDescriptor, mask: EventMask, name: 
 /// watches, drops stale ones, and emits the synthetic creates, deletes and
 /// modifications that bring a consumer's picture in line with the disk.
 /// Needs snapshots (the manager keeps them when rescans are on).
-pub(crate) fn rescan(st: &mut Shared, out: Out<'_>) {
-    st.tree.walk.seen.clear();
+pub(crate) fn rescan(st: &mut Tree, out: Out<'_>) {
+    st.walk.seen.clear();
     let roots: Vec<WatchDescriptor> = st
-        .tree
         .watcher
         .table()
         .iter()
@@ -40,14 +39,11 @@ pub(crate) fn rescan(st: &mut Shared, out: Out<'_>) {
         .collect();
     let mut visited = std::collections::HashSet::new();
     for root in roots {
-        let (Some(entry), Some(path)) = (
-            st.tree.watcher.table().get(root),
-            st.tree.watcher.path(root),
-        ) else {
+        let (Some(entry), Some(path)) = (st.watcher.table().get(root), st.watcher.path(root))
+        else {
             continue;
         };
         match st
-            .tree
             .watcher
             .inotify()
             .add_watch(&path, entry.mask() | WatchMask::MASK_ADD)
@@ -57,8 +53,8 @@ pub(crate) fn rescan(st: &mut Shared, out: Out<'_>) {
                 // Another directory now has the root's name: the watch just
                 // made for it is not ours to keep; the old root is left
                 // unvisited and dropped below.
-                if st.tree.watcher.table().get(other).is_none()
-                    && let Err(err) = st.tree.watcher.inotify().rm_watch(other)
+                if st.watcher.table().get(other).is_none()
+                    && let Err(err) = st.watcher.inotify().rm_watch(other)
                 {
                     log::debug!("rescan: {err}");
                 }
@@ -73,7 +69,6 @@ pub(crate) fn rescan(st: &mut Shared, out: Out<'_>) {
         }
     }
     let stale: Vec<WatchDescriptor> = st
-        .tree
         .watcher
         .table()
         .iter()
@@ -89,17 +84,17 @@ pub(crate) fn rescan(st: &mut Shared, out: Out<'_>) {
 /// Drops a watch the rescan found stale; its `IGNORED` may have been lost
 /// in the overflow, so when the kernel no longer knows it, a synthetic one
 /// is delivered.
-fn drop_stale(st: &mut Shared, wd: WatchDescriptor, out: Out<'_>) {
-    let Some(path) = st.tree.watcher.path(wd) else {
+fn drop_stale(st: &mut Tree, wd: WatchDescriptor, out: Out<'_>) {
+    let Some(path) = st.watcher.path(wd) else {
         return;
     };
-    let Some(entry) = st.tree.watcher.table_mut().remove(wd) else {
+    let Some(entry) = st.watcher.table_mut().remove(wd) else {
         return;
     };
-    st.tree.snapshot_map.remove(&wd);
-    st.tree.root_ids.remove(&wd);
-    if st.tree.watcher.remove(wd).is_ok() {
-        st.tree.detached.insert(
+    st.snapshot_map.remove(&wd);
+    st.root_ids.remove(&wd);
+    if st.watcher.remove(wd).is_ok() {
+        st.detached.insert(
             wd,
             Detached {
                 path,
@@ -116,25 +111,25 @@ fn drop_stale(st: &mut Shared, wd: WatchDescriptor, out: Out<'_>) {
 /// Compares one directory with its snapshot; queues subdirectories whose
 /// watch is still theirs for comparison, scans new ones.
 fn rescan_dir(
-    st: &mut Shared,
+    st: &mut Tree,
     wd: WatchDescriptor,
     stack: &mut Vec<WatchDescriptor>,
     visited: &mut std::collections::HashSet<WatchDescriptor>,
     out: Out<'_>,
 ) {
-    let Some(path) = st.tree.watcher.path(wd) else {
+    let Some(path) = st.watcher.path(wd) else {
         return;
     };
-    let Some(data) = st.tree.watcher.table().get(wd).map(|e| e.data.clone()) else {
+    let Some(data) = st.watcher.table().get(wd).map(|e| e.data.clone()) else {
         return;
     };
-    let old = st.tree.snapshot_map.remove(&wd).unwrap_or_default();
+    let old = st.snapshot_map.remove(&wd).unwrap_or_default();
     note_listing(st, wd, &path);
     let now = match take_snapshot(&path) {
         Ok(now) => now,
         Err(err) => {
             // Keep the old picture: it is what the consumer has seen.
-            st.tree.snapshot_map.insert(wd, old);
+            st.snapshot_map.insert(wd, old);
             if !is_race(&err) {
                 out(Processed::Error(Error::io(err, Some(&path))));
             }
@@ -151,12 +146,7 @@ fn rescan_dir(
         match old.get(name) {
             None => {
                 synth(out, st, wd, create_mask(meta.is_dir), name);
-                st.tree
-                    .walk
-                    .seen
-                    .entry(wd)
-                    .or_default()
-                    .insert(name.clone());
+                st.walk.seen.entry(wd).or_default().insert(name.clone());
                 if meta.is_dir && descend {
                     visited.extend(scan_new_dir(st, &data, sub, out).added);
                 }
@@ -174,10 +164,10 @@ fn rescan_dir(
                 }
             }
             Some(_) if descend => {
-                let known = st.tree.watcher.wd(&sub);
+                let known = st.watcher.wd(&sub);
                 let kmask =
                     kernel_mask(&data.child(), true) | WatchMask::ONLYDIR | WatchMask::DONT_FOLLOW;
-                match st.tree.watcher.inotify().add_watch(&sub, kmask) {
+                match st.watcher.inotify().add_watch(&sub, kmask) {
                     Ok(now_wd) if Some(now_wd) == known => stack.push(now_wd),
                     Ok(_) => {
                         // Another directory under the same name (or one
@@ -188,7 +178,7 @@ fn rescan_dir(
                     }
                     Err(err) if is_race(&err) => {}
                     Err(err) => {
-                        st.tree.unwatched.insert(sub.clone());
+                        st.unwatched.insert(sub.clone());
                         out(Processed::Error(Error::io(err, Some(&sub))));
                     }
                 }
@@ -202,8 +192,8 @@ fn rescan_dir(
     for (name, was) in gone {
         synth(out, st, wd, delete_mask(was.is_dir), name);
     }
-    if st.tree.watcher.table().get(wd).is_some() {
-        st.tree.snapshot_map.insert(wd, now);
+    if st.watcher.table().get(wd).is_some() {
+        st.snapshot_map.insert(wd, now);
     }
 }
 
@@ -227,13 +217,13 @@ fn delete_mask(dir: bool) -> EventMask {
 
 /// Keeps the snapshot of `wd` in line with an event about `name`.
 pub(crate) fn update_snapshot(
-    st: &mut Shared,
+    st: &mut Tree,
     wd: WatchDescriptor,
     kind: EventKind,
     is_dir: bool,
     name: &OsStr,
 ) {
-    let Some(snapshot) = st.tree.snapshot_map.get_mut(&wd) else {
+    let Some(snapshot) = st.snapshot_map.get_mut(&wd) else {
         return;
     };
     match kind {

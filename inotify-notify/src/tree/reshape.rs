@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use inotify_core::{EventMask, WatchDescriptor, long_path};
 
+use super::Tree;
 use super::recursive::{Out, scan_new_dir};
 use crate::emit::{Processed, Target, emit};
-use crate::state::Shared;
 use crate::watch::WatchData;
 
 /// The events after which a filter's reload hook is asked.
@@ -23,7 +23,7 @@ pub(crate) const RELOAD_EVENTS: EventMask = EventMask::CREATE
 /// Asks the reload hook of watch `wd` (directory `dir`, `data`) about the
 /// changed entry `name`; when the rules changed, re-shapes `dir`'s subtree.
 pub(crate) fn maybe_reshape(
-    st: &mut Shared,
+    st: &mut Tree,
     wd: WatchDescriptor,
     dir: &Path,
     data: &WatchData,
@@ -42,18 +42,17 @@ pub(crate) fn maybe_reshape(
 
 /// Removes the watches below `dir` that the rules now exclude, then watches
 /// and scans the directories below it that are neither watched nor excluded.
-fn reshape(st: &mut Shared, wd: WatchDescriptor, dir: PathBuf, template: &WatchData, out: Out<'_>) {
+fn reshape(st: &mut Tree, wd: WatchDescriptor, dir: PathBuf, template: &WatchData, out: Out<'_>) {
     let Some(filter) = template.exclude().cloned() else {
         return;
     };
     let mut below: Vec<(PathBuf, WatchDescriptor)> = st
-        .tree
         .watcher
         .table()
         .subtree(&dir)
         .into_iter()
         .filter(|w| *w != wd)
-        .filter_map(|w| Some((st.tree.watcher.path(w)?, w)))
+        .filter_map(|w| Some((st.watcher.path(w)?, w)))
         .collect();
     below.sort();
     let mut removed: Vec<PathBuf> = Vec::new();
@@ -62,7 +61,7 @@ fn reshape(st: &mut Shared, wd: WatchDescriptor, dir: PathBuf, template: &WatchD
         if !gone {
             continue;
         }
-        if let Err(err) = st.tree.detach(w, false) {
+        if let Err(err) = st.detach(w, false) {
             out(Processed::Error(err));
         }
         if !removed.iter().any(|r| path.starts_with(r)) {
@@ -88,14 +87,13 @@ fn reshape(st: &mut Shared, wd: WatchDescriptor, dir: PathBuf, template: &WatchD
             if filter.is_excluded(&path) {
                 continue;
             }
-            if let Some(sub) = st.tree.watcher.wd(&path) {
+            if let Some(sub) = st.watcher.wd(&path) {
                 stack.push((path, sub));
                 continue;
             }
-            if let (Some(parent), Some(at)) = (
-                st.tree.watcher.table().get(at_wd),
-                st.tree.watcher.path(at_wd),
-            ) {
+            if let (Some(parent), Some(at)) =
+                (st.watcher.table().get(at_wd), st.watcher.path(at_wd))
+            {
                 let target = Target::new(at_wd, &at, &parent.data);
                 let name = entry.file_name();
                 emit(

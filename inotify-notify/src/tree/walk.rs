@@ -9,7 +9,7 @@ use std::ffi::{OsStr, OsString};
 use hashbrown::HashSet as FastSet;
 use inotify_core::{EventBuffer, EventMask, Inotify, WatchDescriptor};
 
-use crate::state::Shared;
+use super::Tree;
 
 /// An event copied out of the read buffer (drained during a walk, to be
 /// processed after the events read before it).
@@ -104,14 +104,15 @@ pub(crate) struct WalkState {
 
 /// Reads the queue until it is empty (or a bound of reads), filtering
 /// walk-induced events, into `pending`.
-pub(crate) fn drain(st: &mut Shared) -> Drained {
-    let Shared {
-        tree,
+pub(crate) fn drain(st: &mut Tree) -> Drained {
+    let Tree {
+        watcher,
         scratch,
+        walk,
         pending,
         ..
     } = st;
-    drain_parts(tree.watcher.inotify(), scratch, &mut tree.walk, pending)
+    drain_parts(watcher.inotify(), scratch, walk, pending)
 }
 
 /// What a drain did.
@@ -123,7 +124,7 @@ pub(crate) struct Drained {
     pub emptied: bool,
 }
 
-/// [`drain`] on the fields, for callers holding other borrows of `Shared`.
+/// [`drain`] on the fields, for callers holding other borrows of the tree.
 pub(crate) fn drain_parts(
     reader: &Inotify,
     scratch: &mut EventBuffer,
