@@ -30,7 +30,8 @@ pub enum Op {
     FanInit,
     /// `fanotify_mark`.
     FanMark,
-    /// `getdents64` of a directory a recursive add lists.
+    /// Listing a directory: `getdents64` of one a recursive add lists, and
+    /// [`crate::long_path::read_dir`] (the scans and snapshots above).
     ReadDir,
 }
 

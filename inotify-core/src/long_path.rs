@@ -211,6 +211,7 @@ fn explain(err: io::Error, dir: Option<&OwnedFd>, path: &Path) -> io::Error {
 /// # Errors
 /// As [`LongPath::new`] and [`fs::read_dir`].
 pub fn read_dir(path: &Path) -> io::Result<fs::ReadDir> {
+    crate::fault::check(crate::fault::Op::ReadDir)?;
     fs::read_dir(LongPath::new(path)?.as_path())
 }
 

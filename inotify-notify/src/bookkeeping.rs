@@ -21,7 +21,8 @@ use crate::emit::{
 };
 use crate::event::Event;
 use crate::tree::{
-    RELOAD_EVENTS, RawEvent, finish_walk, maybe_reshape, rescan, scan_new_dir, update_snapshot,
+    RELOAD_EVENTS, RawEvent, finish_walk, list_unlisted, maybe_reshape, rescan, scan_new_dir,
+    update_snapshot,
 };
 use crate::waiting::Waiting;
 use crate::watch::{ExcludeFilter, WatchData};
@@ -249,6 +250,11 @@ fn finish_round(
     let held = state.waiting.resolve_moves(st);
     handle_raw(state, st, held, sink);
     retry_unresolved(state, st, sink);
+    if st.tree.has_unlisted() {
+        list_unlisted(&mut st.tree, &mut |p| sink.send(p));
+        finish_walk(&mut st.tree);
+        run_pending(state, st, sink);
+    }
     st.tree.end_round();
     Ok(read)
 }
@@ -419,6 +425,9 @@ fn handle(
     let out = &mut |p| sink.send(p);
     if st.tree.already_scanned(wd, mask, name) {
         return;
+    }
+    if st.tree.has_unlisted() {
+        st.tree.note_for_unlisted(wd, mask, name);
     }
     if !st.transients.is_empty() {
         crate::transient::route(st, wd, mask, cookie, name, out);

@@ -13,6 +13,7 @@
 //! |---|---|
 //! | add a subtree (`add_watch(rec)`) | [`add_tree`] (`recursive.rs`) |
 //! | auto-add a new directory and scan it | [`scan_new_dir`] (`recursive.rs`) |
+//! | list a scanned directory whose listing raced a rename | [`list_unlisted`] (`recursive.rs`) |
 //! | rename a subtree (a paired move; a renamed root found again) | [`Tree::rename_subtree`], [`Tree::follow_moved_root`] |
 //! | detach a moved-out or moved-away subtree | [`Tree::detach_subtree`], [`Tree::detach`] |
 //! | forget a watch on `IGNORED` | [`Tree::forget_ignored`] |
@@ -36,8 +37,8 @@ mod rescan;
 mod reshape;
 mod walk;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::ffi::OsStr;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::ffi::{OsStr, OsString};
 use std::os::unix::fs::{DirEntryExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
@@ -48,7 +49,7 @@ use inotify_core::{
 use crate::error::{Error, Result, not_watched_wd};
 use crate::watch::{Snapshot, WatchData, WatchUpdate, kernel_mask};
 
-pub(crate) use recursive::{add_tree, finish_walk, scan_new_dir, snapshot_all};
+pub(crate) use recursive::{add_tree, finish_walk, list_unlisted, scan_new_dir, snapshot_all};
 pub(crate) use rescan::{rescan, update_snapshot};
 pub(crate) use reshape::{RELOAD_EVENTS, maybe_reshape};
 pub(crate) use walk::RawEvent;
@@ -87,6 +88,22 @@ pub(crate) struct Tree {
     pending: VecDeque<RawEvent>,
     /// The walks' read buffer (the processor reads into its own).
     scratch: EventBuffer,
+    /// Directories a scan watched but could not list (renamed or replaced
+    /// in between): listed again where they are at the end of the round
+    /// ([`list_unlisted`]).
+    unlisted: HashMap<WatchDescriptor, Unlisted>,
+}
+
+/// A directory watched by a scan whose listing raced (see `Tree::unlisted`).
+pub(crate) struct Unlisted {
+    /// The template the scan had, for the directories found inside.
+    template: WatchData,
+    /// Names the kernel reported created in it since its watch was added
+    /// (and not deleted since): already reported, so not again when it is
+    /// listed.
+    reported: HashSet<OsString>,
+    /// Listings tried at ends of rounds.
+    tries: u8,
 }
 
 impl Tree {
@@ -102,6 +119,7 @@ impl Tree {
             root_ids: HashMap::new(),
             pending: VecDeque::new(),
             scratch: EventBuffer::new(),
+            unlisted: HashMap::new(),
         }
     }
 
@@ -141,6 +159,31 @@ impl Tree {
     /// The events drained by walks, oldest first (the queue is emptied).
     pub(crate) fn take_pending(&mut self) -> Vec<RawEvent> {
         self.pending.drain(..).collect()
+    }
+
+    /// Whether a directory a scan could not list waits to be listed.
+    #[inline]
+    pub(crate) fn has_unlisted(&self) -> bool {
+        !self.unlisted.is_empty()
+    }
+
+    /// Notes a record of `wd` for its pending listing (if it has one): a
+    /// name the kernel reports created is not reported again by the
+    /// listing, one it reports gone may be.
+    pub(crate) fn note_for_unlisted(
+        &mut self,
+        wd: WatchDescriptor,
+        mask: EventMask,
+        name: Option<&OsStr>,
+    ) {
+        let (Some(u), Some(name)) = (self.unlisted.get_mut(&wd), name) else {
+            return;
+        };
+        if mask.intersects(EventMask::CREATE | EventMask::MOVED_TO) {
+            u.reported.insert(name.to_os_string());
+        } else if mask.intersects(EventMask::DELETE | EventMask::MOVED_FROM) {
+            u.reported.remove(name);
+        }
     }
 
     /// Whether snapshots are kept.
@@ -225,6 +268,7 @@ impl Tree {
             self.detached.remove(&wd);
         }
         self.root_ids.remove(&wd);
+        self.unlisted.remove(&wd);
         self.snapshot_map.remove(&wd);
         self.walk.seen.remove(&wd);
     }
@@ -248,6 +292,7 @@ impl Tree {
         self.walk.seen.remove(&wd);
         self.snapshot_map.remove(&wd);
         self.root_ids.remove(&wd);
+        self.unlisted.remove(&wd);
         let detached = Detached {
             path,
             data: entry.data,

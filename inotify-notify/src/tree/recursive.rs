@@ -365,7 +365,18 @@ pub(crate) fn scan_new_dir(
         note_listing(st, wd, &dir);
         let entries = match long_path::read_dir(&dir) {
             Ok(entries) => entries,
-            Err(err) if is_race(&err) => continue,
+            Err(err) if is_race(&err) => {
+                // Watched, then renamed or replaced before this listing:
+                // what it held before its watch would never be reported.
+                // Listed where it is at the end of the round.
+                let unlisted = super::Unlisted {
+                    template: template.clone(),
+                    reported: std::collections::HashSet::new(),
+                    tries: 0,
+                };
+                st.unlisted.insert(wd, unlisted);
+                continue;
+            }
             Err(err) => {
                 out(Processed::Error(Error::io(err, Some(&dir))));
                 continue;
@@ -404,6 +415,79 @@ pub(crate) fn scan_new_dir(
         tick(st);
     }
     NewDir { added, raced }
+}
+
+/// How many ends of rounds a directory whose listing raced is looked for
+/// before it is given up (each try follows the renames read meanwhile).
+const UNLISTED_TRIES: u8 = 8;
+
+/// Lists the directories a scan watched but could not list (see
+/// `Tree::unlisted`) at their paths now (the round's renames are in the
+/// table): a synthetic `CREATE` for each entry the kernel has not
+/// reported, and a scan of each directory found. One that still cannot be
+/// listed is tried again at the end of the next round, a few times; one
+/// whose watch is gone is dropped. The caller ends the walk
+/// ([`finish_walk`]) so what the listings queued is filtered.
+pub(crate) fn list_unlisted(st: &mut Tree, out: Out<'_>) {
+    let wds: Vec<WatchDescriptor> = st.unlisted.keys().copied().collect();
+    for wd in wds {
+        let (Some(dir), Some(data)) = (
+            st.watcher.path(wd),
+            st.watcher.table().get(wd).map(|e| e.data.clone()),
+        ) else {
+            st.unlisted.remove(&wd);
+            continue;
+        };
+        note_listing(st, wd, &dir);
+        let entries = match long_path::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(err) if is_race(&err) => {
+                if let Some(u) = st.unlisted.get_mut(&wd) {
+                    u.tries += 1;
+                    if u.tries >= UNLISTED_TRIES {
+                        log::debug!("{} could not be listed: {err}", dir.display());
+                        st.unlisted.remove(&wd);
+                    }
+                }
+                continue;
+            }
+            Err(err) => {
+                st.unlisted.remove(&wd);
+                out(Processed::Error(Error::io(err, Some(&dir))));
+                continue;
+            }
+        };
+        let Some(unlisted) = st.unlisted.remove(&wd) else {
+            continue;
+        };
+        let target = Target::new(wd, &dir, &data);
+        let (mut seen, mut subdirs) = (Vec::new(), Vec::new());
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if unlisted.reported.contains(&name) {
+                continue;
+            }
+            let is_subdir = entry.file_type().is_ok_and(|t| t.is_dir());
+            let mask = if is_subdir {
+                EventMask::CREATE | EventMask::ISDIR
+            } else {
+                EventMask::CREATE
+            };
+            emit(out, &target, mask, 0, Some(&name), None, true);
+            if is_subdir {
+                subdirs.push(dir.join(&name));
+            }
+            seen.push(name);
+        }
+        st.walk.seen.entry(wd).or_default().extend(seen);
+        if st.snapshots {
+            snapshot_into(st, wd);
+        }
+        tick(st);
+        for sub in subdirs {
+            scan_new_dir(st, &unlisted.template, sub, out);
+        }
+    }
 }
 
 /// Watches the directory a record named (`CREATE`, `MOVED_TO`), unless

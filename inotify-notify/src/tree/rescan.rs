@@ -93,6 +93,7 @@ fn drop_stale(st: &mut Tree, wd: WatchDescriptor, out: Out<'_>) {
     };
     st.snapshot_map.remove(&wd);
     st.root_ids.remove(&wd);
+    st.unlisted.remove(&wd);
     if st.watcher.remove(wd).is_ok() {
         st.detached.insert(
             wd,

@@ -287,3 +287,53 @@ fn threaded_notifier_retries_eintr_and_reports_enomem_to_process_error() {
         threaded.stop().unwrap();
     });
 }
+
+#[test]
+fn a_new_directory_whose_listing_raced_a_rename_is_listed_where_it_went() {
+    // A scan watches a new directory, then cannot list it (ENOENT: renamed
+    // in between); what it held before its watch must still be reported,
+    // once, where it went. Fails before the tree kept such directories to
+    // list again: `n/y` and `n/y/g` were never reported, `y` never watched.
+    const ENOENT: i32 = 2;
+    leak_checked(|| {
+        fault::clear();
+        let dir = TempDir::new("fault-unlisted");
+        let wm = WatchManager::new().unwrap();
+        let options = WatchOptions {
+            rec: true,
+            auto_add: true,
+            ..WatchOptions::default()
+        };
+        wm.add_watch(dir.path(), WatchMask::CREATE | WatchMask::MOVE, &options)
+            .unwrap();
+        let (record, handler) = Recorder::new();
+        let mut notifier = Notifier::new(&wm, handler).unwrap();
+        fs::create_dir_all(dir.join("n/y")).unwrap();
+        fs::write(dir.join("n/y/g"), b"").unwrap();
+        // The scan's listing of `n` and the retry at the end of its round
+        // both fail: `n` waits, watched but unlisted.
+        fault::inject(Op::ReadDir, Fault::Errno(ENOENT));
+        fault::inject(Op::ReadDir, Fault::Errno(ENOENT));
+        let created =
+            |s: &crate::support::Seen| has(&s.events, "IN_CREATE|IN_ISDIR", &dir.join("n"));
+        assert!(pump(&mut notifier, &record, created).unwrap());
+        assert_eq!(fault::pending(), 0);
+        assert!(!has(
+            &lock(&record).events,
+            "IN_CREATE|IN_ISDIR",
+            &dir.join("n/y")
+        ));
+        fs::rename(dir.join("n"), dir.join("m")).unwrap();
+        let listed = |s: &crate::support::Seen| has(&s.events, "IN_CREATE", &dir.join("m/y/g"));
+        assert!(pump(&mut notifier, &record, listed).unwrap());
+        assert!(wm.wd(dir.join("m/y")).is_some());
+        fs::write(dir.join("m/y/h"), b"").unwrap();
+        let later = |s: &crate::support::Seen| has(&s.events, "IN_CREATE", &dir.join("m/y/h"));
+        assert!(pump(&mut notifier, &record, later).unwrap());
+        let seen = lock(&record);
+        for path in [dir.join("m/y"), dir.join("m/y/g")] {
+            let n = seen.events.iter().filter(|e| e.pathname() == path).count();
+            assert_eq!(n, 1, "{}: {:?}", path.display(), seen.events);
+        }
+    });
+}
