@@ -121,7 +121,7 @@ pub fn parse_event(buf: &[u8]) -> Result<Option<(Event<'_>, usize)>, ParseError>
     let name = if name_len == 0 {
         None
     } else {
-        let Some(nul) = name_field.iter().position(|&b| b == 0) else {
+        let Some(nul) = first_nul(name_field) else {
             return Err(ParseError::NameNotTerminated { len });
         };
         let bytes = &name_field[..nul];
@@ -134,6 +134,34 @@ pub fn parse_event(buf: &[u8]) -> Result<Option<(Event<'_>, usize)>, ParseError>
         name,
     };
     Ok(Some((event, INOTIFY_EVENT_SIZE + name_len)))
+}
+
+/// The index of the first NUL byte of `field`, eight bytes at a time.
+///
+/// The kernel pads a name with NULs to a multiple of 16 bytes, so the NUL
+/// is almost always in the first or second word; a byte loop was most of
+/// the parser's instructions per record (`benches/PROFILE.md`). A word
+/// `w` holds a zero byte when `(w - 0x01..01) & !w & 0x80..80` is
+/// non-zero, and its lowest set bit marks the first one exactly (the
+/// bytes are read little-endian, whatever the platform, so "lowest" is
+/// "first"); the bytes after the last whole word are searched one by one.
+#[inline]
+fn first_nul(field: &[u8]) -> Option<usize> {
+    const LOW: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut rest = field;
+    let mut offset = 0;
+    while let Some((word, tail)) = rest.split_first_chunk::<8>() {
+        let word = u64::from_le_bytes(*word);
+        let zeros = word.wrapping_sub(LOW) & !word & HIGH;
+        if zeros != 0 {
+            // A bit index of a u64 over 8: at most 7, never truncated.
+            return Some(offset + usize::try_from(zeros.trailing_zeros() / 8).unwrap_or(7));
+        }
+        rest = tail;
+        offset += 8;
+    }
+    rest.iter().position(|&b| b == 0).map(|i| offset + i)
 }
 
 /// Iterator over the events of a filled buffer.

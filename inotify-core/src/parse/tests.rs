@@ -117,3 +117,29 @@ fn parse_non_utf8_name_round_trips_bytes() {
     let (event, _) = parse_event(&buf).unwrap().unwrap();
     assert_eq!(event.name.unwrap().as_bytes(), name);
 }
+
+#[test]
+fn first_nul_matches_a_byte_search_at_every_offset() {
+    // Every length up to three words and a tail, the NUL at every place
+    // (and none), with 0x80/0x01 bytes around it, which a word-at-a-time
+    // zero test must not mistake for zeros.
+    for len in 0..=27 {
+        for fill in [b'a', 0x80, 0x01, 0xff] {
+            for nul in 0..=len {
+                let mut field = vec![fill; len];
+                if let Some(b) = field.get_mut(nul) {
+                    *b = 0;
+                }
+                if let Some(b) = field.get_mut(nul + 1) {
+                    *b = 0x01;
+                }
+                let expected = field.iter().position(|&b| b == 0);
+                assert_eq!(
+                    first_nul(&field),
+                    expected,
+                    "len {len} fill {fill} nul {nul}"
+                );
+            }
+        }
+    }
+}
