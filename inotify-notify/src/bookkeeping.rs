@@ -16,9 +16,7 @@ use std::time::Duration;
 
 use inotify_core::{EventBuffer, EventKind, EventMask, WatchDescriptor, wait_readable};
 
-use crate::emit::{
-    CoalesceSet, Coalescer, Processed, Target, Via, build, emit, excluded_entry, wanted,
-};
+use crate::emit::{CoalesceSet, Coalescer, Processed, SparePaths, Target, emit};
 use crate::event::Event;
 use crate::tree::{
     RELOAD_EVENTS, RawEvent, finish_walk, list_unlisted, maybe_reshape, rescan, scan_new_dir,
@@ -27,6 +25,8 @@ use crate::tree::{
 use crate::waiting::Waiting;
 use crate::watch::{ExcludeFilter, WatchData};
 use crate::watch_manager::{Shared, WatchManager};
+
+mod hot;
 
 /// How long a `MOVED_FROM` of a watched directory waits, at the end of a
 /// batch, for its `MOVED_TO` to be queued (the kernel queues the two halves
@@ -51,6 +51,8 @@ struct State {
     /// A `Q_OVERFLOW` was read and the rescan it calls for is due once
     /// the records queued behind it are processed.
     rescan_due: bool,
+    /// Dispatched events' buffers, for the hot path's next events.
+    spare: SparePaths,
 }
 
 /// The system processing of one manager's events (see the module docs).
@@ -108,6 +110,14 @@ impl EventProcessor {
     /// The manager.
     pub fn watch_manager(&self) -> &WatchManager {
         &self.wm
+    }
+
+    /// Hands back an event this processor made once it has been handled,
+    /// so its allocation serves a later event (a loop that drops events
+    /// instead allocates one path per event; [`crate::Notifier`] does this).
+    #[inline]
+    pub fn recycle(&mut self, event: Event) {
+        self.state.spare.put(event);
     }
 
     /// Sets the read buffer size (bytes; never below one maximal record).
@@ -354,15 +364,10 @@ fn handle_events<'e>(
     let mut count = 0;
     for event in events {
         count += 1;
-        handle(
-            state,
-            st,
-            event.wd,
-            event.mask,
-            event.cookie,
-            event.name,
-            sink,
-        );
+        let (wd, mask, cookie, name) = (event.wd, event.mask, event.cookie, event.name);
+        if !hot::try_deliver(state, st, wd, mask, cookie, name, sink) {
+            handle(state, st, wd, mask, cookie, name, sink);
+        }
     }
     if st.tree.walking() {
         finish_walk(&mut st.tree);
@@ -466,23 +471,9 @@ fn handle(
         return;
     };
     if !bookkeeping {
-        // The hot path: no bookkeeping, one check of the user's mask.
-        if wanted(data.user_mask, mask)
-            && !data
-                .entry_filter()
-                .is_some_and(|f| name.is_some_and(|n| excluded_entry(f, path, n, mask)))
-        {
-            let via = Via {
-                wd,
-                path,
-                is_dir: data.is_dir,
-                handler: data.proc_fun(),
-            };
-            out(Processed::Event {
-                event: build(&via, mask, cookie, name, None, false),
-                handler: via.handler.cloned(),
-            });
-        }
+        // The hot path's delivery (the flood's records come straight to
+        // it from `handle_events`): one check of the user's mask.
+        hot::deliver(&mut state.spare, wd, path, data, mask, cookie, name, out);
         return;
     }
     let kind = mask.kind();

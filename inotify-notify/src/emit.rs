@@ -139,11 +139,70 @@ pub(crate) fn build(
     src_pathname: Option<PathBuf>,
     synthetic: bool,
 ) -> Event {
-    let mut event = Event::new(via.wd, mask, cookie, via.path, name);
-    event.dir = mask.contains(EventMask::ISDIR) || (name.is_none() && via.is_dir);
+    let mut event = build_in(Vec::new(), via, mask, cookie, name);
     event.src_pathname = src_pathname;
     event.synthetic = synthetic;
     event
+}
+
+/// [`build`] of a kernel record (no `src_pathname`, not synthetic) into a
+/// recycled buffer ([`SparePaths::take`]).
+#[inline]
+pub(crate) fn build_in(
+    bytes: Vec<u8>,
+    via: &Via<'_>,
+    mask: EventMask,
+    cookie: u32,
+    name: Option<&OsStr>,
+) -> Event {
+    let mut event = Event::new_in(bytes, via.wd, mask, cookie, via.path, name);
+    event.dir = mask.contains(EventMask::ISDIR) || (name.is_none() && via.is_dir);
+    event
+}
+
+/// The `pathname` buffers of events already dispatched, for the next
+/// events to reuse ([`crate::EventProcessor::recycle`]): in a flood the
+/// processor then allocates nothing per event. A batch of records builds
+/// its events before any is dispatched, so the pool holds about one
+/// batch's worth; it is bounded in bytes, and a buffer grown large by a
+/// long path is not kept.
+#[derive(Debug, Default)]
+pub(crate) struct SparePaths {
+    bufs: Vec<Vec<u8>>,
+    /// The capacities of `bufs`, added up.
+    bytes: usize,
+}
+
+impl SparePaths {
+    /// Bytes of capacity kept at most: ~6,000 events of ~40-byte paths,
+    /// more than one 64 KiB read holds records for.
+    const MAX_BYTES: usize = 256 * 1024;
+    /// A buffer with more capacity than this is freed, not kept.
+    const MAX_BUF: usize = 1024;
+
+    /// A buffer to build an event's path in (empty when none is kept).
+    #[inline]
+    pub(crate) fn take(&mut self) -> Vec<u8> {
+        match self.bufs.pop() {
+            Some(buf) => {
+                self.bytes -= buf.capacity();
+                buf
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// Keeps `event`'s buffer for a later [`SparePaths::take`], within the
+    /// bounds.
+    #[inline]
+    pub(crate) fn put(&mut self, event: Event) {
+        let buf = event.into_buffer();
+        let cap = buf.capacity();
+        if cap != 0 && cap <= Self::MAX_BUF && self.bytes + cap <= Self::MAX_BYTES {
+            self.bytes += cap;
+            self.bufs.push(buf);
+        }
+    }
 }
 
 /// Keys of the events of one batch, when coalescing: the event and the
@@ -174,20 +233,60 @@ impl<'a> Coalescer<'a> {
 
     #[inline]
     pub(crate) fn send(&mut self, processed: Processed) {
-        if self.on
-            && let Processed::Event { event, handler } = &processed
-            && !self.seen.insert((
-                event.wd,
-                event.mask,
-                event.cookie,
-                event.name().map(OsStr::to_os_string),
-                handler
-                    .as_ref()
-                    .map_or(0, |h| Arc::as_ptr(h).cast::<()>().addr()),
-            ))
-        {
+        if self.on && self.is_duplicate(&processed) {
             return;
         }
         (self.out)(processed);
+    }
+
+    /// Whether `processed` repeats an event of this batch (remembered if
+    /// not). Out of line: the hot path only tests `on`.
+    #[inline(never)]
+    fn is_duplicate(&mut self, processed: &Processed) -> bool {
+        let Processed::Event { event, handler } = processed else {
+            return false;
+        };
+        !self.seen.insert((
+            event.wd,
+            event.mask,
+            event.cookie,
+            event.name().map(OsStr::to_os_string),
+            handler
+                .as_ref()
+                .map_or(0, |h| Arc::as_ptr(h).cast::<()>().addr()),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event_with_capacity(cap: usize) -> Event {
+        let wd = WatchDescriptor::from_raw(1);
+        Event::new_in(
+            Vec::with_capacity(cap),
+            wd,
+            EventMask::CREATE,
+            0,
+            "/".as_ref(),
+            None,
+        )
+    }
+
+    #[test]
+    fn spare_paths_keep_buffers_within_bounds() {
+        let mut spare = SparePaths::default();
+        assert_eq!(spare.take().capacity(), 0);
+        spare.put(event_with_capacity(SparePaths::MAX_BUF + 1));
+        assert_eq!(spare.take().capacity(), 0, "a large buffer is freed");
+        spare.put(event_with_capacity(64));
+        assert!(spare.take().capacity() >= 64, "a small one is kept");
+        for _ in 0..2 * SparePaths::MAX_BYTES / SparePaths::MAX_BUF {
+            spare.put(event_with_capacity(SparePaths::MAX_BUF));
+        }
+        assert!(spare.bytes <= SparePaths::MAX_BYTES);
+        let kept: usize = spare.bufs.iter().map(Vec::capacity).sum();
+        assert_eq!(kept, spare.bytes);
     }
 }

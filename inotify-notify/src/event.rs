@@ -64,34 +64,58 @@ impl Event {
         path: &Path,
         name: Option<&OsStr>,
     ) -> Self {
+        Event::new_in(Vec::new(), wd, mask, cookie, path, name)
+    }
+
+    /// [`Event::new`] with the `pathname` written into `bytes` (cleared
+    /// first): a buffer recycled from an event already dispatched
+    /// ([`Event::into_buffer`]), so a flood of events reuses their
+    /// allocations instead of one `malloc` and one `free` each. An empty
+    /// `bytes` gets one exact-size allocation.
+    #[inline]
+    pub(crate) fn new_in(
+        mut bytes: Vec<u8>,
+        wd: WatchDescriptor,
+        mask: EventMask,
+        cookie: u32,
+        path: &Path,
+        name: Option<&OsStr>,
+    ) -> Self {
         let base = path.as_os_str().as_bytes();
-        let (pathname, name_start) = match name {
-            Some(name) => {
-                // One exact-size allocation; a separator unless `path`
-                // already ends with one (`/`) or is empty (as `join`).
-                let sep = !base.is_empty() && !base.ends_with(b"/");
-                let mut bytes = Vec::with_capacity(base.len() + usize::from(sep) + name.len());
-                bytes.extend_from_slice(base);
-                if sep {
-                    bytes.push(b'/');
-                }
-                let start = bytes.len();
-                bytes.extend_from_slice(name.as_bytes());
-                (PathBuf::from(OsString::from_vec(bytes)), Some(start))
+        bytes.clear();
+        let name_start = if let Some(name) = name {
+            // A separator unless `path` already ends with one (`/`) or is
+            // empty (as `join`).
+            let sep = !base.is_empty() && !base.ends_with(b"/");
+            bytes.reserve(base.len() + usize::from(sep) + name.len());
+            bytes.extend_from_slice(base);
+            if sep {
+                bytes.push(b'/');
             }
-            None => (path.to_path_buf(), None),
+            let start = bytes.len();
+            bytes.extend_from_slice(name.as_bytes());
+            Some(start)
+        } else {
+            bytes.extend_from_slice(base);
+            None
         };
         Event {
             wd,
             mask,
             cookie,
-            pathname,
+            pathname: PathBuf::from(OsString::from_vec(bytes)),
             path_len: base.len(),
             name_start,
             dir: mask.contains(EventMask::ISDIR),
             src_pathname: None,
             synthetic: false,
         }
+    }
+
+    /// The event's `pathname` buffer, for [`Event::new_in`] to reuse.
+    #[inline]
+    pub(crate) fn into_buffer(self) -> Vec<u8> {
+        self.pathname.into_os_string().into_vec()
     }
 
     /// The entry inside [`Event::path`]; `None` for events about the watch
@@ -213,6 +237,27 @@ mod tests {
         assert!(text.contains("synthetic=true"), "{text}");
         assert_eq!(Event::overflow().wd, WatchDescriptor::OVERFLOW);
         assert_eq!(Event::overflow().path(), Path::new(""));
+    }
+
+    #[test]
+    fn new_in_a_recycled_buffer_is_new() {
+        let wd = WatchDescriptor::from_raw(3);
+        let names = [
+            Some(OsStr::new("a-much-longer-name")),
+            None,
+            Some(OsStr::new("x")),
+        ];
+        let mut buf = b"left over from an earlier event".to_vec();
+        for path in ["/t/u", "", "/"] {
+            for name in names {
+                let made = Event::new_in(buf, wd, EventMask::MODIFY, 7, path.as_ref(), name);
+                assert_eq!(
+                    made,
+                    Event::new(wd, EventMask::MODIFY, 7, path.as_ref(), name)
+                );
+                buf = made.into_buffer();
+            }
+        }
     }
 
     #[test]

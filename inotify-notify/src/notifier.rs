@@ -389,11 +389,17 @@ impl<H> Notifier<H> {
                 Processed::Event {
                     event,
                     handler: Some(handler),
-                } => dispatch_shared(&handler, &event),
+                } => {
+                    dispatch_shared(&handler, &event);
+                    self.processor.recycle(event);
+                }
                 Processed::Event {
                     event,
                     handler: None,
-                } => dispatch(&mut self.handler, &event),
+                } => {
+                    dispatch(&mut self.handler, &event);
+                    self.processor.recycle(event);
+                }
                 Processed::Error(err) => self.handler.process_error(&err),
             }
         }
