@@ -11,6 +11,7 @@
 //! its error for an unknown name.
 
 use inotify_notify::{EventMask, WatchMask};
+use std::sync::OnceLock;
 
 /// What the user asked to see: the events of the `-e` lists (event kinds,
 /// plus `isdir`, `q_overflow` and `ignored`, bits an event carries) and the
@@ -222,12 +223,45 @@ pub fn event_names(mask: EventMask, sep: char) -> String {
 pub fn push_event_names(mask: EventMask, sep: char, out: &mut Vec<u8>) {
     let mut sep_buf = [0; 4];
     let sep = sep.encode_utf8(&mut sep_buf).as_bytes();
-    for (i, name) in names_of(mask).enumerate() {
+    let mut push = |i: usize, name: &str| {
         if i > 0 {
             out.extend_from_slice(sep);
         }
         out.extend_from_slice(name.as_bytes());
+    };
+    match single_event_names(mask) {
+        Some(names) => names.iter().enumerate().for_each(|(i, name)| push(i, name)),
+        None => names_of(mask)
+            .enumerate()
+            .for_each(|(i, name)| push(i, name)),
     }
+}
+
+/// The names of a mask holding one bit of the low 16 (an event, or
+/// `UNMOUNT`, `Q_OVERFLOW`, `IGNORED`) and maybe `ISDIR`: what nearly every
+/// kernel record carries. They come from a table [`names_of`] fills once,
+/// so a flood costs one lookup per event, not a pass over [`NAMES`].
+fn single_event_names(mask: EventMask) -> Option<&'static [&'static str]> {
+    static TABLE: OnceLock<Vec<Vec<&'static str>>> = OnceLock::new();
+    let bits = mask.bits();
+    let low = bits & 0xffff;
+    if low.count_ones() != 1 || bits & !0xffff & !EventMask::ISDIR.bits() != 0 {
+        return None;
+    }
+    let index = usize::try_from(low.trailing_zeros() * 2).ok()?
+        + usize::from(mask.contains(EventMask::ISDIR));
+    let table = TABLE.get_or_init(|| {
+        (0..32)
+            .map(|i| {
+                let mut bits = 1 << (i / 2);
+                if i % 2 == 1 {
+                    bits |= EventMask::ISDIR.bits();
+                }
+                names_of(EventMask::from_bits_retain(bits)).collect()
+            })
+            .collect()
+    });
+    table.get(index).map(Vec::as_slice)
 }
 
 /// The names of `mask`'s bits as a list (for `--json`).
@@ -241,6 +275,23 @@ mod tests {
 
     fn events(list: &str) -> Option<EventMask> {
         EventSelection::parse(list).map(|sel| sel.events)
+    }
+
+    #[test]
+    fn event_names_from_the_table_match_the_full_search() {
+        let isdir = EventMask::ISDIR.bits();
+        let masks = (0..32u32)
+            .flat_map(|bit| [1u32 << bit, (1u32 << bit) | isdir])
+            .chain([0, isdir, 0x3 | isdir, 0x8 | 0x10, 0x8000 | 0x2000]);
+        for bits in masks {
+            let mask = EventMask::from_bits_retain(bits);
+            for sep in [',', ' ', 'é'] {
+                let mut out = Vec::new();
+                push_event_names(mask, sep, &mut out);
+                let expected = names_of(mask).collect::<Vec<_>>().join(&sep.to_string());
+                assert_eq!(out, expected.as_bytes(), "{bits:#x} {sep}");
+            }
+        }
     }
 
     #[test]

@@ -153,7 +153,12 @@ impl Format {
     pub fn render(&self, rec: &EventRecord<'_>, time: &str, out: &mut Vec<u8>) {
         for piece in &self.pieces {
             match piece {
-                Piece::Literal(bytes) => out.extend_from_slice(bytes),
+                // A one-byte literal (the space, the newline) is pushed,
+                // not copied with a `memcpy` call.
+                Piece::Literal(bytes) => match bytes.as_slice() {
+                    &[byte] => out.push(byte),
+                    bytes => out.extend_from_slice(bytes),
+                },
                 Piece::Watched => out.extend_from_slice(rec.watched),
                 Piece::File => out.extend_from_slice(rec.name.unwrap_or_default()),
                 Piece::Events(sep) => push_event_names(rec.mask, *sep, out),

@@ -4,7 +4,7 @@
 //! datagram socket (no libc needed).
 
 use std::fs::OpenOptions;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
@@ -24,17 +24,29 @@ pub fn strerror(err: &io::Error) -> String {
     }
 }
 
-/// The destination of events.
+/// The destination of events: records are appended to one buffer (the
+/// printers render straight into it, [`EventSink::record`]) and written
+/// with one `write(2)` per flush, or when it passes 64 KiB.
 pub struct EventSink {
-    out: BufWriter<Box<dyn Write + Send>>,
+    /// Records not yet written.
+    buf: Vec<u8>,
+    out: Box<dyn Write + Send>,
 }
 
 impl EventSink {
+    /// Bytes buffered before they are written without waiting for a flush.
+    const CAPACITY: usize = 64 * 1024;
+
+    fn new(out: Box<dyn Write + Send>) -> Self {
+        EventSink {
+            buf: Vec::with_capacity(Self::CAPACITY),
+            out,
+        }
+    }
+
     /// Events to standard output.
     pub fn stdout() -> Self {
-        EventSink {
-            out: BufWriter::with_capacity(64 * 1024, Box::new(io::stdout())),
-        }
+        EventSink::new(Box::new(io::stdout()))
     }
 
     /// Events appended to `path` (created with mode 0600, as inotifywait).
@@ -44,22 +56,53 @@ impl EventSink {
             .create(true)
             .mode(0o600)
             .open(path)?;
-        Ok(EventSink {
-            out: BufWriter::with_capacity(64 * 1024, Box::new(file)),
-        })
+        Ok(EventSink::new(Box::new(file)))
     }
 
     /// Queues one record. A write error (EPIPE when the reader went away:
     /// Rust ignores SIGPIPE, so it arrives as an error) is returned, and
     /// the caller stops.
     pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.out.write_all(bytes)
+        self.record(|buf| buf.extend_from_slice(bytes))
+    }
+
+    /// Queues the record `render` appends to the buffer it is given (the
+    /// buffer holds earlier records: `render` only appends). Errors as
+    /// [`EventSink::write`].
+    #[inline]
+    pub fn record(&mut self, render: impl FnOnce(&mut Vec<u8>)) -> io::Result<()> {
+        render(&mut self.buf);
+        if self.buf.len() >= Self::CAPACITY {
+            self.write_buffered()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the buffered records out; they are dropped even when the
+    /// write fails (the caller then stops).
+    fn write_buffered(&mut self) -> io::Result<()> {
+        let written = self.out.write_all(&self.buf);
+        self.buf.clear();
+        written
     }
 
     /// Pushes queued records out (called when no more events are waiting,
     /// so a reader sees each event at once but bursts cost one write).
     pub fn flush(&mut self) -> io::Result<()> {
+        self.write_buffered()?;
         self.out.flush()
+    }
+}
+
+impl Drop for EventSink {
+    /// Writes what is still buffered, as `BufWriter` does; an error here
+    /// has no caller left to stop, so it is logged.
+    fn drop(&mut self) {
+        if !self.buf.is_empty()
+            && let Err(err) = self.flush()
+        {
+            log::warn!("events not written at exit: {}", strerror(&err));
+        }
     }
 }
 
@@ -177,6 +220,32 @@ mod tests {
         let err = io::Error::from_raw_os_error(2);
         assert_eq!(strerror(&err), "No such file or directory");
         assert_eq!(strerror(&io::Error::other("plain")), "plain");
+    }
+
+    #[test]
+    fn sink_writes_records_on_flush_when_full_and_on_drop() {
+        let dir = std::env::temp_dir().join(format!("cli-sink-full-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let path = dir.join("log");
+        let size = || std::fs::metadata(&path).expect("stat").len();
+        let mut sink = EventSink::file(&path).expect("open");
+        sink.record(|buf| buf.extend_from_slice(b"one\n"))
+            .expect("record");
+        assert_eq!(size(), 0, "buffered until the batch ends");
+        sink.flush().expect("flush");
+        assert_eq!(size(), 4);
+        let line = [b'x'; 1023];
+        for _ in 0..70 {
+            sink.record(|buf| {
+                buf.extend_from_slice(&line);
+                buf.push(b'\n');
+            })
+            .expect("record");
+        }
+        assert!(size() >= 4 + 64 * 1024, "a full buffer is written at once");
+        drop(sink);
+        assert_eq!(size(), 4 + 70 * 1024, "the rest on drop");
+        std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 
     #[test]

@@ -378,6 +378,12 @@ impl DirectSource {
         Ok(true)
     }
 
+    /// Hands a printed event back to the processor, whose next events
+    /// reuse its allocation.
+    pub fn recycle(&mut self, event: Event) {
+        self.notifier.processor().recycle(event);
+    }
+
     /// Whether the notifier was stopped (then no wait blocks any more).
     pub fn is_stopped(&self) -> bool {
         self.notifier.stop_handle().is_stopped()

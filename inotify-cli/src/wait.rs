@@ -273,7 +273,6 @@ fn event_loop(
         exec,
         diag,
         events: a.common.watch_events(),
-        buf: Vec::with_capacity(256),
         display: DisplayCache::default(),
     };
     let mut batch = Vec::new();
@@ -312,6 +311,7 @@ fn event_loop(
             if let Some(code) = ctx.handle(src, sink, &event) {
                 return code;
             }
+            src.recycle(event);
         }
         // The batch is out before the next wait, so a reader sees each
         // event at once while a burst costs one write.
@@ -335,8 +335,6 @@ struct EventCtx<'a> {
     diag: &'a Diag,
     /// The events asked for.
     events: EventSelection,
-    /// The line being built (reused).
-    buf: Vec<u8>,
     display: DisplayCache,
 }
 
@@ -383,17 +381,16 @@ impl EventCtx<'_> {
             return None;
         }
         let wanted = self.events.wants(event.mask);
-        if a.quiet < 2 && wanted {
-            self.buf.clear();
-            self.style.render(&rec, &mut self.buf);
-            if let Err(err) = sink.write(&self.buf) {
-                diag.say(&format!(
-                    "{}: write error: {}",
-                    crate::program::wait_name(),
-                    strerror(&err)
-                ));
-                return Some(EXIT_FAILURE);
-            }
+        if a.quiet < 2
+            && wanted
+            && let Err(err) = sink.record(|buf| self.style.render(&rec, buf))
+        {
+            diag.say(&format!(
+                "{}: write error: {}",
+                crate::program::wait_name(),
+                strerror(&err)
+            ));
+            return Some(EXIT_FAILURE);
         }
         if let Some(exec) = self.exec.filter(|_| wanted) {
             if let Err(err) = sink.flush() {
