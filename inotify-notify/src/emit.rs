@@ -185,7 +185,7 @@ impl SparePaths {
     pub(crate) fn take(&mut self) -> Vec<u8> {
         match self.bufs.pop() {
             Some(buf) => {
-                self.bytes -= buf.capacity();
+                self.bytes = self.bytes.saturating_sub(buf.capacity());
                 buf
             }
             None => Vec::new(),
