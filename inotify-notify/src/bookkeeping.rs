@@ -7,7 +7,9 @@
 //! [`EventProcessor::process_ready`] when the descriptor is readable, and
 //! an async notifier (mio, tokio) does the same from its readiness
 //! callback. It takes the manager's lock once per batch and allocates per
-//! event only the owned event's paths.
+//! event only the owned event's paths, and not those once the events it
+//! handed out come back ([`EventProcessor::recycle`]). A flood's records
+//! take the small hot path of `bookkeeping/hot.rs`.
 
 use std::ffi::OsStr;
 use std::os::fd::AsFd;

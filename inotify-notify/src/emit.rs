@@ -1,6 +1,7 @@
 //! What the event processor hands out: [`Processed`] outputs, the owned
-//! events built from kernel records (one allocation each, on the hot
-//! path), the user-mask filter, and the per-batch coalescing of duplicates.
+//! events built from kernel records (one allocation each, or none on the
+//! hot path once dispatched events' buffers come back: [`SparePaths`]),
+//! the user-mask filter, and the per-batch coalescing of duplicates.
 
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
