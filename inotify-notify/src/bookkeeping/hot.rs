@@ -1,10 +1,10 @@
 //! The hot path of the [`super::EventProcessor`]: a record through a watch
 //! in the table that asks for no bookkeeping (no rename, `IGNORED`, new
 //! directory, snapshot or rule file) while nothing waits for a later
-//! record becomes one owned event in a recycled buffer. It is a small
-//! function of its own, so the records of a flood do not pay for entering
-//! `handle` (the full match over every kind); records it declines go
-//! there, untouched.
+//! record or a listing becomes one owned event in a recycled buffer. It is
+//! a small function of its own, so the records of a flood do not pay for
+//! entering `handle` (the full match over every kind); records it declines
+//! go there, untouched.
 
 use std::ffi::OsStr;
 use std::path::Path;
@@ -13,7 +13,7 @@ use inotify_core::{EventMask, WatchDescriptor};
 
 use super::State;
 use crate::emit::{Coalescer, Processed, SparePaths, Via, build_in, excluded_entry, wanted};
-use crate::reshape::RELOAD_EVENTS;
+use crate::tree::RELOAD_EVENTS;
 use crate::watch::{ExcludeFilter, WatchData};
 use crate::watch_manager::Shared;
 
@@ -44,13 +44,14 @@ pub(super) fn try_deliver(
         || mask.contains(EventMask::CREATE | EventMask::ISDIR)
         || state.waiting.has_moves()
         || state.waiting.has_unresolved()
-        || !st.walk.seen.is_empty()
+        || st.tree.has_scan_notes()
+        || st.tree.has_unlisted()
         || !st.transients.is_empty()
-        || st.snapshots
+        || st.tree.snapshots()
     {
         return false;
     }
-    let Some(entry) = st.watcher.table().get(wd) else {
+    let Some(entry) = st.tree.table().get(wd) else {
         return false;
     };
     let data = &entry.data;
@@ -60,7 +61,7 @@ pub(super) fn try_deliver(
     {
         return false;
     }
-    let Some(path) = st.path_cache.get(st.watcher.table(), wd) else {
+    let Some(path) = st.path_cache.get(st.tree.table(), wd) else {
         return false;
     };
     let spare = &mut state.spare;

@@ -245,6 +245,13 @@ impl Tree {
         !self.walk.seen.is_empty() && walk::already_scanned(&mut self.walk, wd, mask, name)
     }
 
+    /// Whether a scan's names are kept (then a record may be a duplicate
+    /// of a synthetic `CREATE`: see [`Tree::already_scanned`]).
+    #[inline]
+    pub(crate) fn has_scan_notes(&self) -> bool {
+        !self.walk.seen.is_empty()
+    }
+
     /// Ends a processing round: forgets the names its scans reported.
     pub(crate) fn end_round(&mut self) {
         self.walk.seen.clear();
