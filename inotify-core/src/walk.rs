@@ -71,6 +71,9 @@ pub struct AddIter<'w, T> {
     parent: Option<WatchDescriptor>,
     /// Directories whose listing started since [`AddIter::take_listings`].
     listed: Vec<WatchDescriptor>,
+    /// Directories watched but not listed: gone from their path (renamed,
+    /// deleted) by their turn, or their listing cut short that way.
+    unlisted: Vec<WatchDescriptor>,
 }
 
 impl<'w, T: Clone> AddIter<'w, T> {
@@ -97,6 +100,7 @@ impl<'w, T: Clone> AddIter<'w, T> {
             failed: None,
             parent: None,
             listed: Vec::new(),
+            unlisted: Vec::new(),
         }
     }
 
@@ -147,6 +151,15 @@ impl<'w, T: Clone> AddIter<'w, T> {
     /// come), if any.
     pub fn listing(&self) -> Option<WatchDescriptor> {
         self.listing.as_ref().map(|(wd, _)| *wd)
+    }
+
+    /// The directories watched but not (fully) listed because they were
+    /// no longer at their path by their turn (renamed or deleted
+    /// meanwhile: a race, not an error), since the last call. Nothing below
+    /// such a directory is watched; a caller that learns where it went (its
+    /// rename's records) can list it there.
+    pub fn take_unlisted(&mut self) -> Vec<WatchDescriptor> {
+        std::mem::take(&mut self.unlisted)
     }
 
     /// Hands `note` each directory whose listing started since the last
@@ -240,7 +253,8 @@ impl<'w, T: Clone> AddIter<'w, T> {
                     self.listing = Some((wd, listing));
                     return Some(Ok(()));
                 }
-                Err(err) if is_race(&err) || raw_os_error(&err) == Some(libc::ELOOP) => {}
+                Err(err) if is_race(&err) => self.unlisted.push(wd),
+                Err(err) if raw_os_error(&err) == Some(libc::ELOOP) => {}
                 Err(err) => return Some(Err(self.cannot_list(&err))),
             }
         }
@@ -281,6 +295,7 @@ impl<T: Clone> Iterator for AddIter<'_, T> {
                 }
                 Err(err) if is_race(&err) => {
                     self.listing = None;
+                    self.unlisted.push(dir);
                     continue;
                 }
                 Err(err) => {

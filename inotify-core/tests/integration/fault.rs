@@ -203,3 +203,22 @@ fn auto_watcher_keeps_failed_automatic_adds_for_take_errors() {
     assert!(auto.watcher().wd(dir.join("sub")).is_none());
     assert!(auto.take_errors().is_empty());
 }
+
+#[test]
+fn a_directory_gone_by_its_listing_is_handed_back_as_unlisted() {
+    // Not an error (a rename raced the walk), but not silent either: the
+    // caller learns which watched directory was not listed.
+    fresh();
+    let dir = TempDir::new("fault-unlisted");
+    fs::create_dir_all(dir.join("a/b")).unwrap();
+    let mut watcher: Watcher = Watcher::new().unwrap();
+    fault::inject(Op::ReadDir, Fault::Errno(libc::ENOENT));
+    let mut iter = watcher.add_iter(dir.path(), WatchMask::CREATE, ());
+    let mut wds = Vec::new();
+    for step in iter.by_ref() {
+        wds.push(step.unwrap());
+    }
+    assert_eq!(wds.len(), 1, "only the root was watched");
+    assert_eq!(iter.take_unlisted(), wds);
+    assert!(iter.take_unlisted().is_empty());
+}

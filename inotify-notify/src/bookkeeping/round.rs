@@ -39,7 +39,7 @@ pub(super) fn finish_round(
     handle_raw(state, st, held, sink);
     retry_unresolved(state, st, sink);
     if st.tree.has_unlisted() {
-        list_unlisted(&mut st.tree, &mut |p| sink.send(p));
+        list_unlisted(&mut st.tree, false, &mut |p| sink.send(p));
         finish_walk(&mut st.tree);
         run_pending(state, st, sink);
     }

@@ -104,6 +104,20 @@ pub(crate) struct Unlisted {
     reported: HashSet<OsString>,
     /// Listings tried at ends of rounds.
     tries: u8,
+    /// Missed by a recursive add (not by a scan of a new directory): what
+    /// it holds is watched, not reported.
+    quiet: bool,
+}
+
+impl Unlisted {
+    pub(super) fn new(template: WatchData, quiet: bool) -> Self {
+        Unlisted {
+            template,
+            reported: HashSet::new(),
+            tries: 0,
+            quiet,
+        }
+    }
 }
 
 impl Tree {

@@ -98,6 +98,7 @@ pub(crate) fn add_tree(
     }
     let parent_wd = path.parent().and_then(|p| st.watcher.wd(p));
     let mut added = Vec::new();
+    let unlisted;
     {
         let Tree {
             watcher,
@@ -182,6 +183,7 @@ pub(crate) fn add_tree(
                 walk.listed.note_name(pwd, name);
             }
         });
+        unlisted = iter.take_unlisted();
     }
     if let Some(&root) = added.first() {
         st.note_root(root, &path, !flags.contains(WatchMask::DONT_FOLLOW));
@@ -198,7 +200,31 @@ pub(crate) fn add_tree(
         }
     }
     finish_walk(st);
-    added.len()
+    let mut count = added.len();
+    // Directories gone from their path by their turn (renamed mid-walk):
+    // listed where they are now, quietly (what they hold is not news),
+    // or at the end of the processing round that reads their renames.
+    let root = added.first().and_then(|&w| st.watcher.table().get(w));
+    if let Some(template) = root.map(|e| e.data.clone())
+        && !unlisted.is_empty()
+    {
+        for wd in unlisted {
+            st.unlisted
+                .insert(wd, super::Unlisted::new(template.clone(), true));
+        }
+        let mut errors = Vec::new();
+        count += list_unlisted(st, true, &mut |p| {
+            if let Processed::Error(err) = p {
+                errors.push(err);
+            }
+        });
+        finish_walk(st);
+        for err in errors {
+            let at = err.path().map_or_else(|| path.clone(), Path::to_path_buf);
+            out.push((at, Err(err)));
+        }
+    }
+    count
 }
 
 /// One object watched through a second path (a symlink, a bind mount)
@@ -330,6 +356,13 @@ pub(crate) fn scan_new_dir(
     dir: PathBuf,
     out: Out<'_>,
 ) -> NewDir {
+    scan(st, template, dir, false, out)
+}
+
+/// [`scan_new_dir`]; `quiet`: nothing is reported (no synthetic `CREATE`,
+/// no names kept to drop the kernel's), only watched: a directory that was
+/// there before the add that missed it.
+fn scan(st: &mut Tree, template: &WatchData, dir: PathBuf, quiet: bool, out: Out<'_>) -> NewDir {
     let mut added = Vec::new();
     let mut raced = false;
     let top = dir.clone();
@@ -369,12 +402,8 @@ pub(crate) fn scan_new_dir(
                 // Watched, then renamed or replaced before this listing:
                 // what it held before its watch would never be reported.
                 // Listed where it is at the end of the round.
-                let unlisted = super::Unlisted {
-                    template: template.clone(),
-                    reported: std::collections::HashSet::new(),
-                    tries: 0,
-                };
-                st.unlisted.insert(wd, unlisted);
+                st.unlisted
+                    .insert(wd, super::Unlisted::new(template.clone(), quiet));
                 continue;
             }
             Err(err) => {
@@ -395,7 +424,9 @@ pub(crate) fn scan_new_dir(
             } else {
                 EventMask::CREATE
             };
-            emit(out, &target, mask, 0, Some(&name), None, true);
+            if !quiet {
+                emit(out, &target, mask, 0, Some(&name), None, true);
+            }
             if let Some(snapshot) = snapshot.as_mut()
                 && let Ok(meta) = entry.metadata()
             {
@@ -404,9 +435,13 @@ pub(crate) fn scan_new_dir(
             if is_subdir {
                 stack.push(dir.join(&name));
             }
-            seen.push(name);
+            if !quiet {
+                seen.push(name);
+            }
         }
-        st.walk.seen.entry(wd).or_default().extend(seen);
+        if !seen.is_empty() {
+            st.walk.seen.entry(wd).or_default().extend(seen);
+        }
         if let Some(snapshot) = snapshot
             && st.watcher.table().get(wd).is_some()
         {
@@ -428,8 +463,12 @@ const UNLISTED_TRIES: u8 = 8;
 /// listed is tried again at the end of the next round, a few times; one
 /// whose watch is gone is dropped. The caller ends the walk
 /// ([`finish_walk`]) so what the listings queued is filtered.
-pub(crate) fn list_unlisted(st: &mut Tree, out: Out<'_>) {
-    let wds: Vec<WatchDescriptor> = st.unlisted.keys().copied().collect();
+pub(crate) fn list_unlisted(st: &mut Tree, quiet_only: bool, out: Out<'_>) -> usize {
+    let mut count = 0;
+    let wds: Vec<WatchDescriptor> = (st.unlisted.iter())
+        .filter(|(_, u)| u.quiet || !quiet_only)
+        .map(|(wd, _)| *wd)
+        .collect();
     for wd in wds {
         let (Some(dir), Some(data)) = (
             st.watcher.path(wd),
@@ -468,26 +507,34 @@ pub(crate) fn list_unlisted(st: &mut Tree, out: Out<'_>) {
                 continue;
             }
             let is_subdir = entry.file_type().is_ok_and(|t| t.is_dir());
+            if is_subdir {
+                subdirs.push(dir.join(&name));
+            }
+            if unlisted.quiet {
+                continue;
+            }
             let mask = if is_subdir {
                 EventMask::CREATE | EventMask::ISDIR
             } else {
                 EventMask::CREATE
             };
             emit(out, &target, mask, 0, Some(&name), None, true);
-            if is_subdir {
-                subdirs.push(dir.join(&name));
-            }
             seen.push(name);
         }
-        st.walk.seen.entry(wd).or_default().extend(seen);
+        if !seen.is_empty() {
+            st.walk.seen.entry(wd).or_default().extend(seen);
+        }
         if st.snapshots {
             snapshot_into(st, wd);
         }
         tick(st);
         for sub in subdirs {
-            scan_new_dir(st, &unlisted.template, sub, out);
+            count += scan(st, &unlisted.template, sub, unlisted.quiet, out)
+                .added
+                .len();
         }
     }
+    count
 }
 
 /// Watches the directory a record named (`CREATE`, `MOVED_TO`), unless

@@ -337,3 +337,39 @@ fn a_new_directory_whose_listing_raced_a_rename_is_listed_where_it_went() {
         }
     });
 }
+
+#[test]
+fn a_directory_a_recursive_add_could_not_list_is_listed_and_its_subtree_watched() {
+    // The walk watched `root`, then its listing failed as if it had been
+    // renamed meanwhile (ENOENT): nothing below it was watched, silently.
+    // It is listed again when the walk ends. Fails before (a and a/b
+    // unwatched).
+    const ENOENT: i32 = 2;
+    leak_checked(|| {
+        fault::clear();
+        let dir = TempDir::new("fault-add-unlisted");
+        fs::create_dir_all(dir.join("root/a/b")).unwrap();
+        fs::write(dir.join("root/a/f"), b"").unwrap();
+        let wm = WatchManager::new().unwrap();
+        let options = WatchOptions {
+            rec: true,
+            auto_add: true,
+            ..WatchOptions::default()
+        };
+        fault::inject(Op::ReadDir, Fault::Errno(ENOENT));
+        wm.add_watch(dir.join("root"), WatchMask::CREATE, &options)
+            .unwrap();
+        assert_eq!(fault::pending(), 0);
+        assert!(wm.wd(dir.join("root/a")).is_some());
+        assert!(wm.wd(dir.join("root/a/b")).is_some());
+        assert_eq!(wm.num_watches(), 3);
+        // Quietly: what was there before the add is not reported.
+        let (record, handler) = Recorder::new();
+        let mut notifier = Notifier::new(&wm, handler).unwrap();
+        fs::write(dir.join("root/a/b/new"), b"").unwrap();
+        let new = |s: &crate::support::Seen| has(&s.events, "IN_CREATE", &dir.join("root/a/b/new"));
+        assert!(pump(&mut notifier, &record, new).unwrap());
+        let seen = lock(&record);
+        assert_eq!(seen.events.len(), 1, "{:?}", seen.events);
+    });
+}
