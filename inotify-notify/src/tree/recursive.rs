@@ -200,6 +200,11 @@ pub(crate) fn add_tree(
         }
     }
     finish_walk(st);
+    for wd in &added {
+        if !unlisted.contains(wd) {
+            st.unlisted.remove(wd);
+        }
+    }
     let mut count = added.len();
     // Directories gone from their path by their turn (renamed mid-walk):
     // listed where they are now, quietly (what they hold is not news),
@@ -411,6 +416,8 @@ fn scan(st: &mut Tree, template: &WatchData, dir: PathBuf, quiet: bool, out: Out
                 continue;
             }
         };
+        // Listed now, whatever an earlier scan that raced left to do.
+        st.unlisted.remove(&wd);
         let target = Target::new(wd, &dir, &data);
         let mut snapshot = st.snapshots.then(Snapshot::new);
         let mut seen = Vec::new();
@@ -503,7 +510,8 @@ pub(crate) fn list_unlisted(st: &mut Tree, quiet_only: bool, out: Out<'_>) -> us
         let (mut seen, mut subdirs) = (Vec::new(), Vec::new());
         for entry in entries.flatten() {
             let name = entry.file_name();
-            if unlisted.reported.contains(&name) {
+            let scanned = st.walk.seen.get(&wd).is_some_and(|s| s.contains(&name));
+            if scanned || unlisted.reported.contains(&name) {
                 continue;
             }
             let is_subdir = entry.file_type().is_ok_and(|t| t.is_dir());
