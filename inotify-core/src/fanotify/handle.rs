@@ -19,13 +19,14 @@
 //! root; a cached path goes stale when the directory is renamed, so callers
 //! remove entries on `MOVED_*`/`RENAME` of directories (or clear the cache).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fs::{self, OpenOptions};
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use hashbrown::HashMap;
 use inotify_sys::MAX_HANDLE_SZ;
 
 use super::error::open_handle_error;
@@ -34,7 +35,11 @@ use crate::error::with_context;
 use crate::sys;
 
 /// An owned [`FileId`]: fixed size, no allocation, `Copy`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// Hashes as its [`FileId`] does (filesystem id, handle type, the handle's
+/// `len` bytes), not its whole 128-byte array: a handle is usually 8 to 20
+/// bytes, and records are hashed by handle once or twice each.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct FileIdBuf {
     fsid: [i32; 2],
     handle_type: i32,
@@ -105,6 +110,14 @@ impl FileIdBuf {
     }
 }
 
+impl std::hash::Hash for FileIdBuf {
+    /// Consistent with the derived `Eq`: the bytes past `len` are zero
+    /// (the field's invariant), so equal ids hash the same.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_file_id().hash(state);
+    }
+}
+
 impl std::fmt::Debug for FileIdBuf {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.as_file_id().fmt(f)
@@ -141,9 +154,12 @@ fn key<'k>(id: FileId<'_>, room: &'k mut [u8; KEY_MAX]) -> Option<&'k [u8]> {
 /// Holds at most [`HandleCache::capacity`] entries; inserting into a full
 /// cache evicts the oldest insertion (FIFO), so memory is bounded by
 /// `capacity × (2 × 140 bytes + path)`. Lookups build their key on the
-/// stack and allocate nothing. Hashing is std's `SipHash`: handle bytes come
-/// from the kernel, but their values (inode numbers) follow what other
-/// users create.
+/// stack and allocate nothing. Hashing is hashbrown's foldhash, seeded at
+/// random per process: handle bytes come from the kernel (an inode number
+/// and, on most filesystems, a generation number), but which inode numbers
+/// exist follows what other users create, so the hash must not be
+/// predictable — the same choice as the watch table's (parent, name)
+/// index, whose names other users choose outright.
 #[derive(Debug, Clone)]
 pub struct HandleCache {
     map: HashMap<Box<[u8]>, PathBuf>,
@@ -346,5 +362,41 @@ impl HandleResolver {
                 format!("file handle resolves to {}, not a path", path.display()),
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::hash::BuildHasher;
+
+    use super::*;
+
+    #[test]
+    fn file_id_buf_hashes_as_its_file_id_and_equal_ids_alike() {
+        let hasher = hashbrown::DefaultHashBuilder::default();
+        let bytes = [7, 0, 0, 0, 42, 0, 0, 0];
+        let id = FileId {
+            fsid: [1, 2],
+            handle: FileHandle {
+                handle_type: 1,
+                bytes: &bytes,
+            },
+        };
+        let buf = FileIdBuf::from_file_id(id).unwrap();
+        assert_eq!(hasher.hash_one(buf), hasher.hash_one(id));
+        assert_eq!(buf, FileIdBuf::from_file_id(buf.as_file_id()).unwrap());
+        assert_eq!(
+            hasher.hash_one(buf),
+            hasher.hash_one(FileIdBuf::from_file_id(buf.as_file_id()).unwrap())
+        );
+        let shorter = FileIdBuf::from_file_id(FileId {
+            handle: FileHandle {
+                handle_type: 1,
+                bytes: &bytes[..4],
+            },
+            ..id
+        })
+        .unwrap();
+        assert_ne!(buf, shorter);
     }
 }
