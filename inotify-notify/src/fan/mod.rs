@@ -31,8 +31,14 @@ mod manager;
 mod process;
 mod tree;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::path::PathBuf;
+
+// hashbrown's maps, with its randomly seeded foldhash: records are looked
+// up by handle and path several times each, and SipHash was a quarter of
+// a queue's drain. Seeded, because paths hold names other users choose
+// and which inode numbers (in handles) exist follows what they create.
+use hashbrown::{HashMap, HashSet};
 
 use inotify_core::{FanBuffer, FanFeatures, Fanotify, HandleResolver, WatchDescriptor};
 

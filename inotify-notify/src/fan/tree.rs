@@ -6,8 +6,11 @@
 //! inserted, renamed (with its subtree) and removed (with its subtree) by
 //! the operations here only.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+// hashbrown's seeded foldhash: one or two lookups by handle per record.
+use hashbrown::HashMap;
 
 use inotify_core::{FileId, FileIdBuf, WatchDescriptor};
 
