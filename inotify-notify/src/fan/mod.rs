@@ -222,6 +222,8 @@ pub(crate) struct FanSide {
     pub ignored: Vec<(WatchDescriptor, PathBuf, WatchData)>,
     /// A `Q_OVERFLOW` was read; the rescan is due at the end of the round.
     pub rescan_due: bool,
+    /// The reused buffer a record's entry path is spelled in.
+    pub entry: PathBuf,
     next_wd: i32,
     next_cookie: u32,
     /// Keys of `fs_dirs` (not watch descriptors).
@@ -259,6 +261,7 @@ impl FanSide {
             unscanned: HashSet::new(),
             ignored: Vec::new(),
             rescan_due: false,
+            entry: PathBuf::new(),
             next_wd: FIRST_WD,
             next_cookie: 0,
             next_dir: 0,

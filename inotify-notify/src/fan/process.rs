@@ -6,7 +6,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::io;
-use std::path::PathBuf;
+use std::path::Path;
 
 use inotify_core::{EventMask, FanEvent, FanEventMask, FileIdBuf, WatchDescriptor, long_path};
 
@@ -184,13 +184,42 @@ fn handle_in_order(side: &mut FanSide, rec: Rec, rescan: bool, out: Out<'_>) {
 
 /// Where a record happened: the watch it is delivered through, the
 /// directory's path, and the entry (`None`: the watched object itself).
-struct Place {
+///
+/// Built once per record, with the emit target every event of the record
+/// goes through (one path copy per record, not one per event bit); the
+/// name borrows the record.
+struct Place<'r> {
     wd: WatchDescriptor,
-    dir: PathBuf,
+    /// The watch's emit target; its `path` is the directory's path.
+    target: Target,
     data: WatchData,
-    name: Option<OsString>,
+    name: Option<&'r OsStr>,
     /// The record is about a marked directory itself (inode marks).
     own: bool,
+}
+
+impl<'r> Place<'r> {
+    /// The place of an event in the directory `dir` of watch `wd`.
+    fn new(
+        wd: WatchDescriptor,
+        dir: &Path,
+        data: &WatchData,
+        name: Option<&'r OsStr>,
+        own: bool,
+    ) -> Self {
+        Place {
+            wd,
+            target: Target::new(wd, dir, data),
+            data: data.clone(),
+            name,
+            own,
+        }
+    }
+
+    /// The directory's path.
+    fn dir(&self) -> &Path {
+        &self.target.path
+    }
 }
 
 /// The kernel bits of a record in the order inotify queues them.
@@ -251,33 +280,48 @@ fn handle(side: &mut FanSide, mut rec: Rec, rescan: bool, out: Out<'_>) {
     } else {
         EventMask::empty()
     };
-    let pathname = place.name.as_ref().map(|n| place.dir.join(n));
+    // The entry's path, spelled once per record in a reused buffer.
+    let mut entry = std::mem::take(&mut side.entry);
+    let pathname = place.name.map(|name| {
+        entry.as_mut_os_string().clear();
+        entry.push(place.dir());
+        entry.push(name);
+        entry.as_path()
+    });
     // Merged CREATE|DELETE of one name: if it is there now, the create
     // came last. With the entry's handle in the record (5.17), records
     // of one object merge, so another object there now means this one
     // was created, then deleted.
     let both = FanEventMask::CREATE | FanEventMask::DELETE;
     let delete_first = rec.mask.contains(both)
-        && pathname.as_ref().is_some_and(|p| {
+        && pathname.is_some_and(|p| {
             long_path::metadata(p, false).is_ok()
                 && rec.fid.is_none_or(|id| FileIdBuf::of(p).ok() == Some(id))
         });
     // A scan of this round reported the entry: the record's CREATE is
     // that entry's (whatever else the record says happened after).
-    let scan_saw = pathname.as_ref().is_some_and(|p| side.seen.contains(p));
+    let scan_saw = pathname.is_some_and(|p| side.seen.contains(p));
     if delete_first {
-        one(side, &place, EventMask::DELETE | isdir, rec, out);
+        one(side, &place, pathname, EventMask::DELETE | isdir, rec, out);
     }
     for (fan, bit) in ORDER {
         let skip =
             (delete_first && bit == EventMask::DELETE) || (scan_saw && bit == EventMask::CREATE);
         if rec.mask.contains(fan) && !skip {
-            one(side, &place, bit | isdir, rec, out);
+            one(side, &place, pathname, bit | isdir, rec, out);
         }
     }
     if rec.mask.contains(FanEventMask::DELETE_SELF) {
-        one(side, &place, EventMask::DELETE_SELF | isdir, rec, out);
+        one(
+            side,
+            &place,
+            pathname,
+            EventMask::DELETE_SELF | isdir,
+            rec,
+            out,
+        );
     }
+    side.entry = entry;
 }
 
 /// A `DELETE` merged into an earlier record of the same object happened
@@ -307,20 +351,14 @@ fn defer_merged_delete(side: &mut FanSide, rec: &mut Rec) {
 
 /// Where `rec` happened, or `None` (not ours: another directory of a
 /// filesystem mark, a directory moved out, a handle no longer resolvable).
-fn locate(side: &mut FanSide, rec: &Rec) -> Option<Place> {
+fn locate<'r>(side: &mut FanSide, rec: &'r Rec) -> Option<Place<'r>> {
     let Some((dir_id, name)) = rec.dir.as_ref() else {
         // No directory record: an event of a marked file itself.
         let wd = side.tree.by_id(rec.fid.as_ref()?.as_file_id())?;
         let node = side.tree.get(wd)?;
-        return Some(Place {
-            wd,
-            dir: node.path.clone(),
-            data: node.data.clone(),
-            name: None,
-            own: true,
-        });
+        return Some(Place::new(wd, &node.path, &node.data, None, true));
     };
-    let name = (name.as_os_str() != ".").then(|| name.clone());
+    let name = (name.as_os_str() != ".").then_some(name.as_os_str());
     let self_bits = FanEventMask::DELETE_SELF | FanEventMask::MOVE_SELF;
     if side.fs_roots.is_empty() || side.tree.by_id(dir_id.as_file_id()).is_some() {
         // Inode marks: the directory's own mark, or the object's (a
@@ -333,13 +371,7 @@ fn locate(side: &mut FanSide, rec: &Rec) -> Option<Place> {
         if let Some(wd) = own_id.and_then(|id| side.tree.by_id(id.as_file_id()))
             && let Some(node) = side.tree.get(wd)
         {
-            return Some(Place {
-                wd,
-                dir: node.path.clone(),
-                data: node.data.clone(),
-                name: None,
-                own: true,
-            });
+            return Some(Place::new(wd, &node.path, &node.data, None, true));
         }
         let Some(wd) = side.tree.by_id(dir_id.as_file_id()) else {
             // A watched file in an unwatched directory: the record names
@@ -347,69 +379,59 @@ fn locate(side: &mut FanSide, rec: &Rec) -> Option<Place> {
             // own handle, which is the watch.
             let wd = side.tree.by_id(rec.fid.as_ref()?.as_file_id())?;
             let node = side.tree.get(wd)?;
-            return Some(Place {
-                wd,
-                dir: node.path.clone(),
-                data: node.data.clone(),
-                name: None,
-                own: true,
-            });
+            return Some(Place::new(wd, &node.path, &node.data, None, true));
         };
         let node = side.tree.get(wd)?;
-        return Some(Place {
-            wd,
-            dir: node.path.clone(),
-            data: node.data.clone(),
-            name,
-            own: false,
-        });
+        return Some(Place::new(wd, &node.path, &node.data, name, false));
     }
     let canon = side.resolve(dir_id)?;
     let (root, dir) = side.place_fs(&canon)?;
     if side.hidden(&dir) {
         return None;
     }
-    Some(Place {
-        wd: root.wd,
-        dir,
-        data: root.data.clone(),
-        name,
-        own: false,
-    })
+    Some(Place::new(root.wd, &dir, &root.data, name, false))
 }
 
-/// One inotify event of a record, and what it changes.
-fn one(side: &mut FanSide, place: &Place, mask: EventMask, rec: &Rec, out: Out<'_>) {
-    let name = place.name.as_deref();
-    let pathname = name.map(|n| place.dir.join(n));
-    if let Some(path) = &pathname {
+/// One inotify event of a record, and what it changes; `pathname` is the
+/// entry's path (`place`'s directory and name).
+fn one(
+    side: &mut FanSide,
+    place: &Place<'_>,
+    pathname: Option<&Path>,
+    mask: EventMask,
+    rec: &Rec,
+    out: Out<'_>,
+) {
+    let name = place.name;
+    if let Some(path) = pathname {
         if mask.intersects(EventMask::CREATE | EventMask::MOVED_TO) {
             if side.seen.contains(path) {
                 return; // a scan reported it
             }
-            side.told.insert(path.clone());
+            side.told.insert(path.to_path_buf());
         }
         if mask.intersects(EventMask::DELETE | EventMask::MOVED_FROM) {
             side.seen.remove(path);
             side.told.remove(path);
         }
     }
-    let target = Target::new(place.wd, &place.dir, &place.data);
+    let target = &place.target;
     if mask.contains(EventMask::DELETE_SELF) || (mask.contains(EventMask::MOVE_SELF) && place.own) {
-        emit(out, &target, mask, 0, name, None, false);
+        emit(out, target, mask, 0, name, None, false);
         self_gone(side, place, mask, out);
         return;
     }
-    emit(out, &target, mask, 0, name, None, false);
+    emit(out, target, mask, 0, name, None, false);
     let (Some(path), true) = (pathname, mask.contains(EventMask::ISDIR)) else {
         return;
     };
     if mask.contains(EventMask::CREATE) {
         if (side.fs_roots.is_empty() || side.tree.get(place.wd).is_some()) && place.data.auto_add {
+            let path = path.to_path_buf();
             scan_new_dir(side, (place.wd, &place.data), path, rec.fid, true, out);
         }
     } else if mask.contains(EventMask::DELETE) {
-        for (wd, node) in side.tree.remove_subtree(&path) {
+        for (wd, node) in side.tree.remove_subtree(path) {
             let gone = Target::new(wd, &node.path, &node.data);
             emit(
                 out,
@@ -426,20 +448,20 @@ fn one(side: &mut FanSide, place: &Place, mask: EventMask, rec: &Rec, out: Out<'
 }
 
 /// A watched object deleted or moved away by itself: its watch ends.
-fn self_gone(side: &mut FanSide, place: &Place, mask: EventMask, out: Out<'_>) {
+fn self_gone(side: &mut FanSide, place: &Place<'_>, mask: EventMask, out: Out<'_>) {
     let moved = mask.contains(EventMask::MOVE_SELF);
     if moved {
         // A move inside the tree was followed by its rename record; only
         // a root whose parent is not watched cannot be followed.
         let parent_watched = place
-            .dir
+            .dir()
             .parent()
             .is_some_and(|p| side.tree.by_path(p).is_some());
         if !place.data.root || parent_watched {
             return;
         }
     }
-    for (wd, node) in side.tree.remove_subtree(&place.dir) {
+    for (wd, node) in side.tree.remove_subtree(place.dir()) {
         emit(
             out,
             &Target::new(wd, &node.path, &node.data),
@@ -452,7 +474,7 @@ fn self_gone(side: &mut FanSide, place: &Place, mask: EventMask, out: Out<'_>) {
     }
     if let Some(at) = side.fs_roots.iter().position(|r| r.wd == place.wd) {
         let root = side.fs_roots.remove(at);
-        if place.dir == root.path {
+        if place.dir() == root.path {
             emit(
                 out,
                 &Target::new(root.wd, &root.path, &root.data),
