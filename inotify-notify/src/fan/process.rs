@@ -8,7 +8,9 @@ use std::ffi::{OsStr, OsString};
 use std::io;
 use std::path::Path;
 
-use inotify_core::{EventMask, FanEvent, FanEventMask, FileIdBuf, WatchDescriptor, long_path};
+use inotify_core::{
+    EventMask, FanEvent, FanEventMask, FileId, FileIdBuf, InfoRecord, WatchDescriptor, long_path,
+};
 
 use super::FanSide;
 use super::add::{Out, scan_new_dir};
@@ -23,10 +25,11 @@ pub(crate) struct Rec {
     mask: FanEventMask,
     /// The directory and entry name (`"."`: the directory itself).
     dir: Option<(FileIdBuf, OsString)>,
-    /// Where a `FAN_RENAME` entry was.
-    old: Option<(FileIdBuf, OsString)>,
+    /// Where a `FAN_RENAME` entry was (boxed, as `new`: only renames have
+    /// them, and every record of a full queue is held at once).
+    old: Option<Box<(FileIdBuf, OsString)>>,
     /// Where it is now.
-    new: Option<(FileIdBuf, OsString)>,
+    new: Option<Box<(FileIdBuf, OsString)>>,
     /// The object itself.
     fid: Option<FileIdBuf>,
     /// The process that caused it.
@@ -57,23 +60,37 @@ impl Rec {
     fn of(event: &FanEvent<'_>, target: bool) -> Rec {
         let entry =
             FanEventMask::CREATE | FanEventMask::DELETE | FanEventMask::MOVE | FanEventMask::RENAME;
-        let fid = if target || !event.mask.intersects(entry) {
-            event.fid().and_then(FileIdBuf::from_file_id)
-        } else {
-            None
-        };
-        let own = |(id, name): (inotify_core::FileId<'_>, &OsStr)| {
+        let keep_fid = target || !event.mask.intersects(entry);
+        let own = |id: FileId<'_>, name: &OsStr| {
             FileIdBuf::from_file_id(id).map(|id| (id, name.to_os_string()))
         };
-        Rec {
+        let mut rec = Rec {
             mask: event.mask,
-            dir: event.dfid_name().and_then(own),
-            old: event.old_dfid_name().and_then(own),
-            new: event.new_dfid_name().and_then(own),
-            fid,
+            dir: None,
+            old: None,
+            new: None,
+            fid: None,
             pid: event.pid,
             seq: 0,
+        };
+        // One pass over the info records; the first of each type counts,
+        // as with `FanEvent`'s accessors.
+        for record in event.records() {
+            match record {
+                InfoRecord::Fid(id) if keep_fid && rec.fid.is_none() => {
+                    rec.fid = FileIdBuf::from_file_id(id);
+                }
+                InfoRecord::DfidName(id, name) if rec.dir.is_none() => rec.dir = own(id, name),
+                InfoRecord::OldDfidName(id, name) if rec.old.is_none() => {
+                    rec.old = own(id, name).map(Box::new);
+                }
+                InfoRecord::NewDfidName(id, name) if rec.new.is_none() => {
+                    rec.new = own(id, name).map(Box::new);
+                }
+                _ => {}
+            }
         }
+        rec
     }
 }
 
@@ -258,7 +275,7 @@ fn handle(side: &mut FanSide, mut rec: Rec, rescan: bool, out: Out<'_>) {
         return;
     }
     if rec.mask.contains(FanEventMask::RENAME) {
-        super::manager::rename(side, rec.old.as_ref(), rec.new.as_ref(), rec, out);
+        super::manager::rename(side, rec.old.as_deref(), rec.new.as_deref(), rec, out);
     }
     if rec.mask.is_dir() && !side.fs_roots.is_empty() {
         // Every directory made or removed on a marked filesystem, inside
