@@ -213,6 +213,11 @@ struct Place<'r> {
     name: Option<&'r OsStr>,
     /// The record is about a marked directory itself (inode marks).
     own: bool,
+    /// The entry is a file whose `DELETE` follows its `CREATE` in this
+    /// record (made and removed while queued): the `CREATE` is not noted
+    /// in `told`, as the `DELETE` would take it out again before anything
+    /// reads it (no scan runs between them, only for directories).
+    gone_in_record: bool,
 }
 
 impl<'r> Place<'r> {
@@ -230,6 +235,7 @@ impl<'r> Place<'r> {
             data: data.clone(),
             name,
             own,
+            gone_in_record: false,
         }
     }
 
@@ -289,7 +295,7 @@ fn handle(side: &mut FanSide, mut rec: Rec, rescan: bool, out: Out<'_>) {
             side.forget_later(rec);
         }
     }
-    let Some(place) = locate(side, rec) else {
+    let Some(mut place) = locate(side, rec) else {
         return;
     };
     let isdir = if rec.mask.is_dir() {
@@ -318,6 +324,7 @@ fn handle(side: &mut FanSide, mut rec: Rec, rescan: bool, out: Out<'_>) {
     // A scan of this round reported the entry: the record's CREATE is
     // that entry's (whatever else the record says happened after).
     let scan_saw = pathname.is_some_and(|p| side.seen.contains(p));
+    place.gone_in_record = !rec.mask.is_dir() && rec.mask.contains(both) && !delete_first;
     if delete_first {
         one(side, &place, pathname, EventMask::DELETE | isdir, rec, out);
     }
@@ -425,11 +432,18 @@ fn one(
             if side.seen.contains(path) {
                 return; // a scan reported it
             }
-            side.told.insert(path.to_path_buf());
+            if !(place.gone_in_record && mask.contains(EventMask::CREATE)) {
+                side.told.insert(path.to_path_buf());
+            }
         }
+        // (Removal hashes the path even from an empty set.)
         if mask.intersects(EventMask::DELETE | EventMask::MOVED_FROM) {
-            side.seen.remove(path);
-            side.told.remove(path);
+            if !side.seen.is_empty() {
+                side.seen.remove(path);
+            }
+            if !side.told.is_empty() {
+                side.told.remove(path);
+            }
         }
     }
     let target = &place.target;
