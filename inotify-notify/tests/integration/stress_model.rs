@@ -223,7 +223,9 @@ pub fn run(wm: &WatchManager, root: &Path, outside: &Path, run: &Run) -> Arc<Mut
     let batches = run.ops.div_ceil(run.batch);
     for batch in 0..batches {
         for _ in 0..run.batch {
-            one_op(&mut rng, &mut truth, root, outside, &mut unique);
+            if let Some(op) = one_op(&mut rng, &mut truth, root, outside, &mut unique) {
+                model.lock().unwrap().log.push(op);
+            }
         }
         // A marker file the consumer must see bounds the kernel queue (the
         // writer never runs more than a batch ahead of the reader).
@@ -240,11 +242,10 @@ pub fn run(wm: &WatchManager, root: &Path, outside: &Path, run: &Run) -> Arc<Mut
                      concurrent test when the instance was made?)",
                     run.seed
                 );
-                assert!(
-                    Instant::now() < deadline,
-                    "seed {}: marker {batch} never seen",
-                    run.seed
-                );
+                if Instant::now() >= deadline {
+                    stalled(&model, run.seed);
+                    panic!("seed {}: marker {batch} never seen", run.seed);
+                }
                 std::thread::sleep(Duration::from_micros(200));
             }
         }
@@ -254,49 +255,72 @@ pub fn run(wm: &WatchManager, root: &Path, outside: &Path, run: &Run) -> Arc<Mut
     std::fs::write(root.join(&last), b"").unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while !model.lock().unwrap().entries.contains_key(&last) {
-        assert!(
-            Instant::now() < deadline,
-            "seed {}: final marker never seen",
-            run.seed
-        );
+        if Instant::now() >= deadline {
+            stalled(&model, run.seed);
+            panic!("seed {}: final marker never seen", run.seed);
+        }
         std::thread::sleep(Duration::from_millis(1));
     }
     notifier.stop().unwrap();
     model
 }
 
+/// Writes the trace of a run whose marker never came (the events and
+/// operations so far) to `$TMPDIR/stress-trace-stalled-PID-SEED.txt`.
+fn stalled(model: &Mutex<Model>, seed: u64) {
+    let trace = std::env::temp_dir().join(format!(
+        "stress-trace-stalled-{}-{seed:#x}.txt",
+        std::process::id()
+    ));
+    let _ = std::fs::write(&trace, model.lock().unwrap().log.join("\n"));
+    eprintln!("event trace written to {}", trace.display());
+}
+
 /// One random operation; failures (the operand changed type or vanished)
-/// skip it, keeping `truth` in line with the disk.
+/// skip it, keeping `truth` in line with the disk. Returns what was done,
+/// for the trace (`# op`: interleaved with the events as they arrive).
 #[expect(
     clippy::too_many_lines,
     reason = "one arm per operation kind, read together"
 )]
-fn one_op(rng: &mut Rng, truth: &mut Truth, root: &Path, outside: &Path, unique: &mut usize) {
+fn one_op(
+    rng: &mut Rng,
+    truth: &mut Truth,
+    root: &Path,
+    outside: &Path,
+    unique: &mut usize,
+) -> Option<String> {
     match rng.below(100) {
         0..15 => {
             let parent = truth.pick_dir_or_root(rng);
             if parent.components().count() >= 4 {
-                return;
+                return None;
             }
             let a = parent.join(rng.name());
             let b = a.join(rng.name());
             if truth.entries.get(&a) == Some(&false) || truth.entries.get(&b) == Some(&false) {
-                return;
+                return None;
             }
             if std::fs::create_dir_all(root.join(&b)).is_ok() {
+                let op = format!("# mkdir -p {}", b.display());
                 truth.entries.insert(a, true);
                 truth.entries.insert(b, true);
+                return Some(op);
             }
+            None
         }
         15..40 => {
             let parent = truth.pick_dir_or_root(rng);
             let file = parent.join(rng.name());
             if truth.entries.get(&file) == Some(&true) {
-                return;
+                return None;
             }
             if std::fs::write(root.join(&file), b"x").is_ok() {
+                let op = format!("# write {}", file.display());
                 truth.entries.insert(file, false);
+                return Some(op);
             }
+            None
         }
         40..55 => {
             if let Some(file) = truth.pick(rng, Some(false)) {
@@ -308,20 +332,21 @@ fn one_op(rng: &mut Rng, truth: &mut Truth, root: &Path, outside: &Path, unique:
                     let _ = f.write_all(b"more");
                 }
             }
+            None
         }
         55..75 => {
             let Some(src) = truth.pick(rng, None) else {
-                return;
+                return None;
             };
             let parent = truth.pick_dir_or_root(rng);
             if parent.starts_with(&src) {
-                return;
+                return None;
             }
             let dst = parent.join(rng.name());
             if dst == src
                 || truth.entries.contains_key(&dst) && (truth.entries[&dst] || truth.entries[&src])
             {
-                return;
+                return None;
             }
             if std::fs::rename(root.join(&src), root.join(&dst)).is_ok() {
                 truth.remove_subtree(&dst);
@@ -333,18 +358,25 @@ fn one_op(rng: &mut Rng, truth: &mut Truth, root: &Path, outside: &Path, unique:
                     };
                     truth.entries.insert(p, d);
                 }
+                return Some(format!("# mv {} {}", src.display(), dst.display()));
             }
+            None
         }
         75..80 => {
             let Some(src) = truth.pick(rng, None) else {
-                return;
+                return None;
             };
             *unique += 1;
             let away = outside.join(format!("out{unique}"));
             if std::fs::rename(root.join(&src), &away).is_ok() {
                 truth.remove_subtree(&src);
                 let _ = std::fs::remove_dir_all(&away).or_else(|_| std::fs::remove_file(&away));
+                return Some(format!(
+                    "# mv {} OUT{unique}; rm -r OUT{unique}",
+                    src.display()
+                ));
             }
+            None
         }
         80..85 => {
             *unique += 1;
@@ -369,13 +401,14 @@ fn one_op(rng: &mut Rng, truth: &mut Truth, root: &Path, outside: &Path, unique:
                     };
                     truth.entries.insert(p, d);
                 }
-            } else {
-                let _ = std::fs::remove_dir_all(&staged);
+                return Some(format!("# mv IN{unique} {}", dst.display()));
             }
+            let _ = std::fs::remove_dir_all(&staged);
+            None
         }
         _ => {
             let Some(victim) = truth.pick(rng, None) else {
-                return;
+                return None;
             };
             let path = root.join(&victim);
             let ok = if truth.entries[&victim] {
@@ -385,7 +418,9 @@ fn one_op(rng: &mut Rng, truth: &mut Truth, root: &Path, outside: &Path, unique:
             };
             if ok {
                 truth.remove_subtree(&victim);
+                return Some(format!("# rm -r {}", victim.display()));
             }
+            None
         }
     }
 }
