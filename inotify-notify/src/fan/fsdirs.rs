@@ -80,9 +80,20 @@ impl FanSide {
 
     /// A directory a scan listed at `on_disk` and reported at `path` (as
     /// the user spells it): remembered at `path`, the place the records
-    /// of this round give it.
+    /// of this round give it — unless its path is known already. A known
+    /// directory's path comes from the records read so far; the scan
+    /// sees the disk as it is now, which may be ahead of them (the
+    /// directory renamed into the scanned tree by a record still
+    /// queued), and records queued before that rename must be placed
+    /// where the directory was then.
     pub(crate) fn fs_dirs_learn(&mut self, path: &Path, on_disk: &Path) {
         if self.fs_dirs.len() >= FS_DIRS_MAX {
+            return;
+        }
+        let Ok(id) = FileIdBuf::of(on_disk) else {
+            return;
+        };
+        if self.fs_dirs.by_id(id.as_file_id()).is_some() {
             return;
         }
         let canon = self
@@ -91,7 +102,7 @@ impl FanSide {
             .filter_map(|r| Some((r, path.strip_prefix(&r.path).ok()?)))
             .max_by_key(|(r, _)| r.path.as_os_str().len())
             .map(|(r, rest)| r.canon.join(rest));
-        if let (Some(canon), Ok(id)) = (canon, FileIdBuf::of(on_disk)) {
+        if let Some(canon) = canon {
             self.fs_dirs_insert(id, canon);
         }
     }

@@ -86,6 +86,35 @@ fn moved_in_tree_whose_parent_moves_on(root: &Path, outside: &Path) {
     fs::rename(root.join("p"), root.join("q")).unwrap();
 }
 
+/// A directory with a known subdirectory is renamed into a tree moved in
+/// whose scan (after the rename) lists it at its new place; an entry made
+/// in the subdirectory is then placed below the new place, not invented
+/// at the old one (seeds 2, 8, 9 and 17 of the filesystem-mark check).
+fn renamed_into_a_moved_in_tree_before_its_scan(root: &Path, outside: &Path) {
+    fs::create_dir_all(root.join("a/x")).unwrap();
+    fs::create_dir(outside.join("in")).unwrap();
+    fs::rename(outside.join("in"), root.join("in")).unwrap();
+    fs::rename(root.join("a"), root.join("in/a")).unwrap();
+    fs::create_dir(root.join("z")).unwrap();
+    fs::rename(root.join("z"), root.join("in/a/x/z")).unwrap();
+    fs::rename(root.join("in/a/x"), outside.join("gone")).unwrap();
+}
+
+/// A directory's entry is moved out and the directory renamed twice, the
+/// second time into a tree moved in before: the tree's scan sees the
+/// directory at its last place, but the records queued before its renames
+/// still happened at its first (seed 5 of the filesystem-mark check; a
+/// move out, because a deletion would merge into the entry's creation).
+fn known_directory_renamed_into_a_moved_in_tree(root: &Path, outside: &Path) {
+    fs::create_dir_all(root.join("c/a")).unwrap();
+    fs::create_dir(outside.join("in")).unwrap();
+    fs::rename(outside.join("in"), root.join("in")).unwrap();
+    fs::rename(root.join("c/a"), outside.join("a")).unwrap();
+    fs::rename(root.join("c"), root.join("b")).unwrap();
+    fs::create_dir(root.join("b/a")).unwrap();
+    fs::rename(root.join("b"), root.join("in/d")).unwrap();
+}
+
 #[test]
 fn inode_marks_do_not_report_a_scanned_entry_again_after_renames() {
     let dir = TempDir::new("fan-race-seen");
@@ -131,5 +160,41 @@ fn filesystem_mark_reports_a_moved_in_tree_whose_parent_moved_on() {
     on_filesystem_mark(
         "fan_races::filesystem_mark_reports_a_moved_in_tree_whose_parent_moved_on",
         moved_in_tree_whose_parent_moves_on,
+    );
+}
+
+#[test]
+fn inode_marks_follow_a_directory_renamed_into_a_tree_before_its_scan() {
+    let dir = TempDir::new("fan-race-renamed-in");
+    after_script(
+        Backend::Fanotify,
+        dir.path(),
+        renamed_into_a_moved_in_tree_before_its_scan,
+    );
+}
+
+#[test]
+fn filesystem_mark_follows_a_directory_renamed_into_a_tree_before_its_scan() {
+    on_filesystem_mark(
+        "fan_races::filesystem_mark_follows_a_directory_renamed_into_a_tree_before_its_scan",
+        renamed_into_a_moved_in_tree_before_its_scan,
+    );
+}
+
+#[test]
+fn inode_marks_place_records_of_a_directory_renamed_into_a_moved_in_tree() {
+    let dir = TempDir::new("fan-race-known-in");
+    after_script(
+        Backend::Fanotify,
+        dir.path(),
+        known_directory_renamed_into_a_moved_in_tree,
+    );
+}
+
+#[test]
+fn filesystem_mark_places_records_of_a_directory_renamed_into_a_moved_in_tree() {
+    on_filesystem_mark(
+        "fan_races::filesystem_mark_places_records_of_a_directory_renamed_into_a_moved_in_tree",
+        known_directory_renamed_into_a_moved_in_tree,
     );
 }
