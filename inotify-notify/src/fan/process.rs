@@ -156,12 +156,15 @@ pub(crate) fn process_ready(
     }
     let read = drain(side)?;
     // Bounded: a directory that keeps moving is looked for again in the
-    // next round's retries... or given up (its later records tell).
-    for _ in 0..4 {
+    // next round's retries... or given up (its later records tell). The
+    // queue is empty when the round ends: a retry's scan drains the group,
+    // and a record left queued here would wait for the next record to
+    // make the group readable (for ever, if none came).
+    for retry in 0..=4 {
         while let Some(rec) = side.queue.pop_front() {
             handle_in_order(side, rec, rescan_on_overflow, out);
         }
-        if side.raced.is_empty() {
+        if side.raced.is_empty() || retry == 4 {
             break;
         }
         super::add::retry_raced(side, out);
