@@ -166,6 +166,23 @@ impl FanSide {
         false
     }
 
+    /// Whether the directory at `canon` is, or is below, a directory moved
+    /// in whose scan did not find it (`unscanned`): the consumer knows
+    /// that directory but nothing in it, so records in there are dropped
+    /// (it was deleted before the scan looked; its `DELETE` ends it), and
+    /// an entry renamed out of it is a move in, scanned where it lands.
+    pub(crate) fn in_unscanned(&self, canon: &Path) -> bool {
+        if self.unscanned.is_empty() {
+            return false;
+        }
+        canon.ancestors().any(|dir| {
+            self.fs_dirs
+                .by_path(dir)
+                .and_then(|key| self.fs_dirs.get(key))
+                .is_some_and(|node| self.unscanned.contains(&node.id))
+        })
+    }
+
     /// The canonical path of a record's entry (directory + name).
     fn entry(&mut self, at: Option<&(FileIdBuf, OsString)>) -> Option<PathBuf> {
         let (id, name) = at?;

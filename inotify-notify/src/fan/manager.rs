@@ -281,6 +281,9 @@ fn place_of(side: &mut FanSide, id: &FileIdBuf) -> Option<At> {
         });
     }
     let canon = side.resolve(id)?;
+    if side.in_unscanned(&canon) {
+        return None;
+    }
     let (root, dir) = side.place_fs(&canon)?;
     Some(At {
         wd: root.wd,

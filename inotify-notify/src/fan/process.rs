@@ -413,7 +413,7 @@ fn locate<'r>(side: &mut FanSide, rec: &'r Rec) -> Option<Place<'r>> {
     }
     let canon = side.resolve(dir_id)?;
     let (root, dir) = side.place_fs(&canon)?;
-    if side.hidden(&dir) {
+    if side.hidden(&dir) || side.in_unscanned(&canon) {
         return None;
     }
     Some(Place::new(root.wd, &dir, &root.data, name, false))

@@ -115,6 +115,19 @@ fn known_directory_renamed_into_a_moved_in_tree(root: &Path, outside: &Path) {
     fs::rename(root.join("b"), root.join("in/d")).unwrap();
 }
 
+/// A tree moved in is gone before its scan looks, but a directory of it
+/// was moved out first: the consumer never heard of that directory, so
+/// its move is a move in and what it holds is reported (seed 9 of the
+/// filesystem-mark check).
+fn part_of_an_unscanned_tree_moved_out_of_it(root: &Path, outside: &Path) {
+    fs::create_dir_all(outside.join("in/x/y")).unwrap();
+    fs::write(outside.join("in/x/y/g"), b"").unwrap();
+    fs::create_dir(root.join("p")).unwrap();
+    fs::rename(outside.join("in"), root.join("p/in")).unwrap();
+    fs::rename(root.join("p/in/x/y"), root.join("y")).unwrap();
+    fs::remove_dir_all(root.join("p/in")).unwrap();
+}
+
 #[test]
 fn inode_marks_do_not_report_a_scanned_entry_again_after_renames() {
     let dir = TempDir::new("fan-race-seen");
@@ -196,5 +209,23 @@ fn filesystem_mark_places_records_of_a_directory_renamed_into_a_moved_in_tree() 
     on_filesystem_mark(
         "fan_races::filesystem_mark_places_records_of_a_directory_renamed_into_a_moved_in_tree",
         known_directory_renamed_into_a_moved_in_tree,
+    );
+}
+
+#[test]
+fn inode_marks_report_what_a_directory_moved_out_of_an_unscanned_tree_holds() {
+    let dir = TempDir::new("fan-race-unscanned");
+    after_script(
+        Backend::Fanotify,
+        dir.path(),
+        part_of_an_unscanned_tree_moved_out_of_it,
+    );
+}
+
+#[test]
+fn filesystem_mark_reports_what_a_directory_moved_out_of_an_unscanned_tree_holds() {
+    on_filesystem_mark(
+        "fan_races::filesystem_mark_reports_what_a_directory_moved_out_of_an_unscanned_tree_holds",
+        part_of_an_unscanned_tree_moved_out_of_it,
     );
 }
