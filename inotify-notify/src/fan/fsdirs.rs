@@ -131,6 +131,18 @@ impl FanSide {
         }
     }
 
+    /// The consumer dropped `path` and what it held (a `DELETE` of it was
+    /// emitted): what this round's scans and records reported there is
+    /// forgotten too, so later records of the round about a new object
+    /// at that name, or below it, are reported again rather than taken
+    /// for entries the consumer still has.
+    pub(crate) fn forget_reported(&mut self, path: &Path) {
+        self.moved_in_round(path, path, false);
+        self.seen.remove(path);
+        self.told.remove(path);
+        self.scanned.remove(path);
+    }
+
     /// The filesystem-mark root an event in the directory `canon` belongs
     /// to, and the directory spelled below the root as the user spelled
     /// it; `None` outside every root (or below a root without `rec`).

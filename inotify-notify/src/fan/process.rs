@@ -439,14 +439,8 @@ fn one(
                 side.told.insert(path.to_path_buf());
             }
         }
-        // (Removal hashes the path even from an empty set.)
         if mask.intersects(EventMask::DELETE | EventMask::MOVED_FROM) {
-            if !side.seen.is_empty() {
-                side.seen.remove(path);
-            }
-            if !side.told.is_empty() {
-                side.told.remove(path);
-            }
+            side.forget_reported(path);
         }
     }
     let target = &place.target;

@@ -128,6 +128,19 @@ fn part_of_an_unscanned_tree_moved_out_of_it(root: &Path, outside: &Path) {
     fs::remove_dir_all(root.join("p/in")).unwrap();
 }
 
+/// In a tree moved in, a file is made and deleted, then a directory
+/// tree is made at its name, all before the scan looks: the scan reports
+/// the directory and what it holds, the file's deletion (a record of an
+/// earlier object at that name) drops them, so the later records of the
+/// directory tree must be reported (seed 20 of the filesystem-mark check).
+fn file_then_directory_at_one_name_before_the_scan(root: &Path, outside: &Path) {
+    fs::create_dir(outside.join("in")).unwrap();
+    fs::rename(outside.join("in"), root.join("in")).unwrap();
+    fs::write(root.join("in/e"), b"x").unwrap();
+    fs::remove_file(root.join("in/e")).unwrap();
+    fs::create_dir_all(root.join("in/e/d")).unwrap();
+}
+
 #[test]
 fn inode_marks_do_not_report_a_scanned_entry_again_after_renames() {
     let dir = TempDir::new("fan-race-seen");
@@ -227,5 +240,23 @@ fn filesystem_mark_reports_what_a_directory_moved_out_of_an_unscanned_tree_holds
     on_filesystem_mark(
         "fan_races::filesystem_mark_reports_what_a_directory_moved_out_of_an_unscanned_tree_holds",
         part_of_an_unscanned_tree_moved_out_of_it,
+    );
+}
+
+#[test]
+fn inode_marks_report_a_directory_made_where_a_file_was_before_the_scan() {
+    let dir = TempDir::new("fan-race-file-then-dir");
+    after_script(
+        Backend::Fanotify,
+        dir.path(),
+        file_then_directory_at_one_name_before_the_scan,
+    );
+}
+
+#[test]
+fn filesystem_mark_reports_a_directory_made_where_a_file_was_before_the_scan() {
+    on_filesystem_mark(
+        "fan_races::filesystem_mark_reports_a_directory_made_where_a_file_was_before_the_scan",
+        file_then_directory_at_one_name_before_the_scan,
     );
 }
