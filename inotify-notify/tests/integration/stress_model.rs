@@ -335,9 +335,7 @@ fn one_op(
             None
         }
         55..75 => {
-            let Some(src) = truth.pick(rng, None) else {
-                return None;
-            };
+            let src = truth.pick(rng, None)?;
             let parent = truth.pick_dir_or_root(rng);
             if parent.starts_with(&src) {
                 return None;
@@ -363,9 +361,7 @@ fn one_op(
             None
         }
         75..80 => {
-            let Some(src) = truth.pick(rng, None) else {
-                return None;
-            };
+            let src = truth.pick(rng, None)?;
             *unique += 1;
             let away = outside.join(format!("out{unique}"));
             if std::fs::rename(root.join(&src), &away).is_ok() {
@@ -407,9 +403,7 @@ fn one_op(
             None
         }
         _ => {
-            let Some(victim) = truth.pick(rng, None) else {
-                return None;
-            };
+            let victim = truth.pick(rng, None)?;
             let path = root.join(&victim);
             let ok = if truth.entries[&victim] {
                 std::fs::remove_dir_all(&path).is_ok()
