@@ -347,10 +347,25 @@ pub(crate) fn scan_new_dir(
             let name = entry.file_name();
             let sub = dir.join(&name);
             // Reported by a record of this round already, or by a scan.
-            if side.told.contains(&sub) || !side.seen.insert(sub.clone()) {
+            if side.told.contains(&sub) || side.seen.contains(&sub) {
                 continue;
             }
             let sub_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            let sub_listed = listed.as_ref().map(|l| l.join(&name));
+            let sub_id = if sub_dir && !mark_dirs {
+                FileIdBuf::of(sub_listed.as_deref().unwrap_or(&sub)).ok()
+            } else {
+                None
+            };
+            // A directory the records place elsewhere is renamed here by
+            // a record still queued, which reports it (with what the
+            // consumer knows it holds): reported here as well, what the
+            // scan saw in it would be taken for what is at this path
+            // before that rename, and moved with whatever leaves it.
+            if sub_id.is_some_and(|id| side.known_elsewhere(id, &sub)) {
+                continue;
+            }
+            side.seen.insert(sub.clone());
             let mask = if sub_dir {
                 EventMask::CREATE | EventMask::ISDIR
             } else {
@@ -358,9 +373,8 @@ pub(crate) fn scan_new_dir(
             };
             emit(out, &target, mask, 0, Some(&name), None, true);
             if sub_dir {
-                let sub_listed = listed.as_ref().map(|l| l.join(&name));
-                if !mark_dirs {
-                    side.fs_dirs_learn(&sub, sub_listed.as_deref().unwrap_or(&sub));
+                if let Some(id) = sub_id {
+                    side.fs_dirs_learn(&sub, id);
                 }
                 stack.push((sub, sub_listed));
             }

@@ -78,33 +78,38 @@ impl FanSide {
         }
     }
 
-    /// A directory a scan listed at `on_disk` and reported at `path` (as
-    /// the user spells it): remembered at `path`, the place the records
-    /// of this round give it — unless its path is known already. A known
-    /// directory's path comes from the records read so far; the scan
-    /// sees the disk as it is now, which may be ahead of them (the
-    /// directory renamed into the scanned tree by a record still
-    /// queued), and records queued before that rename must be placed
-    /// where the directory was then.
-    pub(crate) fn fs_dirs_learn(&mut self, path: &Path, on_disk: &Path) {
-        if self.fs_dirs.len() >= FS_DIRS_MAX {
+    /// A directory `id` a scan listed and reported at `path` (as the user
+    /// spells it): remembered at `path`, the place the records of this
+    /// round give it, unless its path is known already (see
+    /// [`FanSide::known_elsewhere`]: a scan does not report a directory
+    /// known at another path).
+    pub(crate) fn fs_dirs_learn(&mut self, path: &Path, id: FileIdBuf) {
+        if self.fs_dirs.len() >= FS_DIRS_MAX || self.fs_dirs.by_id(id.as_file_id()).is_some() {
             return;
         }
-        let Ok(id) = FileIdBuf::of(on_disk) else {
-            return;
-        };
-        if self.fs_dirs.by_id(id.as_file_id()).is_some() {
-            return;
+        if let Some(canon) = self.canon_of(path) {
+            self.fs_dirs_insert(id, canon);
         }
-        let canon = self
-            .fs_roots
+    }
+
+    /// The canonical spelling of `path`, a path below a filesystem-mark
+    /// root as the user spells it.
+    fn canon_of(&self, path: &Path) -> Option<PathBuf> {
+        self.fs_roots
             .iter()
             .filter_map(|r| Some((r, path.strip_prefix(&r.path).ok()?)))
             .max_by_key(|(r, _)| r.path.as_os_str().len())
-            .map(|(r, rest)| r.canon.join(rest));
-        if let Some(canon) = canon {
-            self.fs_dirs_insert(id, canon);
-        }
+            .map(|(r, rest)| r.canon.join(rest))
+    }
+
+    /// Whether the directory `id`, found by a scan at `path` under a
+    /// filesystem mark, is placed at another path by the records so far.
+    /// The disk a scan lists may be ahead of the records: such a
+    /// directory is renamed to `path` by a record still queued.
+    pub(crate) fn known_elsewhere(&self, id: FileIdBuf, path: &Path) -> bool {
+        let key = self.fs_dirs.by_id(id.as_file_id());
+        let known = key.and_then(|key| self.fs_dirs.get(key));
+        known.is_some_and(|n| self.canon_of(path).is_some_and(|canon| n.path != canon))
     }
 
     /// A directory the consumer knows moved from `src` to `dst` (paired:

@@ -141,6 +141,19 @@ fn file_then_directory_at_one_name_before_the_scan(root: &Path, outside: &Path) 
     fs::create_dir_all(root.join("in/e/d")).unwrap();
 }
 
+/// In a tree moved in, a directory is renamed away and another directory
+/// of the tree takes its name, with a file made in it, all before the
+/// scan looks: the scan must not report the second directory's contents
+/// as the first's (seed 2 of the filesystem-mark check).
+fn directory_swapped_in_a_moved_in_tree_before_its_scan(root: &Path, outside: &Path) {
+    fs::create_dir_all(outside.join("in/b")).unwrap();
+    fs::create_dir(root.join("c")).unwrap();
+    fs::rename(outside.join("in"), root.join("in")).unwrap();
+    fs::rename(root.join("in/b"), root.join("x")).unwrap();
+    fs::rename(root.join("c"), root.join("in/b")).unwrap();
+    fs::write(root.join("in/b/a"), b"").unwrap();
+}
+
 #[test]
 fn inode_marks_do_not_report_a_scanned_entry_again_after_renames() {
     let dir = TempDir::new("fan-race-seen");
@@ -258,5 +271,23 @@ fn filesystem_mark_reports_a_directory_made_where_a_file_was_before_the_scan() {
     on_filesystem_mark(
         "fan_races::filesystem_mark_reports_a_directory_made_where_a_file_was_before_the_scan",
         file_then_directory_at_one_name_before_the_scan,
+    );
+}
+
+#[test]
+fn inode_marks_keep_two_directories_apart_when_one_takes_the_others_name() {
+    let dir = TempDir::new("fan-race-swapped");
+    after_script(
+        Backend::Fanotify,
+        dir.path(),
+        directory_swapped_in_a_moved_in_tree_before_its_scan,
+    );
+}
+
+#[test]
+fn filesystem_mark_keeps_two_directories_apart_when_one_takes_the_others_name() {
+    on_filesystem_mark(
+        "fan_races::filesystem_mark_keeps_two_directories_apart_when_one_takes_the_others_name",
+        directory_swapped_in_a_moved_in_tree_before_its_scan,
     );
 }
