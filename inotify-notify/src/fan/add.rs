@@ -281,31 +281,47 @@ pub(crate) fn scan_new_dir(
     out: Out<'_>,
 ) {
     let (root_wd, template) = via;
-    // (the path reported, the path listed when it is elsewhere on disk)
-    let mut stack: Vec<(PathBuf, Option<PathBuf>)> = vec![(dir, None)];
+    let data = template.child();
+    // With inode marks, where a directory is looked for again if it is
+    // not at its path when marked or listed: the marked directory it is
+    // in, the template of the retry's scan, and its handle.
+    let from_parent = expect.map(|id| (root_wd, template.clone(), id));
+    let mut stack: Vec<Pending> = vec![Pending {
+        dir,
+        listed: None,
+        from_parent,
+    }];
     let mut first = true;
-    while let Some((dir, mut listed)) = stack.pop() {
-        let check = std::mem::take(&mut first).then_some(expect).flatten();
+    while let Some(Pending {
+        dir,
+        mut listed,
+        from_parent,
+    }) = stack.pop()
+    {
+        let top = std::mem::take(&mut first);
         if template.exclude().is_some_and(|f| f.is_excluded(&dir)) {
             continue;
         }
-        let data = template.child();
-        // Not at its path any more (renamed with its parent, whose
-        // record comes later in the round).
+        // Looked up again at the end of the round, from where the tree
+        // says its parent is by then (a directory renamed with its
+        // parent, whose record comes later in the round).
+        let retry_later = |side: &mut FanSide, dir: &Path| {
+            if let (Some((parent, template, id)), Some(name)) = (&from_parent, dir.file_name()) {
+                side.raced.push(Raced {
+                    parent: *parent,
+                    name: name.to_os_string(),
+                    data: template.clone(),
+                    id: *id,
+                });
+            }
+        };
+        let check = from_parent.as_ref().map(|(_, _, id)| *id);
+        // Not at its path any more.
         if let Some(id) = check
             && FileIdBuf::of(&dir).ok() != Some(id)
         {
             if mark_dirs {
-                // Looked up again at the end of the round, from where the
-                // tree says its parent is by then.
-                if let Some(name) = dir.file_name() {
-                    side.raced.push(Raced {
-                        parent: root_wd,
-                        name: name.to_os_string(),
-                        data: template.clone(),
-                        id,
-                    });
-                }
+                retry_later(side, &dir);
                 continue;
             }
             // A filesystem mark needs no mark: the directory is listed
@@ -323,7 +339,10 @@ pub(crate) fn scan_new_dir(
             }
             match mark(side, &dir, data.clone()) {
                 Ok(wd) => wd,
-                Err(err) if err.io_error().is_some_and(is_race) => continue,
+                Err(err) if err.io_error().is_some_and(is_race) => {
+                    retry_later(side, &dir);
+                    continue;
+                }
                 Err(err) => {
                     out(Processed::Error(err));
                     continue;
@@ -335,54 +354,113 @@ pub(crate) fn scan_new_dir(
         let on_disk = listed.clone().unwrap_or_else(|| dir.clone());
         let entries = match long_path::read_dir(&on_disk) {
             Ok(entries) => entries,
-            Err(err) if is_race(&err) => continue,
+            Err(err) if is_race(&err) => {
+                if mark_dirs && !top {
+                    // Marked, then gone from its path before the listing:
+                    // listed again where it went.
+                    side.tree.remove(wd);
+                    retry_later(side, &dir);
+                }
+                continue;
+            }
             Err(err) => {
                 out(Processed::Error(Error::io(err, Some(&dir))));
                 continue;
             }
         };
-        let target = Target::new(wd, &dir, &data);
-        side.scanned.insert(dir.clone());
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let sub = dir.join(&name);
-            // Reported by a record of this round already, or by a scan.
-            if side.told.contains(&sub) || side.seen.contains(&sub) {
-                continue;
-            }
-            let sub_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-            let sub_listed = listed.as_ref().map(|l| l.join(&name));
-            let sub_id = if sub_dir && !mark_dirs {
-                FileIdBuf::of(sub_listed.as_deref().unwrap_or(&sub)).ok()
-            } else {
-                None
-            };
-            // A directory the records place elsewhere is renamed here by
-            // a record still queued, which reports it (with what the
-            // consumer knows it holds): reported here as well, what the
-            // scan saw in it would be taken for what is at this path
-            // before that rename, and moved with whatever leaves it.
-            if sub_id.is_some_and(|id| side.known_elsewhere(id, &sub)) {
-                continue;
-            }
-            side.seen.insert(sub.clone());
-            let mask = if sub_dir {
-                EventMask::CREATE | EventMask::ISDIR
-            } else {
-                EventMask::CREATE
-            };
-            emit(out, &target, mask, 0, Some(&name), None, true);
-            if sub_dir {
-                if let Some(id) = sub_id {
-                    side.fs_dirs_learn(&sub, id);
-                }
-                stack.push((sub, sub_listed));
-            }
-        }
+        let at = Listing {
+            wd,
+            dir: &dir,
+            listed: listed.as_deref(),
+            data: &data,
+            mark_dirs,
+        };
+        report_entries(side, &at, entries, &mut stack, out);
     }
     if let Err(err) = super::process::drain(side) {
         out(Processed::Error(Error::io(err, None)));
     }
+}
+
+/// A directory [`scan_new_dir`] lists.
+struct Listing<'a> {
+    /// Its watch: its own mark, or the filesystem-mark root's.
+    wd: WatchDescriptor,
+    /// The path reported.
+    dir: &'a Path,
+    /// Where it is listed, when elsewhere on disk.
+    listed: Option<&'a Path>,
+    data: &'a WatchData,
+    mark_dirs: bool,
+}
+
+/// Reports the entries of `at` not reported yet (synthetic `CREATE`s)
+/// and queues its directories on `stack`.
+fn report_entries(
+    side: &mut FanSide,
+    at: &Listing<'_>,
+    entries: std::fs::ReadDir,
+    stack: &mut Vec<Pending>,
+    out: Out<'_>,
+) {
+    let target = Target::new(at.wd, at.dir, at.data);
+    side.scanned.insert(at.dir.to_path_buf());
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let sub = at.dir.join(&name);
+        // Reported by a record of this round already, or by a scan.
+        if side.told.contains(&sub) || side.seen.contains(&sub) {
+            continue;
+        }
+        let sub_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        let sub_listed = at.listed.map(|l| l.join(&name));
+        let sub_id = if sub_dir {
+            FileIdBuf::of(sub_listed.as_deref().unwrap_or(&sub)).ok()
+        } else {
+            None
+        };
+        // A directory the records place elsewhere is renamed here by
+        // a record still queued, which reports it (with what the
+        // consumer knows it holds): reported here as well, what the
+        // scan saw in it would be taken for what is at this path
+        // before that rename, and moved with whatever leaves it.
+        if !at.mark_dirs && sub_id.is_some_and(|id| side.known_elsewhere(id, &sub)) {
+            continue;
+        }
+        side.seen.insert(sub.clone());
+        let mask = if sub_dir {
+            EventMask::CREATE | EventMask::ISDIR
+        } else {
+            EventMask::CREATE
+        };
+        emit(out, &target, mask, 0, Some(&name), None, true);
+        if sub_dir {
+            if !at.mark_dirs
+                && let Some(id) = sub_id
+            {
+                side.fs_dirs_learn(&sub, id);
+            }
+            let from_parent = sub_id
+                .filter(|_| at.mark_dirs)
+                .map(|id| (at.wd, at.data.clone(), id));
+            stack.push(Pending {
+                dir: sub,
+                listed: sub_listed,
+                from_parent,
+            });
+        }
+    }
+}
+
+/// A directory [`scan_new_dir`] is still to mark and list.
+struct Pending {
+    /// The path reported.
+    dir: PathBuf,
+    /// Where it is listed when it is elsewhere on disk (filesystem marks).
+    listed: Option<PathBuf>,
+    /// With inode marks: the marked directory it was found in (or
+    /// appeared in), the template for scanning it again, and its handle.
+    from_parent: Option<(WatchDescriptor, WatchData, FileIdBuf)>,
 }
 
 /// A new directory an inode-mark scan did not find at its path (see
