@@ -419,15 +419,10 @@ fn report_entries(
         } else {
             None
         };
-        // A directory the records place elsewhere is renamed here by
-        // a record still queued, which reports it (with what the
-        // consumer knows it holds): reported here as well, what the
-        // scan saw in it would be taken for what is at this path
-        // before that rename, and moved with whatever leaves it.
-        if !at.mark_dirs && sub_id.is_some_and(|id| side.known_elsewhere(id, &sub)) {
-            continue;
-        }
         side.seen.insert(sub.clone());
+        if let Some(id) = sub_id {
+            side.seen_dirs.insert(sub.clone(), id);
+        }
         let mask = if sub_dir {
             EventMask::CREATE | EventMask::ISDIR
         } else {

@@ -80,9 +80,12 @@ impl FanSide {
 
     /// A directory `id` a scan listed and reported at `path` (as the user
     /// spells it): remembered at `path`, the place the records of this
-    /// round give it, unless its path is known already (see
-    /// [`FanSide::known_elsewhere`]: a scan does not report a directory
-    /// known at another path).
+    /// round give it — unless its path is known already. A known
+    /// directory's path comes from the records read so far; the scan
+    /// sees the disk as it is now, which may be ahead of them (the
+    /// directory renamed into the scanned tree by a record still
+    /// queued), and records queued before that rename must be placed
+    /// where the directory was then.
     pub(crate) fn fs_dirs_learn(&mut self, path: &Path, id: FileIdBuf) {
         if self.fs_dirs.len() >= FS_DIRS_MAX || self.fs_dirs.by_id(id.as_file_id()).is_some() {
             return;
@@ -100,16 +103,6 @@ impl FanSide {
             .filter_map(|r| Some((r, path.strip_prefix(&r.path).ok()?)))
             .max_by_key(|(r, _)| r.path.as_os_str().len())
             .map(|(r, rest)| r.canon.join(rest))
-    }
-
-    /// Whether the directory `id`, found by a scan at `path` under a
-    /// filesystem mark, is placed at another path by the records so far.
-    /// The disk a scan lists may be ahead of the records: such a
-    /// directory is renamed to `path` by a record still queued.
-    pub(crate) fn known_elsewhere(&self, id: FileIdBuf, path: &Path) -> bool {
-        let key = self.fs_dirs.by_id(id.as_file_id());
-        let known = key.and_then(|key| self.fs_dirs.get(key));
-        known.is_some_and(|n| self.canon_of(path).is_some_and(|canon| n.path != canon))
     }
 
     /// A directory the consumer knows moved from `src` to `dst` (paired:
@@ -134,6 +127,20 @@ impl FanSide {
         if paired && self.scanned.remove(src) {
             self.scanned.insert(dst.to_path_buf());
         }
+        let below: Vec<PathBuf> = self
+            .seen_dirs
+            .keys()
+            .filter(|p| p.starts_with(src) && p.as_path() != src)
+            .cloned()
+            .collect();
+        for path in below {
+            if let Some(id) = self.seen_dirs.remove(&path)
+                && paired
+                && let Ok(rest) = path.strip_prefix(src)
+            {
+                self.seen_dirs.insert(dst.join(rest), id);
+            }
+        }
     }
 
     /// The consumer dropped `path` and what it held (a `DELETE` of it was
@@ -144,6 +151,7 @@ impl FanSide {
     pub(crate) fn forget_reported(&mut self, path: &Path) {
         self.moved_in_round(path, path, false);
         self.seen.remove(path);
+        self.seen_dirs.remove(path);
         self.told.remove(path);
         self.scanned.remove(path);
     }
@@ -243,6 +251,7 @@ impl FanSide {
     /// directories were deleted.
     pub(crate) fn end_round(&mut self) {
         self.seen.clear();
+        self.seen_dirs.clear();
         self.scanned.clear();
         self.told.clear();
         for key in std::mem::take(&mut self.forget) {

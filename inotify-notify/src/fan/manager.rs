@@ -377,6 +377,18 @@ pub(crate) fn rename(
     {
         old = None;
     }
+    // Renamed from a path where a scan of this round reported another
+    // directory (the disk it listed was ahead of this record: that one
+    // took the name later): what the consumer has there is not this
+    // directory, so it stays, and this is a move in.
+    if let (Some((at, name)), Some(fid)) = (&old, rec.fid())
+        && side
+            .seen_dirs
+            .get(&at.dir.join(name))
+            .is_some_and(|id| *id != fid)
+    {
+        old = None;
+    }
     let new = new
         .and_then(|(id, name)| place_of(side, id).map(|at| (at, name.clone())))
         .filter(|(at, _)| !side.hidden(&at.dir));
@@ -384,6 +396,7 @@ pub(crate) fn rename(
     let cookie = if old.is_some() { side.new_cookie() } else { 0 };
     if let (Some((at, name)), Some(src)) = (&old, &src) {
         side.seen.remove(src);
+        side.seen_dirs.remove(src);
         side.told.remove(src);
         let target = Target::new(at.wd, &at.dir, &at.data);
         emit(

@@ -203,6 +203,10 @@ pub(crate) struct FanSide {
     /// them (drained after the scan) is dropped, so each entry is
     /// reported once. Cleared when the queue is empty.
     pub seen: HashSet<PathBuf>,
+    /// The handles of the directories among `seen` (cleared with it): a
+    /// rename record of another directory from one of those paths is not
+    /// about what the consumer has there.
+    pub seen_dirs: HashMap<PathBuf, inotify_core::FileIdBuf>,
     /// Directories a scan listed in this round (cleared with `seen`): an
     /// entry renamed out of one that the scan did not report was gone
     /// before it looked, so the consumer never heard of it.
@@ -254,6 +258,7 @@ impl FanSide {
             last_of: HashMap::new(),
             after: HashMap::new(),
             seen: HashSet::new(),
+            seen_dirs: HashMap::new(),
             scanned: HashSet::new(),
             told: HashSet::new(),
             forget: Vec::new(),

@@ -154,6 +154,22 @@ fn directory_swapped_in_a_moved_in_tree_before_its_scan(root: &Path, outside: &P
     fs::write(root.join("in/b/a"), b"").unwrap();
 }
 
+/// A known directory is renamed into a tree moved in, which is renamed
+/// into another tree moved in before, all before either scan looks: the
+/// first scan reports the known directory at its last place, and the
+/// renames that bring it there are reported as what the consumer knows
+/// already (seed 23 of the filesystem-mark check).
+fn known_directory_brought_in_by_two_renames(root: &Path, outside: &Path) {
+    fs::create_dir(outside.join("d")).unwrap();
+    fs::create_dir(root.join("f")).unwrap();
+    fs::write(root.join("f/b"), b"").unwrap();
+    fs::rename(outside.join("d"), root.join("d")).unwrap();
+    fs::create_dir(outside.join("i")).unwrap();
+    fs::rename(outside.join("i"), root.join("c")).unwrap();
+    fs::rename(root.join("f"), root.join("c/a")).unwrap();
+    fs::rename(root.join("c"), root.join("d/i")).unwrap();
+}
+
 #[test]
 fn inode_marks_do_not_report_a_scanned_entry_again_after_renames() {
     let dir = TempDir::new("fan-race-seen");
@@ -289,5 +305,23 @@ fn filesystem_mark_keeps_two_directories_apart_when_one_takes_the_others_name() 
     on_filesystem_mark(
         "fan_races::filesystem_mark_keeps_two_directories_apart_when_one_takes_the_others_name",
         directory_swapped_in_a_moved_in_tree_before_its_scan,
+    );
+}
+
+#[test]
+fn inode_marks_report_a_known_directory_brought_in_by_two_renames() {
+    let dir = TempDir::new("fan-race-two-renames");
+    after_script(
+        Backend::Fanotify,
+        dir.path(),
+        known_directory_brought_in_by_two_renames,
+    );
+}
+
+#[test]
+fn filesystem_mark_reports_a_known_directory_brought_in_by_two_renames() {
+    on_filesystem_mark(
+        "fan_races::filesystem_mark_reports_a_known_directory_brought_in_by_two_renames",
+        known_directory_brought_in_by_two_renames,
     );
 }
