@@ -208,6 +208,35 @@ impl FanSide {
         })
     }
 
+    /// Whether the directory at `dir` (`canon` its canonical spelling
+    /// under a filesystem mark, `None` with inode marks), or one above it,
+    /// is a directory the records place at a path where a scan of this
+    /// round reported another one (`seen_dirs`): the disk the scan listed
+    /// was ahead of the records, and the consumer has the other one there,
+    /// so records in this one are not about what the consumer has.
+    pub(crate) fn shadowed(&self, dir: &Path, canon: Option<&Path>) -> bool {
+        if self.seen_dirs.is_empty() {
+            return false;
+        }
+        let mut canon = canon;
+        for at in dir.ancestors() {
+            if let Some(seen) = self.seen_dirs.get(at) {
+                let here = match canon {
+                    None => self.tree.by_path(at).and_then(|wd| self.tree.get(wd)),
+                    Some(canon) => self
+                        .fs_dirs
+                        .by_path(canon)
+                        .and_then(|key| self.fs_dirs.get(key)),
+                };
+                if here.is_some_and(|node| node.id != *seen) {
+                    return true;
+                }
+            }
+            canon = canon.and_then(Path::parent);
+        }
+        false
+    }
+
     /// The canonical path of a record's entry (directory + name).
     fn entry(&mut self, at: Option<&(FileIdBuf, OsString)>) -> Option<PathBuf> {
         let (id, name) = at?;

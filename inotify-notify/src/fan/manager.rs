@@ -273,6 +273,9 @@ struct At {
 fn place_of(side: &mut FanSide, id: &FileIdBuf) -> Option<At> {
     if let Some(wd) = side.tree.by_id(id.as_file_id()) {
         let node = side.tree.get(wd)?;
+        if side.shadowed(&node.path, None) {
+            return None;
+        }
         return Some(At {
             wd,
             dir: node.path.clone(),
@@ -285,6 +288,9 @@ fn place_of(side: &mut FanSide, id: &FileIdBuf) -> Option<At> {
         return None;
     }
     let (root, dir) = side.place_fs(&canon)?;
+    if side.shadowed(&dir, Some(&canon)) {
+        return None;
+    }
     Some(At {
         wd: root.wd,
         dir,

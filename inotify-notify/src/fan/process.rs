@@ -409,11 +409,14 @@ fn locate<'r>(side: &mut FanSide, rec: &'r Rec) -> Option<Place<'r>> {
             return Some(Place::new(wd, &node.path, &node.data, None, true));
         };
         let node = side.tree.get(wd)?;
+        if side.shadowed(&node.path, None) {
+            return None;
+        }
         return Some(Place::new(wd, &node.path, &node.data, name, false));
     }
     let canon = side.resolve(dir_id)?;
     let (root, dir) = side.place_fs(&canon)?;
-    if side.hidden(&dir) || side.in_unscanned(&canon) {
+    if side.hidden(&dir) || side.in_unscanned(&canon) || side.shadowed(&dir, Some(&canon)) {
         return None;
     }
     Some(Place::new(root.wd, &dir, &root.data, name, false))
@@ -431,6 +434,14 @@ fn one(
 ) {
     let name = place.name;
     if let Some(path) = pathname {
+        // The deletion of a directory a scan of this round did not report
+        // there: the consumer has the other one (see `FanSide::shadowed`).
+        if mask.intersects(EventMask::DELETE | EventMask::MOVED_FROM)
+            && let Some(fid) = rec.fid
+            && side.seen_dirs.get(path).is_some_and(|id| *id != fid)
+        {
+            return;
+        }
         if mask.intersects(EventMask::CREATE | EventMask::MOVED_TO) {
             if side.seen.contains(path) {
                 return; // a scan reported it

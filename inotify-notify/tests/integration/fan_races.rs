@@ -170,6 +170,20 @@ fn known_directory_brought_in_by_two_renames(root: &Path, outside: &Path) {
     fs::rename(root.join("c"), root.join("d/i")).unwrap();
 }
 
+/// In a tree moved in, a directory with a file is renamed and deleted,
+/// and another directory takes its first name, all before the scan
+/// looks: the scan reports the second one, and the records of the first
+/// one's file are not about it (seed 16 of the filesystem-mark check).
+fn directory_replaced_at_its_name_before_the_scan(root: &Path, outside: &Path) {
+    fs::create_dir(outside.join("in")).unwrap();
+    fs::rename(outside.join("in"), root.join("in")).unwrap();
+    fs::create_dir(root.join("in/b")).unwrap();
+    fs::write(root.join("in/b/a"), b"").unwrap();
+    fs::rename(root.join("in/b"), root.join("in/e")).unwrap();
+    fs::remove_dir_all(root.join("in/e")).unwrap();
+    fs::create_dir(root.join("in/b")).unwrap();
+}
+
 #[test]
 fn inode_marks_do_not_report_a_scanned_entry_again_after_renames() {
     let dir = TempDir::new("fan-race-seen");
@@ -323,5 +337,23 @@ fn filesystem_mark_reports_a_known_directory_brought_in_by_two_renames() {
     on_filesystem_mark(
         "fan_races::filesystem_mark_reports_a_known_directory_brought_in_by_two_renames",
         known_directory_brought_in_by_two_renames,
+    );
+}
+
+#[test]
+fn inode_marks_drop_the_records_of_a_directory_replaced_before_the_scan() {
+    let dir = TempDir::new("fan-race-replaced");
+    after_script(
+        Backend::Fanotify,
+        dir.path(),
+        directory_replaced_at_its_name_before_the_scan,
+    );
+}
+
+#[test]
+fn filesystem_mark_drops_the_records_of_a_directory_replaced_before_the_scan() {
+    on_filesystem_mark(
+        "fan_races::filesystem_mark_drops_the_records_of_a_directory_replaced_before_the_scan",
+        directory_replaced_at_its_name_before_the_scan,
     );
 }
