@@ -458,6 +458,7 @@ impl WatchManager {
             return;
         }
         tree::snapshot_all(&mut st.tree);
+        crate::fan::enable_rescans(&mut st);
         transient::restore_masks(&mut st);
         drop(st);
         self.wake_if_pending();

@@ -33,6 +33,34 @@ pub(crate) fn add_tree(
     keep: bool,
     out: &mut Vec<(PathBuf, Result<WatchDescriptor>)>,
 ) -> Option<usize> {
+    let start = out.len();
+    let added = add_root(st, path, mask, options, keep, out)?;
+    // With overflow rescans on, what the new root holds is part of the
+    // consumer's picture from now on.
+    if let Some(side) = st.fan.as_deref_mut()
+        && side.picture.is_some()
+    {
+        let root = normalize(path);
+        for (at, res) in &out[start..] {
+            if *at == root
+                && let Ok(wd) = res
+            {
+                super::rescan::picture_root(side, *wd);
+            }
+        }
+    }
+    Some(added)
+}
+
+/// [`add_tree`] without the picture's upkeep.
+fn add_root(
+    st: &mut Shared,
+    path: &Path,
+    mask: WatchMask,
+    options: &WatchOptions,
+    keep: bool,
+    out: &mut Vec<(PathBuf, Result<WatchDescriptor>)>,
+) -> Option<usize> {
     let side = st.fan.as_deref_mut()?;
     let path = normalize(path);
     if options
@@ -187,7 +215,7 @@ pub(super) fn mark_tree(
 
 /// One inode mark on `path`, entered in the tree (a directory marked again
 /// keeps its descriptor and takes the new data).
-fn mark(side: &mut FanSide, path: &Path, data: WatchData) -> Result<WatchDescriptor> {
+pub(super) fn mark(side: &mut FanSide, path: &Path, data: WatchData) -> Result<WatchDescriptor> {
     let group = side
         .group
         .as_ref()

@@ -2,7 +2,7 @@
 //! [`Backend`], asking which backend a root got, the group's descriptor
 //! for event loops; the small hooks the manager's queries call (`wd`,
 //! `path`, `watches`, `rm_watch`, `close`), and the record handling that
-//! changes the tree wholesale (renames, the rescan after an overflow).
+//! changes the tree wholesale (renames).
 
 use std::collections::BTreeMap;
 use std::os::fd::{AsFd, BorrowedFd};
@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use inotify_core::{
     EventMask, FanFeatures, FanMarkFlags, Fanotify, FileIdBuf, HandleResolver, MarkTarget,
-    WatchDescriptor, is_race, long_path,
+    WatchDescriptor,
 };
 
 use super::add::{Out, fan_mask, scan_new_dir};
@@ -475,61 +475,5 @@ pub(crate) fn rename(
     // it came in, so a move in is listed.
     if is_dir && at.data.auto_add && !renamed && (at.inode || moved_in) {
         scan_new_dir(side, (at.wd, &at.data), dst, rec.fid(), at.inode, out);
-    }
-}
-
-/// The rescan after `Q_OVERFLOW`: directories of inode-marked trees that
-/// appeared unseen are marked and scanned (their entries reported), and
-/// watches whose directory is gone end with `IGNORED`. Entries of
-/// directories already watched are not compared, and a filesystem mark
-/// has nothing to re-mark: those changes are lost with the overflow.
-pub(crate) fn rescan(side: &mut FanSide, out: Out<'_>) {
-    let stale: Vec<WatchDescriptor> = side
-        .tree
-        .iter()
-        .filter(|(_, n)| long_path::metadata(&n.path, false).is_err())
-        .map(|(wd, _)| wd)
-        .collect();
-    for wd in stale {
-        if let Some(node) = side.tree.remove(wd) {
-            ignored(out, vec![(wd, node)]);
-        }
-    }
-    let mut stack: Vec<PathBuf> = side
-        .tree
-        .iter()
-        .filter(|(_, n)| n.data.root && n.data.rec)
-        .map(|(_, n)| n.path.clone())
-        .collect();
-    while let Some(dir) = stack.pop() {
-        let Some(parent) = side.tree.by_path(&dir) else {
-            continue;
-        };
-        let Some(data) = side.tree.get(parent).map(|n| n.data.clone()) else {
-            continue;
-        };
-        let entries = match long_path::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(err) => {
-                if !is_race(&err) {
-                    out(crate::Processed::Error(Error::io(err, Some(&dir))));
-                }
-                continue;
-            }
-        };
-        for entry in entries.flatten() {
-            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
-                continue;
-            }
-            let sub = dir.join(entry.file_name());
-            if side.tree.by_path(&sub).is_some() {
-                stack.push(sub);
-            } else if data.auto_add {
-                let target = Target::new(parent, &dir, &data);
-                let mask = EventMask::CREATE | EventMask::ISDIR;
-                emit(out, &target, mask, 0, Some(&entry.file_name()), None, true);
-                scan_new_dir(side, (parent, &data), sub, None, true, out);
-            }
-        }
     }
 }

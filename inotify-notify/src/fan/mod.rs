@@ -29,6 +29,7 @@ mod fallback;
 mod fsdirs;
 mod manager;
 mod process;
+mod rescan;
 mod tree;
 
 use std::collections::VecDeque;
@@ -51,6 +52,7 @@ pub(crate) use fallback::{
 };
 pub(crate) use manager::{close, count, rm, update, watch, watches, wd};
 pub(crate) use process::process_ready;
+pub(crate) use rescan::enable as enable_rescans;
 
 /// Which kernel interface a [`crate::WatchManager`] watches with
 /// ([`crate::WatchManager::with_backend`]).
@@ -85,6 +87,14 @@ pub(crate) use process::process_ready;
 ///   handle only, so each directory is found by `open_by_handle_at`,
 ///   which needs `CAP_DAC_READ_SEARCH`. Without it the marks stay until
 ///   the directories are deleted, and their events are dropped.
+/// - **`Q_OVERFLOW`**: with `rescan_on_overflow` the manager keeps a
+///   picture of the entries it delivered below its fanotify roots; after
+///   an overflow (delivered first) it walks the roots at once, marks what
+///   inode marks miss, and delivers `CREATE`s and `DELETE`s for what the
+///   picture and the disk disagree on (a filesystem mark's roots are
+///   walked too: the rescan costs a walk even where setup did not). The
+///   picture follows what was delivered, so events the watch's mask does
+///   not ask for are not compared.
 /// - `UNMOUNT` is never reported.
 /// - `OPEN`, `ACCESS` and `CLOSE_NOWRITE` of directories caused by this
 ///   process are dropped: they are the manager's own listings (walks and
@@ -228,6 +238,9 @@ pub(crate) struct FanSide {
     pub rescan_due: bool,
     /// The reused buffer a record's entry path is spelled in.
     pub entry: PathBuf,
+    /// What the consumer was told, while overflow rescans are on (`None`
+    /// otherwise): what the rescan compares the disk with.
+    pub picture: Option<rescan::Picture>,
     next_wd: i32,
     next_cookie: u32,
     /// Keys of `fs_dirs` (not watch descriptors).
@@ -267,6 +280,7 @@ impl FanSide {
             ignored: Vec::new(),
             rescan_due: false,
             entry: PathBuf::new(),
+            picture: None,
             next_wd: FIRST_WD,
             next_cookie: 0,
             next_dir: 0,

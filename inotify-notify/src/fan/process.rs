@@ -14,6 +14,7 @@ use inotify_core::{
 
 use super::FanSide;
 use super::add::{Out, scan_new_dir};
+use super::rescan::{Picture, mirror};
 use crate::emit::{Processed, Target, emit};
 use crate::event::Event;
 use crate::watch::WatchData;
@@ -155,6 +156,17 @@ pub(crate) fn process_ready(
         );
     }
     let read = drain(side)?;
+    // The picture of what the consumer was told follows every event of
+    // the round (it is outside `side` meanwhile, beside `out`).
+    let mut picture = side.picture.take();
+    round(side, &mut picture, rescan_on_overflow, out);
+    side.picture = picture;
+    Ok(read)
+}
+
+/// Handles the records read, and the rescan an overflow among them asks
+/// for.
+fn round(side: &mut FanSide, picture: &mut Option<Picture>, rescan: bool, out: Out<'_>) {
     // Bounded: a directory that keeps moving is looked for again in the
     // next round's retries... or given up (its later records tell). The
     // queue is empty when the round ends: a retry's scan drains the group,
@@ -162,33 +174,32 @@ pub(crate) fn process_ready(
     // make the group readable (for ever, if none came).
     for retry in 0..=4 {
         while let Some(rec) = side.queue.pop_front() {
-            handle_in_order(side, rec, rescan_on_overflow, out);
+            handle_in_order(side, rec, rescan, &mut mirror(picture, &mut *out));
+            if std::mem::take(&mut side.rescan_due) {
+                // At once: the records behind the overflow happened after
+                // what it lost, and the consumer must be in line with the
+                // disk before they are applied.
+                super::rescan::rescan(side, picture, &mut *out);
+            }
         }
         if side.raced.is_empty() || retry == 4 {
             break;
         }
-        super::add::retry_raced(side, out);
+        super::add::retry_raced(side, &mut mirror(picture, &mut *out));
     }
     side.raced.clear();
     side.end_round();
-    if std::mem::take(&mut side.rescan_due) {
-        super::manager::rescan(side, out);
-        while let Some(rec) = side.queue.pop_front() {
-            handle_in_order(side, rec, rescan_on_overflow, out);
-        }
-        side.end_round();
-    }
     if side.queue.is_empty() {
+        let mut both = mirror(picture, &mut *out);
         side.last_of.clear();
         // Deferred behind a record that never came (cannot happen: the
         // record was read before the DELETE was deferred): deliver them.
         let mut left: Vec<Rec> = side.after.drain().flat_map(|(_, recs)| recs).collect();
         left.sort_by_key(|r| r.seq);
         for rec in left {
-            handle(side, rec, rescan_on_overflow, out);
+            handle(side, rec, rescan, &mut both);
         }
     }
-    Ok(read)
 }
 
 /// Handles `rec`, then the `DELETE`s deferred behind it.
