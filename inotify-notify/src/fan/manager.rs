@@ -431,6 +431,9 @@ pub(crate) fn rename(
         // A scan in this round listed it there already (with its subtree).
         if let Some(src) = src.filter(|_| is_dir) {
             side.moved_in_round(&src, &dst, false);
+            if at.inode {
+                follow_listed(side, &src, &dst, rec.fid(), out);
+            }
         }
         return;
     }
@@ -476,4 +479,27 @@ pub(crate) fn rename(
     if is_dir && at.data.auto_add && !renamed && (at.inode || moved_in) {
         scan_new_dir(side, (at.wd, &at.data), dst, rec.fid(), at.inode, out);
     }
+}
+
+/// Inode marks: a directory renamed from `src` to `dst` where a scan of
+/// the round listed `dst` already. If the scan listed this directory
+/// there, its marked subtree follows it (the scan moved its own node
+/// only); if it listed another one, the consumer has that one at `dst`,
+/// and this one's watches end (records of it could only be placed where
+/// the consumer has something else; a later rename of it is a move in).
+fn follow_listed(side: &mut FanSide, src: &Path, dst: &Path, fid: Option<FileIdBuf>, out: Out<'_>) {
+    let listed_here = fid.is_some_and(|id| side.seen_dirs.get(dst) == Some(&id));
+    if listed_here {
+        side.tree.merge_into(src, dst);
+        return;
+    }
+    let at = fid
+        .and_then(|id| side.tree.by_id(id.as_file_id()))
+        .and_then(|wd| side.tree.get(wd))
+        .map_or_else(|| src.to_path_buf(), |node| node.path.clone());
+    if at.starts_with(dst) {
+        return;
+    }
+    let dropped = side.tree.remove_subtree(&at);
+    ignored(out, dropped);
 }

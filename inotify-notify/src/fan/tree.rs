@@ -103,6 +103,21 @@ impl FanTree {
             .collect()
     }
 
+    /// Moves the nodes at and below `src` below `dst`, keeping what is at
+    /// `dst` already except where a moved node takes its path (or is the
+    /// same directory).
+    pub(crate) fn merge_into(&mut self, src: &Path, dst: &Path) {
+        for (wd, mut node) in self.remove_subtree(src) {
+            let rest = node.path.strip_prefix(src).map(Path::to_path_buf);
+            node.path = match rest {
+                Ok(rest) if rest.as_os_str().is_empty() => dst.to_path_buf(),
+                Ok(rest) => dst.join(rest),
+                Err(_) => node.path,
+            };
+            self.insert(wd, node);
+        }
+    }
+
     /// Moves the subtree at `src` to `dst` (what was at `dst` is dropped
     /// and returned, as a rename over an empty directory replaces it).
     pub(crate) fn rename(&mut self, src: &Path, dst: &Path) -> Vec<(WatchDescriptor, Node)> {
