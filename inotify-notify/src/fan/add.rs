@@ -318,12 +318,14 @@ pub(crate) fn scan_new_dir(
         dir,
         listed: None,
         from_parent,
+        id: None,
     }];
     let mut first = true;
     while let Some(Pending {
         dir,
         mut listed,
         from_parent,
+        id,
     }) = stack.pop()
     {
         let top = std::mem::take(&mut first);
@@ -388,8 +390,20 @@ pub(crate) fn scan_new_dir(
                     // listed again where it went.
                     side.tree.remove(wd);
                     retry_later(side, &dir);
+                    continue;
                 }
-                continue;
+                // A filesystem mark: moved on (with a parent renamed
+                // while the scan ran), it is listed where its handle says
+                // it is now, its entries still reported at `dir`.
+                let moved = id
+                    .filter(|_| !mark_dirs)
+                    .and_then(|id| side.now_at(&id))
+                    .and_then(|at| Some((long_path::read_dir(&at).ok()?, at)));
+                let Some((entries, at)) = moved else {
+                    continue;
+                };
+                listed = Some(at);
+                entries
             }
             Err(err) => {
                 out(Processed::Error(Error::io(err, Some(&dir))));
@@ -470,6 +484,7 @@ fn report_entries(
                 dir: sub,
                 listed: sub_listed,
                 from_parent,
+                id: sub_id,
             });
         }
     }
@@ -484,6 +499,8 @@ struct Pending {
     /// With inode marks: the marked directory it was found in (or
     /// appeared in), the template for scanning it again, and its handle.
     from_parent: Option<(WatchDescriptor, WatchData, FileIdBuf)>,
+    /// Its handle when it was listed (a subdirectory).
+    id: Option<FileIdBuf>,
 }
 
 /// A new directory an inode-mark scan did not find at its path (see
