@@ -397,8 +397,7 @@ pub(crate) fn scan_new_dir(
                 // it is now, its entries still reported at `dir`.
                 let moved = id
                     .filter(|_| !mark_dirs)
-                    .and_then(|id| side.now_at(&id))
-                    .and_then(|at| Some((long_path::read_dir(&at).ok()?, at)));
+                    .and_then(|id| list_moved_on(side, id));
                 let Some((entries, at)) = moved else {
                     continue;
                 };
@@ -422,6 +421,20 @@ pub(crate) fn scan_new_dir(
     if let Err(err) = super::process::drain(side) {
         out(Processed::Error(Error::io(err, None)));
     }
+}
+
+/// Lists the directory `id` where it is now (a filesystem mark, its path
+/// gone while a scan ran); when it is gone too, it was reported without
+/// what it held, as a moved-in directory its scan did not find
+/// (`unscanned`).
+fn list_moved_on(side: &mut FanSide, id: FileIdBuf) -> Option<(std::fs::ReadDir, PathBuf)> {
+    let listed = side
+        .now_at(&id)
+        .and_then(|at| Some((long_path::read_dir(&at).ok()?, at)));
+    if listed.is_none() {
+        side.unscanned.insert(id);
+    }
+    listed
 }
 
 /// A directory [`scan_new_dir`] lists.
