@@ -24,7 +24,7 @@ fn random_tree_operations_leave_the_consumer_in_line_with_the_disk() {
 /// seeds 1..24 still fails (seed 16 once reported `f/a/g` twice: a scan
 /// of `f/a` listed the directory renamed there later); issue 13 stays
 /// open for it. `cargo test -p inotify-notify --all-features --test
-/// integration stress -- --ignored` runs it (and the filesystem-mark one).
+/// integration stress -- --ignored` runs it.
 #[test]
 #[ignore = "known defect (issue 13): under load a scan racing renames can still report an entry twice; run with --ignored"]
 fn random_tree_operations_on_fanotify_inode_marks_leave_the_consumer_in_line() {
@@ -33,12 +33,7 @@ fn random_tree_operations_on_fanotify_inode_marks_leave_the_consumer_in_line() {
     stress(&wm, dir.path(), "fanotify");
 }
 
-/// Ignored by default, as the inode-mark run above: under parallel load
-/// (with other tests running) seed 9 still lost a directory's contents
-/// once (`f/e/d/e/f/b`: a subdirectory of a tree moved in and moved on,
-/// listed without what it held).
 #[test]
-#[ignore = "known defect (issue 13): under load a scan racing renames can still lose a directory's contents; run with --ignored"]
 fn random_tree_operations_on_a_filesystem_mark_leave_the_consumer_in_line() {
     let test = "stress::random_tree_operations_on_a_filesystem_mark_leave_the_consumer_in_line";
     if !in_mount_namespace(test) {
