@@ -200,9 +200,11 @@ pub(crate) fn add_tree(
         }
     }
     finish_walk(st);
-    for wd in &added {
-        if !unlisted.contains(wd) {
-            st.unlisted.remove(wd);
+    if !st.unlisted.is_empty() {
+        for wd in &added {
+            if !unlisted.contains(wd) {
+                st.unlisted.remove(wd);
+            }
         }
     }
     let mut count = added.len();
