@@ -367,6 +367,18 @@ pub(crate) fn scan_new_dir(
             if side.tree.by_path(&dir).is_some() {
                 continue;
             }
+            // The new directory a record named is not at its path: a
+            // marked one, known elsewhere, was renamed to its name by a
+            // record still to come, which re-paths it. Scanning it here
+            // would report its entries twice (seed 16 of the model check,
+            // as the inotify backend's `add_new_top` rule).
+            if top
+                && let Ok(id) = FileIdBuf::of(&dir)
+                && let Some(known) = side.tree.by_id(id.as_file_id())
+                && side.tree.get(known).is_some_and(|n| n.path != dir)
+            {
+                continue;
+            }
             match mark(side, &dir, data.clone()) {
                 Ok(wd) => wd,
                 Err(err) if err.io_error().is_some_and(is_race) => {

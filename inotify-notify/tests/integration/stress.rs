@@ -20,13 +20,10 @@ fn random_tree_operations_leave_the_consumer_in_line_with_the_disk() {
     stress(&WatchManager::new().unwrap(), dir.path(), "inotify");
 }
 
-/// Ignored by default: under parallel load about one run in a hundred of
-/// seeds 1..24 still fails (seed 16 once reported `f/a/g` twice: a scan
-/// of `f/a` listed the directory renamed there later); issue 13 stays
-/// open for it. `cargo test -p inotify-notify --all-features --test
-/// integration stress -- --ignored` runs it.
+/// Seed 16 once reported `f/a/g` twice under parallel load (a new
+/// directory's scan found a marked directory renamed to its name and
+/// scanned it; that scan now leaves it to its rename record).
 #[test]
-#[ignore = "known defect (issue 13): under load a scan racing renames can still report an entry twice; run with --ignored"]
 fn random_tree_operations_on_fanotify_inode_marks_leave_the_consumer_in_line() {
     let dir = TempDir::new("stress-fan");
     let wm = WatchManager::with_backend(Backend::Fanotify).unwrap();
