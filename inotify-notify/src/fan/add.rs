@@ -364,19 +364,7 @@ pub(crate) fn scan_new_dir(
             }
         }
         let wd = if mark_dirs {
-            if side.tree.by_path(&dir).is_some() {
-                continue;
-            }
-            // The new directory a record named is not at its path: a
-            // marked one, known elsewhere, was renamed to its name by a
-            // record still to come, which re-paths it. Scanning it here
-            // would report its entries twice (seed 16 of the model check,
-            // as the inotify backend's `add_new_top` rule).
-            if top
-                && let Ok(id) = FileIdBuf::of(&dir)
-                && let Some(known) = side.tree.by_id(id.as_file_id())
-                && side.tree.get(known).is_some_and(|n| n.path != dir)
-            {
+            if side.tree.by_path(&dir).is_some() || (top && marked_elsewhere(side, &dir)) {
                 continue;
             }
             match mark(side, &dir, data.clone()) {
@@ -433,6 +421,19 @@ pub(crate) fn scan_new_dir(
     if let Err(err) = super::process::drain(side) {
         out(Processed::Error(Error::io(err, None)));
     }
+}
+
+/// Whether the directory at `dir` is one marked under another path: the
+/// new directory a record named is not there any more, a marked one was
+/// renamed to its name by a record still to come, which re-paths it, and
+/// scanning it here would report its entries twice (seed 16 of the model
+/// check; the inotify backend's `add_new_top` has the same rule).
+fn marked_elsewhere(side: &FanSide, dir: &Path) -> bool {
+    FileIdBuf::of(dir).is_ok_and(|id| {
+        (side.tree.by_id(id.as_file_id()))
+            .and_then(|known| side.tree.get(known))
+            .is_some_and(|node| node.path != dir)
+    })
 }
 
 /// Lists the directory `id` where it is now (a filesystem mark, its path
