@@ -148,12 +148,23 @@ impl FanSide {
     /// forgotten too, so later records of the round about a new object
     /// at that name, or below it, are reported again rather than taken
     /// for entries the consumer still has.
-    pub(crate) fn forget_reported(&mut self, path: &Path) {
-        self.moved_in_round(path, path, false);
-        self.seen.remove(path);
-        self.seen_dirs.remove(path);
-        self.told.remove(path);
-        self.scanned.remove(path);
+    ///
+    /// Only a directory (`is_dir`) has paths below it: a file's `DELETE`
+    /// costs no walk of the sets, which a round that deletes many files it
+    /// saw created would otherwise pay once per file (quadratic). Empty
+    /// sets are not hashed into at all (most rounds run no scan).
+    pub(crate) fn forget_reported(&mut self, path: &Path, is_dir: bool) {
+        if is_dir {
+            self.moved_in_round(path, path, false);
+        }
+        for set in [&mut self.seen, &mut self.told, &mut self.scanned] {
+            if !set.is_empty() {
+                set.remove(path);
+            }
+        }
+        if !self.seen_dirs.is_empty() {
+            self.seen_dirs.remove(path);
+        }
     }
 
     /// The filesystem-mark root an event in the directory `canon` belongs
@@ -276,9 +287,10 @@ impl FanSide {
         }
     }
 
-    /// Ends a processing round: forgets what scans reported and which
-    /// directories were deleted.
+    /// Ends a processing round: forgets what scans reported, which
+    /// directories were deleted and the listings taken.
     pub(crate) fn end_round(&mut self) {
+        self.presence.clear();
         self.seen.clear();
         self.seen_dirs.clear();
         self.scanned.clear();

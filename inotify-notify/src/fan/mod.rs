@@ -28,6 +28,7 @@ mod add;
 mod fallback;
 mod fsdirs;
 mod manager;
+mod presence;
 mod process;
 mod rescan;
 mod tree;
@@ -209,6 +210,9 @@ pub(crate) struct FanSide {
     /// `DELETE`s deferred behind a later record of their object, by that
     /// record's sequence number.
     pub after: HashMap<u64, Vec<process::Rec>>,
+    /// Directory listings that order merged `CREATE | DELETE` records
+    /// without a lookup each (cleared at the end of every round).
+    pub presence: presence::Presence,
     /// Paths a scan reported in this round: a kernel `CREATE` of one of
     /// them (drained after the scan) is dropped, so each entry is
     /// reported once. Cleared when the queue is empty.
@@ -270,6 +274,7 @@ impl FanSide {
             next_seq: 0,
             last_of: HashMap::new(),
             after: HashMap::new(),
+            presence: presence::Presence::default(),
             seen: HashSet::new(),
             seen_dirs: HashMap::new(),
             scanned: HashSet::new(),

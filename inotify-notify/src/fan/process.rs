@@ -105,6 +105,7 @@ pub(crate) fn drain(side: &mut FanSide) -> io::Result<usize> {
         queue,
         next_seq,
         last_of,
+        presence,
         ..
     } = side;
     let Some(group) = group else {
@@ -120,6 +121,13 @@ pub(crate) fn drain(side: &mut FanSide) -> io::Result<usize> {
             *next_seq += 1;
             if let Some(fid) = rec.fid {
                 last_of.insert(fid, rec.seq);
+            }
+            if rec
+                .mask
+                .contains(FanEventMask::CREATE | FanEventMask::DELETE)
+                && let Some((dir, _)) = &rec.dir
+            {
+                presence.note_merged(dir);
             }
             queue.push_back(rec);
             count += 1;
@@ -328,11 +336,20 @@ fn handle(side: &mut FanSide, mut rec: Rec, rescan: bool, out: Out<'_>) {
     // Merged CREATE|DELETE of one name: if it is there now, the create
     // came last. With the entry's handle in the record (5.17), records
     // of one object merge, so another object there now means this one
-    // was created, then deleted.
+    // was created, then deleted. A name missing from a listing of this
+    // round (taken after the record was read) needs no lookup.
     let both = FanEventMask::CREATE | FanEventMask::DELETE;
     let delete_first = rec.mask.contains(both)
         && pathname.is_some_and(|p| {
-            long_path::metadata(p, false).is_ok()
+            let listed_missing = match (&rec.dir, place.name) {
+                (Some((dir_id, _)), Some(name)) => {
+                    side.presence
+                        .missing(dir_id, place.dir(), name, rec.seq, side.next_seq)
+                }
+                _ => false,
+            };
+            !listed_missing
+                && long_path::metadata(p, false).is_ok()
                 && rec.fid.is_none_or(|id| FileIdBuf::of(p).ok() == Some(id))
         });
     // A scan of this round reported the entry: the record's CREATE is
@@ -462,7 +479,7 @@ fn one(
             }
         }
         if mask.intersects(EventMask::DELETE | EventMask::MOVED_FROM) {
-            side.forget_reported(path);
+            side.forget_reported(path, mask.contains(EventMask::ISDIR));
         }
     }
     let target = &place.target;

@@ -316,6 +316,63 @@ fn merged_create_and_delete_come_out_in_the_order_they_happened() {
 }
 
 #[test]
+fn a_flood_of_merged_records_in_one_directory_keeps_each_names_order() {
+    // Enough merged CREATE|DELETE records in one directory for the round
+    // to list it once instead of looking each name up: a name missing
+    // from the listing was created, then deleted; a name there (the same
+    // object, linked back) was deleted, then created.
+    let dir = TempDir::new("fan-merged-flood");
+    for j in 0..4 {
+        std::fs::write(dir.join(format!("keep-{j}")), b"x").unwrap();
+        std::fs::hard_link(dir.join(format!("keep-{j}")), dir.join(format!("link-{j}"))).unwrap();
+    }
+    let wm = WatchManager::with_backend(Backend::Fanotify).unwrap();
+    wm.add_watch(dir.path(), TREE, &WatchOptions::default())
+        .unwrap();
+    let (mut notifier, events) = collecting_notifier(&wm, &NotifierBuilder::new());
+    for i in 0..40 {
+        let path = dir.join(format!("gone-{i}"));
+        std::fs::write(&path, b"x").unwrap();
+        std::fs::remove_file(&path).unwrap();
+    }
+    for j in 0..4 {
+        std::fs::remove_file(dir.join(format!("keep-{j}"))).unwrap();
+        std::fs::hard_link(dir.join(format!("link-{j}")), dir.join(format!("keep-{j}"))).unwrap();
+    }
+    std::fs::write(dir.join("end"), b"").unwrap();
+    assert!(
+        pump_until(&mut notifier, &events, Duration::from_secs(5), |e| {
+            e.iter().any(|e| e.name() == Some("end".as_ref()))
+        }),
+        "{:?}",
+        events.lock().unwrap()
+    );
+    let events = events.lock().unwrap();
+    let entry_kinds = |name: &str| -> Vec<String> {
+        events
+            .iter()
+            .filter(|e| e.name() == Some(name.as_ref()))
+            .filter(|e| e.mask.intersects(EventMask::CREATE | EventMask::DELETE))
+            .map(inotify_notify::Event::maskname)
+            .collect()
+    };
+    for i in 0..40 {
+        assert_eq!(
+            entry_kinds(&format!("gone-{i}")),
+            ["IN_CREATE", "IN_DELETE"],
+            "gone-{i}"
+        );
+    }
+    for j in 0..4 {
+        assert_eq!(
+            entry_kinds(&format!("keep-{j}")),
+            ["IN_DELETE", "IN_CREATE"],
+            "keep-{j}"
+        );
+    }
+}
+
+#[test]
 fn rm_watch_of_a_fanotify_watch_delivers_ignored() {
     let dir = TempDir::new("fan-rm");
     let wm = WatchManager::with_backend(Backend::Fanotify).unwrap();
