@@ -339,6 +339,7 @@ pub fn setup_direct(
         wm,
         notifier,
         roots,
+        handled: Vec::new(),
     })
 }
 
@@ -354,6 +355,9 @@ pub struct DirectSource {
     notifier: Notifier,
     /// The roots' display forms.
     pub roots: Roots,
+    /// Events of the round being handled, to recycle after it (kept for
+    /// its allocation).
+    handled: Vec<Event>,
 }
 
 impl DirectSource {
@@ -378,11 +382,52 @@ impl DirectSource {
         Ok(true)
     }
 
-    /// Hands a printed event back to the processor, whose next events
-    /// reuse its allocation.
-    pub fn recycle(&mut self, event: Event) {
-        self.notifier.processor().recycle(event);
+    /// Waits as [`DirectSource::next_batch`] does, then hands each output
+    /// of the round to `each` as soon as it is made, with the roots'
+    /// display forms; nothing is collected, so a flood of queued events
+    /// (a fanotify round holds up to a whole queue, 16k records of six
+    /// events each) streams through in the memory of one event rather than
+    /// growing a batch by hundreds of megabytes of page faults and copies.
+    /// `each` returns `false` to stop: the rest of the round is then
+    /// dropped. Up to [`DirectSource::RECYCLED`] handled events are
+    /// recycled after the round (the rest are freed as they go, which the
+    /// allocator hands straight back to the next event). Returns `false`
+    /// when nothing became ready in time.
+    ///
+    /// # Errors
+    /// A failed `poll(2)` or `read(2)`.
+    pub fn next_each(
+        &mut self,
+        timeout: Option<Duration>,
+        each: &mut dyn FnMut(&Roots, &Processed) -> bool,
+    ) -> Result<bool, Error> {
+        if !self.notifier.check_events(timeout)? {
+            return Ok(false);
+        }
+        let roots = &self.roots;
+        let mut handled = std::mem::take(&mut self.handled);
+        let mut going = true;
+        let read = self.notifier.processor().process_ready(&mut |p| {
+            if !going {
+                return;
+            }
+            going = each(roots, &p);
+            if let Processed::Event { event, .. } = p
+                && handled.len() < Self::RECYCLED
+            {
+                handled.push(event);
+            }
+        });
+        let processor = self.notifier.processor();
+        for event in handled.drain(..) {
+            processor.recycle(event);
+        }
+        self.handled = handled;
+        read.map(|_| true)
     }
+
+    /// The most events [`DirectSource::next_each`] recycles per round.
+    pub const RECYCLED: usize = 1024;
 
     /// Whether the notifier was stopped (then no wait blocks any more).
     pub fn is_stopped(&self) -> bool {

@@ -275,12 +275,28 @@ fn event_loop(
         events: a.common.watch_events(),
         display: DisplayCache::default(),
     };
-    let mut batch = Vec::new();
     // -t is a timeout of inactivity: it restarts after every batch.
     let mut deadline = timeout.map(|t| Instant::now() + t);
     loop {
         let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        match src.next_batch(wait, &mut batch) {
+        // Each event is printed as the round makes it (no batch: a full
+        // fanotify queue is ~100k events).
+        let mut code = None;
+        let mut any = false;
+        let ready = src.next_each(wait, &mut |roots, processed| {
+            any = true;
+            match processed {
+                Processed::Error(err) => {
+                    diag.say(&err.to_string());
+                    true
+                }
+                Processed::Event { event, .. } => {
+                    code = ctx.handle(roots, sink, event);
+                    code.is_none()
+                }
+            }
+        });
+        match ready {
             Ok(true) => {}
             Ok(false) => {
                 if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -296,23 +312,13 @@ fn event_loop(
                 return EXIT_FAILURE;
             }
         }
-        if batch.is_empty() {
+        if let Some(code) = code {
+            return code;
+        }
+        if !any {
             continue;
         }
         deadline = timeout.map(|t| Instant::now() + t);
-        for processed in batch.drain(..) {
-            let event = match processed {
-                Processed::Error(err) => {
-                    diag.say(&err.to_string());
-                    continue;
-                }
-                Processed::Event { event, .. } => event,
-            };
-            if let Some(code) = ctx.handle(src, sink, &event) {
-                return code;
-            }
-            src.recycle(event);
-        }
         // The batch is out before the next wait, so a reader sees each
         // event at once while a burst costs one write.
         if let Err(err) = sink.flush() {
@@ -343,7 +349,7 @@ impl EventCtx<'_> {
     /// program (a write error, or the first event without `-m`).
     fn handle(
         &mut self,
-        src: &source::DirectSource,
+        roots: &source::Roots,
         sink: &mut EventSink,
         event: &Event,
     ) -> Option<i32> {
@@ -362,12 +368,9 @@ impl EventCtx<'_> {
                 crate::program::wait_name()
             ));
         }
-        let watched = self.display.display(&src.roots, event.path());
+        let watched = self.display.display(roots, event.path());
         let name = event.name().map(OsStrExt::as_bytes);
-        let src_display = event
-            .src_pathname
-            .as_ref()
-            .map(|p| src.roots.display_full(p));
+        let src_display = event.src_pathname.as_ref().map(|p| roots.display_full(p));
         let rec = EventRecord {
             watched,
             name,
