@@ -205,8 +205,12 @@ pub(crate) struct FanSide {
     /// The sequence number the next record read gets.
     pub next_seq: u64,
     /// The sequence number of the last record read of each object, while
-    /// records are queued (a merged `DELETE` goes behind it).
-    pub last_of: HashMap<inotify_core::FileIdBuf, u64>,
+    /// records are queued (a merged `DELETE` goes behind it), keyed by the
+    /// object's handle hashed with the map's own seeded hasher: 16 bytes an
+    /// entry instead of a 152-byte handle, as a full queue puts every
+    /// record's object in here. A lookup confirms the handle on the queued
+    /// record (see `process::last_record_of`).
+    pub last_of: HashMap<u64, u64>,
     /// `DELETE`s deferred behind a later record of their object, by that
     /// record's sequence number.
     pub after: HashMap<u64, Vec<process::Rec>>,

@@ -54,7 +54,13 @@ pub(crate) struct Presence {
 impl Presence {
     /// A merged `CREATE | DELETE` record in the directory `dir` was read.
     pub(crate) fn note_merged(&mut self, dir: &FileIdBuf) {
-        *self.merged.entry(*dir).or_insert(0) += 1;
+        // Counted in place: the entry API would copy the 152-byte handle
+        // for every record.
+        if let Some(count) = self.merged.get_mut(dir) {
+            *count += 1;
+        } else {
+            self.merged.insert(*dir, 1);
+        }
     }
 
     /// Whether `name` is known to be missing from the directory `id` (at

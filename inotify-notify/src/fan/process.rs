@@ -5,6 +5,7 @@
 //! paired by `FAN_RENAME`, and the tree's upkeep.
 
 use std::ffi::{OsStr, OsString};
+use std::hash::BuildHasher as _;
 use std::io;
 use std::path::Path;
 
@@ -119,8 +120,8 @@ pub(crate) fn drain(side: &mut FanSide) -> io::Result<usize> {
             let mut rec = Rec::of(&event, target);
             rec.seq = *next_seq;
             *next_seq += 1;
-            if let Some(fid) = rec.fid {
-                last_of.insert(fid, rec.seq);
+            if let Some(fid) = &rec.fid {
+                last_of.insert(last_of.hasher().hash_one(fid), rec.seq);
             }
             if rec
                 .mask
@@ -393,15 +394,36 @@ fn defer_merged_delete(side: &mut FanSide, rec: &mut Rec) {
     let Some(fid) = rec.fid else {
         return;
     };
-    // The object's last record, if it is still queued (one lookup: a scan
-    // of the queue per record made a full queue's drain quadratic).
-    let Some(&last) = side.last_of.get(&fid).filter(|&&last| last > rec.seq) else {
+    let Some(last) = last_record_of(side, &fid).filter(|&last| last > rec.seq) else {
         return;
     };
     let mut delete = rec.clone();
     delete.mask = rec.mask & (FanEventMask::DELETE | FanEventMask::ONDIR);
     side.after.entry(last).or_default().push(delete);
     rec.mask -= FanEventMask::DELETE;
+}
+
+/// The sequence number of the last queued record of the object `fid`.
+///
+/// One lookup (a scan of the queue per record made a full queue's drain
+/// quadratic): `last_of` has the last record of each handle's hash, and
+/// the queue holds consecutive sequence numbers from its front, so that
+/// record is found by index and its handle compared. Only when another
+/// object's handle hashes alike (its record is the later one) is the
+/// queue searched from the back.
+fn last_record_of(side: &FanSide, fid: &FileIdBuf) -> Option<u64> {
+    let last = *side.last_of.get(&side.last_of.hasher().hash_one(fid))?;
+    let front = side.queue.front()?.seq;
+    let at = usize::try_from(last.checked_sub(front)?).ok()?;
+    match side.queue.get(at) {
+        Some(r) if r.seq == last && r.fid.as_ref() == Some(fid) => Some(last),
+        _ => side
+            .queue
+            .iter()
+            .rev()
+            .find(|r| r.fid.as_ref() == Some(fid))
+            .map(|r| r.seq),
+    }
 }
 
 /// Where `rec` happened, or `None` (not ours: another directory of a

@@ -373,6 +373,52 @@ fn a_flood_of_merged_records_in_one_directory_keeps_each_names_order() {
 }
 
 #[test]
+fn a_delete_merged_into_an_earlier_record_comes_after_the_objects_later_records() {
+    // f is written (one record), renamed away and back (two records that
+    // never merge), then deleted: the kernel merges the DELETE into the
+    // first record, which is still queued. It must come out last.
+    let dir = TempDir::new("fan-merged-later");
+    std::fs::write(dir.join("f"), b"").unwrap();
+    let wm = WatchManager::with_backend(Backend::Fanotify).unwrap();
+    wm.add_watch(dir.path(), TREE, &WatchOptions::default())
+        .unwrap();
+    let (mut notifier, events) = collecting_notifier(&wm, &NotifierBuilder::new());
+    std::fs::write(dir.join("f"), b"x").unwrap();
+    std::fs::rename(dir.join("f"), dir.join("g")).unwrap();
+    std::fs::rename(dir.join("g"), dir.join("f")).unwrap();
+    std::fs::remove_file(dir.join("f")).unwrap();
+    std::fs::write(dir.join("end"), b"").unwrap();
+    assert!(
+        pump_until(&mut notifier, &events, Duration::from_secs(5), |e| {
+            e.iter().any(|e| e.name() == Some("end".as_ref()))
+        }),
+        "{:?}",
+        events.lock().unwrap()
+    );
+    let events = events.lock().unwrap();
+    let seen: Vec<(String, String)> = events
+        .iter()
+        .filter(|e| e.name() != Some("end".as_ref()))
+        .map(|e| {
+            let name = e.name().map(|n| n.to_string_lossy().into_owned());
+            (name.unwrap_or_default(), e.maskname())
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("f", "IN_CLOSE_WRITE"),
+        ("f", "IN_MOVED_FROM"),
+        ("g", "IN_MOVED_TO"),
+        ("g", "IN_MOVED_FROM"),
+        ("f", "IN_MOVED_TO"),
+        ("f", "IN_DELETE"),
+    ]
+    .iter()
+    .map(|(n, k)| ((*n).to_owned(), (*k).to_owned()))
+    .collect();
+    assert_eq!(seen, expected);
+}
+
+#[test]
 fn rm_watch_of_a_fanotify_watch_delivers_ignored() {
     let dir = TempDir::new("fan-rm");
     let wm = WatchManager::with_backend(Backend::Fanotify).unwrap();
