@@ -220,6 +220,9 @@ pub(crate) struct RawHandle {
     pub(crate) bytes: [u8; inotify_sys::MAX_HANDLE_SZ],
     /// Invariant: at most `MAX_HANDLE_SZ`.
     pub(crate) len: usize,
+    /// The id of the mount the object was reached through (the first
+    /// field of `/proc/self/mountinfo`).
+    pub(crate) mount_id: i32,
 }
 
 /// `name_to_handle_at(fd, "", .., AT_EMPTY_PATH)`: the handle of the
@@ -258,6 +261,7 @@ pub(crate) fn name_to_handle_at(fd: BorrowedFd<'_>) -> io::Result<RawHandle> {
         handle_type: buf.header.handle_type,
         bytes: buf.bytes,
         len,
+        mount_id,
     })
 }
 

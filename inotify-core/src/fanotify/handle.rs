@@ -67,6 +67,27 @@ impl FileIdBuf {
     /// file handles; the message names the path.
     #[doc(alias = "name_to_handle_at")]
     pub fn of<P: AsRef<Path>>(path: P) -> io::Result<FileIdBuf> {
+        Self::with_mount_id(path).map(|(id, _)| id)
+    }
+
+    /// [`FileIdBuf::of`], plus the id of the mount `path` is on (the
+    /// first field of `/proc/self/mountinfo`, which `name_to_handle_at`
+    /// reports beside the handle): two paths share a `FAN_MARK_MOUNT`
+    /// mark when their mount ids are equal, as bind mounts of one
+    /// filesystem share its fsid but not their mount ids.
+    ///
+    /// ```
+    /// use inotify_core::FileIdBuf;
+    /// let (id, mount) = FileIdBuf::with_mount_id(std::env::temp_dir())?;
+    /// assert_eq!(id, FileIdBuf::of(std::env::temp_dir())?);
+    /// assert_eq!(mount, FileIdBuf::with_mount_id(std::env::temp_dir())?.1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`FileIdBuf::of`].
+    #[doc(alias = "name_to_handle_at")]
+    pub fn with_mount_id<P: AsRef<Path>>(path: P) -> io::Result<(FileIdBuf, i32)> {
         let path = path.as_ref();
         let context = |err: io::Error| {
             let message = format!("cannot get the file handle of {}: {err}", path.display());
@@ -75,12 +96,13 @@ impl FileIdBuf {
         let fd = open_path(path).map_err(context)?;
         let raw = sys::name_to_handle_at(fd.as_fd()).map_err(context)?;
         let fsid = sys::fsid(fd.as_fd()).map_err(context)?;
-        Ok(FileIdBuf {
+        let id = FileIdBuf {
             fsid,
             handle_type: raw.handle_type,
             bytes: raw.bytes,
             len: raw.len,
-        })
+        };
+        Ok((id, raw.mount_id))
     }
 
     /// A copy of `id`; `None` when its handle is longer than
