@@ -59,6 +59,12 @@ pub enum ErrorKind {
     /// EINVAL or an argument rejected before the system call: for example
     /// a mask without any event bit.
     InvalidInput,
+    /// The mask asks for events the backend cannot report there, refused
+    /// before anything was marked: a [`crate::Backend::Mount`] mark gets
+    /// no directory-entry or inode-change events (`CREATE`, `DELETE`,
+    /// `MOVED_*`, `ATTRIB`, `DELETE_SELF`, `MOVE_SELF`). The message names
+    /// the bits.
+    UnsupportedEvents,
 }
 
 /// An error of the watch manager or a notifier.
@@ -225,6 +231,20 @@ impl Error {
         Self::refused(ErrorKind::InvalidInput, path, EINVAL, Some(why))
     }
 
+    /// A mask asking for `bits`, which `what` (`a mount mark`) cannot
+    /// report: refused before any system call, without an errno (the
+    /// kernel's EINVAL would not say which bits).
+    pub(crate) fn unsupported_events(path: &Path, bits: WatchMask, what: &str) -> Self {
+        Error::new(
+            ErrorKind::UnsupportedEvents,
+            Some(path),
+            format!(
+                "{what} cannot report {bits} (no directory-entry or inode-change event \
+                 reaches it; watch with a filesystem mark or inode marks)"
+            ),
+        )
+    }
+
     /// An add refused before the system call, with the errno the kernel
     /// gives (or would give) for it.
     fn refused(kind: ErrorKind, path: &Path, errno: i32, why: Option<String>) -> Self {
@@ -334,6 +354,7 @@ impl From<Error> for io::Error {
             ErrorKind::NotWatched | ErrorKind::NotFound => io::ErrorKind::NotFound,
             ErrorKind::InvalidPattern | ErrorKind::InvalidInput => io::ErrorKind::InvalidInput,
             ErrorKind::PermissionDenied => io::ErrorKind::PermissionDenied,
+            ErrorKind::UnsupportedEvents => io::ErrorKind::Unsupported,
             _ => err
                 .0
                 .source

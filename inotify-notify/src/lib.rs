@@ -51,7 +51,8 @@
 //! - [`WatchManager::with_backend`] watches with fanotify instead
 //!   ([`Backend::Fanotify`]: inode marks on their own budget;
 //!   [`Backend::Filesystem`]: one mark for a whole filesystem, no walk;
-//!   [`Backend::Auto`]): the same events through the same API, see
+//!   [`Backend::Mount`]: one mark for a whole mount, file access events
+//!   only; [`Backend::Auto`]): the same events through the same API, see
 //!   [`Backend`] for what differs.
 //! - [`EventProcessor`] is the seam for other loops (mio, tokio): call
 //!   [`EventProcessor::process_ready`] when the manager's fd ([`AsFd`](std::os::fd::AsFd))

@@ -1,5 +1,6 @@
 //! Adding to the fanotify side: the roots of `add_watch` (a walk of inode
-//! marks, or one filesystem mark), the per-root choice of [`Backend::Auto`],
+//! marks, or one filesystem or mount mark), the per-root choice of
+//! [`Backend::Auto`],
 //! the marks' event masks, and the scan of a directory that appeared
 //! (marked first, then listed, so nothing made in it is missed).
 
@@ -12,7 +13,7 @@ use inotify_core::{
 };
 
 use super::tree::Node;
-use super::{Backend, FanSide, FsRoot};
+use super::{Backend, FanSide, FsRoot, Scope};
 use crate::emit::{Processed, Target, emit};
 use crate::error::{Error, ErrorKind, Result};
 use crate::watch::{Hooks, WatchData, WatchOptions};
@@ -81,8 +82,13 @@ fn add_root(
     match side.backend {
         Backend::Inotify => None,
         Backend::Fanotify => Some(mark_tree(side, &path, &data, keep, out)),
-        Backend::Filesystem => {
-            let res = add_fs_root(side, &path, data);
+        Backend::Filesystem | Backend::Mount => {
+            let target = if side.backend == Backend::Mount {
+                MarkTarget::Mount
+            } else {
+                MarkTarget::Filesystem
+            };
+            let res = add_fs_root(side, &path, data, target);
             let added = usize::from(res.is_ok());
             out.push((path, res));
             Some(added)
@@ -90,7 +96,7 @@ fn add_root(
         Backend::Auto => {
             side.group.as_ref()?;
             if data.rec && data.is_dir && side.features.admin {
-                match add_fs_root(side, &path, data.clone()) {
+                match add_fs_root(side, &path, data.clone(), MarkTarget::Filesystem) {
                     Ok(wd) => {
                         out.push((path, Ok(wd)));
                         return Some(1);
@@ -114,8 +120,19 @@ fn add_root(
     }
 }
 
+/// The events a mount mark can carry (in a group reporting file handles
+/// the kernel refuses the others with EINVAL: they cannot be told apart
+/// by mount).
+pub(crate) const MOUNT_EVENTS: WatchMask = WatchMask::ACCESS
+    .union(WatchMask::MODIFY)
+    .union(WatchMask::CLOSE_WRITE)
+    .union(WatchMask::CLOSE_NOWRITE)
+    .union(WatchMask::OPEN);
+
 /// The group's mask for a mark serving `data`: the user's events in
-/// fanotify's spelling, plus what the bookkeeping needs.
+/// fanotify's spelling, plus what the bookkeeping needs (a mount mark: the
+/// user's events only, as it can carry nothing else, and as it covers the
+/// whole mount there is nothing to keep track of).
 pub(crate) fn fan_mask(data: &WatchData, rename: bool, target: MarkTarget) -> FanWatchMask {
     const PAIRS: [(WatchMask, FanWatchMask); 10] = [
         (WatchMask::ACCESS, FanWatchMask::ACCESS),
@@ -135,6 +152,15 @@ pub(crate) fn fan_mask(data: &WatchData, rename: bool, target: MarkTarget) -> Fa
         if user.intersects(bit) {
             mask |= fan;
         }
+    }
+    if target == MarkTarget::Mount {
+        let mut mount = FanWatchMask::ONDIR;
+        for (bit, fan) in PAIRS {
+            if user.intersects(bit & MOUNT_EVENTS) {
+                mount |= fan;
+            }
+        }
+        return mount;
     }
     let moves = if rename {
         FanWatchMask::RENAME
@@ -240,18 +266,36 @@ pub(super) fn mark(side: &mut FanSide, path: &Path, data: WatchData) -> Result<W
     Ok(wd)
 }
 
-/// A root watched by its filesystem's mark (added once per filesystem).
-fn add_fs_root(side: &mut FanSide, path: &Path, data: WatchData) -> Result<WatchDescriptor> {
+/// A root watched by its filesystem's or its mount's mark (`target`;
+/// the kernel merges a second mark of one filesystem or mount into the
+/// first). A mount mark's mask is checked first: events it cannot carry
+/// are a typed error naming them, not the kernel's EINVAL.
+fn add_fs_root(
+    side: &mut FanSide,
+    path: &Path,
+    data: WatchData,
+    target: MarkTarget,
+) -> Result<WatchDescriptor> {
     let group = side
         .group
         .as_ref()
         .ok_or_else(|| unusable(side.unusable.as_deref(), path))?;
+    let unsupported = data.user_mask - MOUNT_EVENTS;
+    if target == MarkTarget::Mount && !unsupported.is_empty() {
+        return Err(Error::unsupported_events(path, unsupported, "a mount mark"));
+    }
     let canon = fs::canonicalize(path).map_err(|err| Error::io(err, Some(path)))?;
-    let id = FileIdBuf::of(&canon).map_err(|err| Error::io(err, Some(path)))?;
+    let (id, mount_id) =
+        FileIdBuf::with_mount_id(&canon).map_err(|err| Error::io(err, Some(path)))?;
     let fsid = id.as_file_id().fsid;
-    let mask = fan_mask(&data, side.features.rename, MarkTarget::Filesystem);
+    let scope = if target == MarkTarget::Mount {
+        Scope::Mount(mount_id)
+    } else {
+        Scope::Filesystem
+    };
+    let mask = fan_mask(&data, side.features.rename, target);
     group
-        .add_mark(&canon, MarkTarget::Filesystem, mask, FanMarkFlags::empty())
+        .add_mark(&canon, target, mask, FanMarkFlags::empty())
         .map_err(|err| Error::io(err, Some(path)))?;
     if !side.resolvers.iter().any(|r| r.fsid() == fsid) {
         let resolver = HandleResolver::new(&canon).map_err(|err| Error::io(err, Some(path)))?;
@@ -265,6 +309,7 @@ fn add_fs_root(side: &mut FanSide, path: &Path, data: WatchData) -> Result<Watch
         canon,
         id,
         data,
+        scope,
     });
     // Longest first, so the innermost root claims an event.
     side.fs_roots

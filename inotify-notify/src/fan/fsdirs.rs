@@ -5,6 +5,11 @@
 //! remembered. The kernel's answer is the directory's path *now*: for a
 //! directory that existed before we watched and was renamed after a record
 //! was queued, that record is placed at the new path.
+//!
+//! Under a mount mark no record tells of creations, renames or deletions,
+//! so a remembered path can go stale: the first time a round meets a
+//! directory, its path must still give its handle (`name_to_handle_at`),
+//! else it is resolved again.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -42,8 +47,12 @@ impl FanSide {
         );
     }
 
-    /// The canonical path of the directory `id` (filesystem marks).
+    /// The canonical path of the directory `id` (filesystem and mount
+    /// marks).
     pub(crate) fn resolve(&mut self, id: &FileIdBuf) -> Option<PathBuf> {
+        if self.backend == super::Backend::Mount {
+            return self.resolve_checked(id);
+        }
         if let Some(key) = self.fs_dirs.by_id(id.as_file_id()) {
             return self.fs_dirs.get(key).map(|n| n.path.clone());
         }
@@ -60,6 +69,30 @@ impl FanSide {
                 None
             }
         }
+    }
+
+    /// [`FanSide::resolve`] under mount marks: a remembered path is used
+    /// as it is once checked in this round (`checked`); unchecked, it must
+    /// still give the directory's handle — renamed or deleted since (no
+    /// record said so), it is forgotten and the handle resolved again.
+    fn resolve_checked(&mut self, id: &FileIdBuf) -> Option<PathBuf> {
+        let known = self.fs_dirs.by_id(id.as_file_id());
+        if let Some(key) = known {
+            let path = self.fs_dirs.get(key).map(|n| n.path.clone())?;
+            if self.checked.contains(id) || FileIdBuf::of(&path).ok() == Some(*id) {
+                self.checked.insert(*id);
+                return Some(path);
+            }
+            log::debug!("{} was renamed or deleted: resolved again", path.display());
+            self.fs_dirs.remove(key);
+        }
+        // Not the resolver's cache: its paths are no fresher than ours.
+        let path = self.now_at(id)?;
+        self.checked.insert(*id);
+        if self.fs_dirs.len() < FS_DIRS_MAX {
+            self.fs_dirs_insert(*id, path.clone());
+        }
+        Some(path)
     }
 
     /// Where the directory `id` is on disk now (filesystem marks), asked
@@ -288,9 +321,11 @@ impl FanSide {
     }
 
     /// Ends a processing round: forgets what scans reported, which
-    /// directories were deleted and the listings taken.
+    /// directories were deleted, which paths were checked and the
+    /// listings taken.
     pub(crate) fn end_round(&mut self) {
         self.presence.clear();
+        self.checked.clear();
         self.seen.clear();
         self.seen_dirs.clear();
         self.scanned.clear();

@@ -31,10 +31,12 @@ impl WatchManager {
     /// [`WatchManager::fanotify_fd`].
     ///
     /// # Errors
-    /// For [`Backend::Fanotify`] and [`Backend::Filesystem`]: a kernel
-    /// without `FAN_REPORT_DFID_NAME` (before 5.9) or without unprivileged
-    /// fanotify (before 5.13), and for `Filesystem` a process without
-    /// `CAP_SYS_ADMIN` — each message says what is missing. `Auto` never
+    /// For [`Backend::Fanotify`], [`Backend::Filesystem`] and
+    /// [`Backend::Mount`]: a kernel without `FAN_REPORT_DFID_NAME` (before
+    /// 5.9) or without unprivileged fanotify (before 5.13), and for
+    /// `Filesystem` and `Mount` a process without `CAP_SYS_ADMIN`
+    /// ([`crate::ErrorKind::PermissionDenied`]) — each message says what
+    /// is missing. `Auto` never
     /// fails for want of fanotify: its roots go to inotify.
     pub fn with_backend(backend: Backend) -> Result<Self> {
         let wm = WatchManager::new()?;
@@ -50,6 +52,8 @@ impl WatchManager {
             Some("kernel lacks unprivileged fanotify (5.13+); needs CAP_SYS_ADMIN".to_owned())
         } else if backend == Backend::Filesystem && !features.admin {
             Some("needs CAP_SYS_ADMIN for a filesystem mark".to_owned())
+        } else if backend == Backend::Mount && !features.admin {
+            Some("needs CAP_SYS_ADMIN for a mount mark".to_owned())
         } else {
             None
         };
@@ -87,9 +91,9 @@ impl WatchManager {
     }
 
     /// Which backend watches `path` (a root or a directory below one):
-    /// [`Backend::Inotify`], [`Backend::Fanotify`] (inode marks) or
-    /// [`Backend::Filesystem`]; `None` when nothing watches it. With
-    /// [`Backend::Auto`] this says what each root got.
+    /// [`Backend::Inotify`], [`Backend::Fanotify`] (inode marks),
+    /// [`Backend::Filesystem`] or [`Backend::Mount`]; `None` when nothing
+    /// watches it. With [`Backend::Auto`] this says what each root got.
     pub fn root_backend(&self, path: impl AsRef<Path>) -> Option<Backend> {
         let path = inotify_core::normalize(path.as_ref());
         let st = self.lock();
@@ -97,8 +101,11 @@ impl WatchManager {
             if side.tree.by_path(&path).is_some() {
                 return Some(Backend::Fanotify);
             }
-            if side.fs_roots.iter().any(|r| path.starts_with(&r.path)) {
-                return Some(Backend::Filesystem);
+            if let Some(root) = side.fs_roots.iter().find(|r| path.starts_with(&r.path)) {
+                return Some(match root.scope {
+                    super::Scope::Filesystem => Backend::Filesystem,
+                    super::Scope::Mount(_) => Backend::Mount,
+                });
             }
         }
         st.tree.wd(&path).map(|_| Backend::Inotify)
@@ -238,13 +245,15 @@ pub(crate) fn rm(st: &mut Shared, wd: WatchDescriptor, rec: bool) -> Option<Vec<
     }
     let at = side.fs_roots.iter().position(|r| r.wd == wd)?;
     let root = side.fs_roots.remove(at);
-    let fsid = root.id.as_file_id().fsid;
-    if !side.fs_roots.iter().any(|r| r.id.as_file_id().fsid == fsid)
+    // The mark stays while another root shares it (same filesystem, or
+    // same mount).
+    if !side.fs_roots.iter().any(|r| r.shares_mark(&root))
         && let Some(group) = &side.group
     {
-        let mask = fan_mask(&root.data, side.features.rename, MarkTarget::Filesystem);
+        let target = root.scope.target();
+        let mask = fan_mask(&root.data, side.features.rename, target);
         let flags = inotify_core::FanMarkFlags::empty();
-        if let Err(err) = group.remove_mark(&root.canon, MarkTarget::Filesystem, mask, flags) {
+        if let Err(err) = group.remove_mark(&root.canon, target, mask, flags) {
             log::debug!("{err}");
         }
     }

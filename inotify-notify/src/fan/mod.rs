@@ -18,6 +18,12 @@
 //!   `HandleResolver` (`open_by_handle_at`), its cache seeded with the
 //!   directories created while we watch; events whose directory is outside
 //!   every root are dropped.
+//! - **a mount mark** ([`Backend::Mount`], `CAP_SYS_ADMIN`): the same, with
+//!   one `FAN_MARK_MOUNT` mark per mount holding a root. The kernel gives
+//!   a mount mark no directory-entry events, so the paths the filesystem
+//!   mark keeps right from `CREATE`/`RENAME` records are checked instead:
+//!   the first time a round meets a directory, its remembered path must
+//!   still give its handle, or it is resolved again (`fsdirs`).
 //!
 //! Records flow one way: `process` reads the group into owned records,
 //! turns each into the same [`crate::Event`]s the inotify backend emits
@@ -105,7 +111,15 @@ pub(crate) use rescan::enable as enable_rescans;
 /// - With a filesystem mark, the paths of directories that existed before
 ///   the watch began come from their handles when first met, so they are
 ///   the directories' paths at that time: a record queued before such a
-///   directory was renamed is placed at its new path.
+///   directory was renamed is placed at its new path. With a mount mark
+///   that holds for every directory (no record tells of a rename; each
+///   directory's path is checked once per round).
+/// - A **mount mark** reports only `ACCESS`, `MODIFY`, `OPEN`,
+///   `CLOSE_WRITE` and `CLOSE_NOWRITE` (the kernel refuses the others on
+///   a mount mark of a group reporting file handles): a mask asking for
+///   more is refused before anything is marked, with
+///   [`crate::ErrorKind::UnsupportedEvents`] naming the bits, and
+///   `auto_add` has nothing to do (the mark covers the whole mount).
 ///
 /// ```
 /// use inotify_notify::{Backend, WatchManager, WatchMask, WatchOptions};
@@ -138,6 +152,11 @@ pub enum Backend {
     /// One fanotify filesystem mark per filesystem holding a root: no walk
     /// and no per-directory mark; needs `CAP_SYS_ADMIN`.
     Filesystem,
+    /// One fanotify mount mark per mount holding a root (roots on one
+    /// mount share it): no walk and no per-directory mark, only the
+    /// events of opened files (`ACCESS`, `MODIFY`, `OPEN`, `CLOSE_*`);
+    /// needs `CAP_SYS_ADMIN`.
+    Mount,
     /// Per root: a filesystem mark for a recursive root where permitted,
     /// else inode marks where fanotify works on that filesystem, else
     /// inotify.
@@ -146,12 +165,13 @@ pub enum Backend {
 
 impl Backend {
     /// The name used in messages and by the CLI: `inotify`, `fanotify`,
-    /// `filesystem`, `auto`.
+    /// `filesystem`, `mount`, `auto`.
     pub fn name(self) -> &'static str {
         match self {
             Backend::Inotify => "inotify",
             Backend::Fanotify => "fanotify",
             Backend::Filesystem => "filesystem",
+            Backend::Mount => "mount",
             Backend::Auto => "auto",
         }
     }
@@ -166,7 +186,27 @@ impl std::fmt::Display for Backend {
 /// The first synthetic descriptor of fanotify watches.
 const FIRST_WD: i32 = 1 << 30;
 
-/// A root watched by a filesystem mark.
+/// The mark a root of `FanSide::fs_roots` is watched by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Its filesystem's mark, shared by the roots with its fsid.
+    Filesystem,
+    /// The mark of the mount it is on, shared by the roots on that mount
+    /// (by mount id: bind mounts of one filesystem are marked apart).
+    Mount(i32),
+}
+
+impl Scope {
+    /// The mark type.
+    pub(crate) fn target(self) -> inotify_core::MarkTarget {
+        match self {
+            Scope::Filesystem => inotify_core::MarkTarget::Filesystem,
+            Scope::Mount(_) => inotify_core::MarkTarget::Mount,
+        }
+    }
+}
+
+/// A root watched by a filesystem or a mount mark.
 pub(crate) struct FsRoot {
     pub wd: WatchDescriptor,
     /// The root as the user spelled it (normalised): event paths start
@@ -177,6 +217,21 @@ pub(crate) struct FsRoot {
     /// The root's handle, to know its own events and to seed resolvers.
     pub id: inotify_core::FileIdBuf,
     pub data: WatchData,
+    /// The mark covering it.
+    pub scope: Scope,
+}
+
+impl FsRoot {
+    /// Whether `other` is covered by the same kernel mark.
+    pub(crate) fn shares_mark(&self, other: &FsRoot) -> bool {
+        match (self.scope, other.scope) {
+            (Scope::Filesystem, Scope::Filesystem) => {
+                self.id.as_file_id().fsid == other.id.as_file_id().fsid
+            }
+            (Scope::Mount(a), Scope::Mount(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 /// Everything a manager keeps for its fanotify roots (behind its lock).
@@ -191,7 +246,7 @@ pub(crate) struct FanSide {
     pub features: FanFeatures,
     /// The directories watched by inode marks.
     pub tree: tree::FanTree,
-    /// The roots watched by filesystem marks.
+    /// The roots watched by filesystem or mount marks.
     pub fs_roots: Vec<FsRoot>,
     /// The directories of filesystem-mark filesystems whose path we know
     /// (canonical), kept in event order: roots, directories created or
@@ -240,6 +295,10 @@ pub(crate) struct FanSide {
     pub unscanned: HashSet<inotify_core::FileIdBuf>,
     /// Keys of `fs_dirs` deleted in this round, removed at its end.
     pub forget: Vec<WatchDescriptor>,
+    /// Mount marks: the directories whose path in `fs_dirs` was checked
+    /// in this round (no record tells of their renames). Cleared with
+    /// `seen`.
+    pub checked: HashSet<inotify_core::FileIdBuf>,
     /// Watches removed by the API whose `IGNORED` is still to deliver.
     pub ignored: Vec<(WatchDescriptor, PathBuf, WatchData)>,
     /// A `Q_OVERFLOW` was read; the rescan is due at the end of the round.
@@ -284,6 +343,7 @@ impl FanSide {
             scanned: HashSet::new(),
             told: HashSet::new(),
             forget: Vec::new(),
+            checked: HashSet::new(),
             raced: Vec::new(),
             unscanned: HashSet::new(),
             ignored: Vec::new(),

@@ -233,6 +233,12 @@ fn inode_marks_work_for_an_unprivileged_user() {
     tree_events_like_inotify(Backend::Fanotify, dir.path());
     let err = WatchManager::with_backend(Backend::Filesystem).unwrap_err();
     assert!(err.to_string().contains("CAP_SYS_ADMIN"), "{err}");
+    let err = WatchManager::with_backend(Backend::Mount).unwrap_err();
+    assert!(
+        err.to_string().contains("CAP_SYS_ADMIN for a mount mark"),
+        "{err}"
+    );
+    assert_eq!(*err.kind(), inotify_notify::ErrorKind::PermissionDenied);
     // Auto falls back to inode marks without the privilege.
     let wm = WatchManager::with_backend(Backend::Auto).unwrap();
     let options = WatchOptions {
