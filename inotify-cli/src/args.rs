@@ -61,13 +61,19 @@ pub struct Common {
     pub warnings: Vec<String>,
     /// Ignore rules and the watch-limit policy (our additions).
     pub rules: WatchRules,
-    /// `-I`, `-F`, `-S` (the last one given), else the program's default.
+    /// `-I`, `-F`, `-S`, `-M` (see [`crate::program`]), else the
+    /// program's default.
     pub backend: Backend,
 }
 
 impl Common {
-    /// The events to report: the `-e` lists, or all events.
+    /// The events to report: the `-e` lists, or all events — with `-M`
+    /// all a mount mark can report ([`EventSelection::MOUNT`]), as
+    /// inotify-tools' default there.
     pub fn watch_events(&self) -> EventSelection {
+        if self.backend == Backend::Mount && self.events.is_empty() {
+            return EventSelection::MOUNT;
+        }
         self.events.or_all()
     }
 }
@@ -170,6 +176,7 @@ fn common_args(cmd: Command) -> Command {
         .arg(flag("inotify", Some('I'), "inotify"))
         .arg(flag("fanotify", Some('F'), "fanotify"))
         .arg(flag("filesystem", Some('S'), "filesystem"))
+        .arg(flag("mount", Some('M'), "mount"))
         .arg(value("fromfile", None, "fromfile").value_parser(value_parser!(OsString)))
         .arg(value("exclude", None, "exclude"))
         .arg(value("excludei", None, "excludei"))

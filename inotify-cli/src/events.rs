@@ -57,6 +57,16 @@ impl EventSelection {
     /// anyway).
     pub const ALL: EventSelection = EventSelection::of(ALL_EVENTS);
 
+    /// The events a fanotify mount mark can report (`-M` without `-e`):
+    /// `access`, `modify`, `close_write`, `close_nowrite` and `open`.
+    pub const MOUNT: EventSelection = EventSelection::of(
+        EventMask::ACCESS
+            .union(EventMask::MODIFY)
+            .union(EventMask::CLOSE_WRITE)
+            .union(EventMask::CLOSE_NOWRITE)
+            .union(EventMask::OPEN),
+    );
+
     /// The selection of `events` (no flags).
     pub const fn of(events: EventMask) -> Self {
         EventSelection {

@@ -38,10 +38,12 @@ pub(crate) const EVENTS: &str = "Events:
 \tunmount\t\tfile system containing file or directory unmounted
 ";
 
-/// `-I`, `-F` and `-S` as inotify-tools 4.x's `fsnotifywait` lists them.
+/// `-I`, `-F`, `-S` and `-M` as inotify-tools' `fsnotifywait` lists them
+/// (`-M` from its master branch).
 const BACKEND_OPTIONS: &str = "\t-I|--inotify\tWatch with inotify.
 \t-F|--fanotify\tWatch with fanotify.
 \t-S|--filesystem\tWatch entire filesystem with fanotify.
+\t-M|--mount\tWatch entire mount with fanotify.
 ";
 
 /// Where the backend options go: among inotify-tools' options for the

@@ -55,12 +55,15 @@
 //! re-create) and `"batch"`. `--exec` runs once per batch with the batch
 //! as JSON lines on its stdin and `INOTIFY_BATCH`, `INOTIFY_CHANGES` set.
 //!
-//! # `fsnotifywait`, `fsnotifywatch`, `-I`, `-F`, `-S`
+//! # `fsnotifywait`, `fsnotifywatch`, `-I`, `-F`, `-S`, `-M`
 //! As inotify-tools 4.x (3.22.6's `fsnotify*` programs): the `fsnotify*`
 //! binaries watch with fanotify unless `-I/--inotify` is given; both
 //! programs of each name take `-I`, `-F/--fanotify` (inode marks) and
 //! `-S/--filesystem` (one mark per filesystem, `CAP_SYS_ADMIN`), the last
-//! one given winning ([`inotify_notify::Backend`]). Under fanotify paths
+//! one given winning ([`inotify_notify::Backend`]), and `-M/--mount` (one
+//! mark per mount, `CAP_SYS_ADMIN`; inotify-tools master) whose mark
+//! reports only `access`, `modify`, `close_write`, `close_nowrite` and `open` (its
+//! default events; `-e create` and the others are refused by name). Under fanotify paths
 //! are printed absolute and without symbolic links (what the directories'
 //! handles resolve to, as inotify-tools prints them), `fsnotifywatch`
 //! counts per file, and `-e unmount` is refused with inotify-tools'

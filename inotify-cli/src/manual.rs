@@ -125,7 +125,9 @@ pub fn fs_wait_command() -> Command {
         "fsnotifywait is inotifywait(1) watching with Linux's fanotify(7) interface by \
          default: inode marks, one per watched directory, on fanotify's own budget \
          (max_user_marks), or with --filesystem one mark for a whole filesystem \
-         (CAP_SYS_ADMIN, no walk of the tree). --inotify switches back to inotify. \
+         (CAP_SYS_ADMIN, no walk of the tree), or with --mount one mark for a whole \
+         mount (CAP_SYS_ADMIN; only access, modify, close_write, close_nowrite and \
+         open, its default events). --inotify switches back to inotify. \
          Everything else is inotifywait's; paths are printed as their directories' \
          handles resolve, absolute and without symbolic links, as inotify-tools 4.x \
          prints them. fanotify cannot report unmount: -e unmount is refused.",
@@ -145,7 +147,8 @@ pub fn fs_watch_command() -> Command {
         &crate::help::watch_help_for(true),
         "gather filesystem access statistics using fanotify",
         "fsnotifywatch is inotifywatch(1) listening with Linux's fanotify(7) interface by \
-         default (--filesystem: one mark for a whole filesystem; --inotify: inotify), \
+         default (--filesystem: one mark for a whole filesystem; --mount: one mark for \
+         a whole mount, file access events only; --inotify: inotify), \
          counting events per file rather than per watched directory, as inotify-tools \
          4.x does.",
     )

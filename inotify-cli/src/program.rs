@@ -1,5 +1,5 @@
 //! Which program runs: `inotifywait`/`inotifywatch` (inotify unless
-//! `-F`/`-S` is given) or `fsnotifywait`/`fsnotifywatch` (fanotify unless
+//! `-F`/`-S`/`-M` is given) or `fsnotifywait`/`fsnotifywatch` (fanotify unless
 //! `-I` is given), as inotify-tools 4.x ships them. The binary says which
 //! once, before parsing; names in messages and `--help` follow it.
 
@@ -43,7 +43,7 @@ pub fn watch_name() -> &'static str {
     }
 }
 
-/// The backend without `-I`/`-F`/`-S`.
+/// The backend without `-I`/`-F`/`-S`/`-M`.
 pub fn default_backend() -> Backend {
     if is_fsnotify() {
         Backend::Fanotify
@@ -52,21 +52,30 @@ pub fn default_backend() -> Backend {
     }
 }
 
-/// The backend of `-I`/`-F`/`-S`, as inotify-tools decides it: `-I` and
-/// `-S` set the watch scope, once only (both is an error, as in its
-/// `t/fsnotifywait-errors.t`); `-S` implies fanotify; `-F` asks for
-/// fanotify and `-I` for inotify, the later of the two winning; without
-/// any, the program's default.
+/// The backend of `-I`/`-F`/`-S`/`-M`, as inotify-tools decides it: `-I`,
+/// `-S` and `-M` set the watch scope, once only (two of them is an error,
+/// as in its `t/fsnotifywait-errors.t`); `-S` and `-M` imply fanotify;
+/// `-F` asks for fanotify and `-I` for inotify, the later of the two
+/// winning; without any, the program's default.
 pub(crate) fn chosen(m: &ArgMatches) -> Result<Backend, crate::args::UsageError> {
     let given = |id: &str| m.get_flag(id).then(|| m.index_of(id)).flatten();
-    let (inotify, fanotify, filesystem) =
-        (given("inotify"), given("fanotify"), given("filesystem"));
-    if inotify.is_some() && filesystem.is_some() {
-        return Err(crate::args::UsageError(
-            "Please specify -I or -S once only!".into(),
-        ));
+    let (inotify, fanotify, filesystem, mount) = (
+        given("inotify"),
+        given("fanotify"),
+        given("filesystem"),
+        given("mount"),
+    );
+    let twice = match (inotify, filesystem, mount) {
+        (_, Some(_), Some(_)) => Some("Please specify -S or -M once only!"),
+        (Some(_), Some(_), None) => Some("Please specify -I or -S once only!"),
+        (Some(_), None, Some(_)) => Some("Please specify -I or -M once only!"),
+        _ => None,
+    };
+    if let Some(message) = twice {
+        return Err(crate::args::UsageError(message.into()));
     }
     Ok(match (inotify, fanotify, filesystem) {
+        _ if mount.is_some() => Backend::Mount,
         (_, _, Some(_)) => Backend::Filesystem,
         (Some(i), Some(f), None) if f > i => Backend::Fanotify,
         (Some(_), _, None) => Backend::Inotify,
@@ -75,9 +84,22 @@ pub(crate) fn chosen(m: &ArgMatches) -> Result<Backend, crate::args::UsageError>
     })
 }
 
+/// The events a mount mark cannot report (in `-e` order of names).
+const NOT_ON_A_MOUNT: [EventMask; 7] = [
+    EventMask::ATTRIB,
+    EventMask::MOVED_FROM,
+    EventMask::MOVED_TO,
+    EventMask::CREATE,
+    EventMask::DELETE,
+    EventMask::DELETE_SELF,
+    EventMask::MOVE_SELF,
+];
+
 /// fanotify has no unmount event: `-e unmount` is refused as inotify-tools
 /// refuses it (its mark fails with EINVAL: `failed PATH: Invalid
-/// argument`, exit 1), not silently never reported.
+/// argument`, exit 1), not silently never reported. With `-M`, the
+/// directory-entry and inode-change events a mount mark cannot report
+/// are refused by name (inotify-tools' mark fails with a bare EINVAL).
 pub(crate) fn unsupported(
     backend: Backend,
     events: EventSelection,
@@ -85,8 +107,26 @@ pub(crate) fn unsupported(
     paths: &[PathBuf],
 ) -> Option<String> {
     let first = paths.first()?;
-    (backend != Backend::Inotify && events.wants(EventMask::UNMOUNT))
-        .then(|| format!("{failed} {}: Invalid argument", first.display()))
+    if backend != Backend::Inotify && events.wants(EventMask::UNMOUNT) {
+        return Some(format!("{failed} {}: Invalid argument", first.display()));
+    }
+    if backend != Backend::Mount {
+        return None;
+    }
+    let names: Vec<String> = NOT_ON_A_MOUNT
+        .into_iter()
+        .filter(|&event| events.wants(event))
+        .map(crate::events::column_name)
+        .collect();
+    let (list, verb) = match names.as_slice() {
+        [] => return None,
+        [one] => (one.clone(), "is"),
+        many => (many.join(", "), "are"),
+    };
+    Some(format!(
+        "{list} {verb} not supported with a mount mark (-M): it reports only access, \
+         modify, close_write, close_nowrite and open; use -S or -F"
+    ))
 }
 
 /// The message when a fanotify manager cannot be made; `None` for inotify.
@@ -100,6 +140,11 @@ pub(crate) fn init_error(
         // inotify-tools' message when the filesystem mark is refused.
         (Backend::Filesystem, ErrorKind::PermissionDenied, Some(first)) => Some(format!(
             "Couldn't add filesystem watch {}: Operation not permitted",
+            first.display()
+        )),
+        (Backend::Mount, ErrorKind::PermissionDenied, Some(first)) => Some(format!(
+            "Couldn't add mount watch {}: Operation not permitted (a mount mark needs \
+             CAP_SYS_ADMIN)",
             first.display()
         )),
         _ => Some(format!("Couldn't initialize fanotify: {err}")),

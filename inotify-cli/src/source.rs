@@ -186,7 +186,7 @@ pub struct SetupOptions {
     /// `--gitignore`, `--exclude-dir`, ..., `--continue-on-limit` and
     /// `--fanotify-fallback`.
     pub rules: WatchRules,
-    /// `-I`, `-F`, `-S` or the program's default.
+    /// `-I`, `-F`, `-S`, `-M` or the program's default.
     pub backend: Backend,
 }
 
@@ -482,8 +482,11 @@ fn watch_paths(
     let counter = Arc::clone(&progress);
     // A filesystem mark sees the whole filesystem, and inotify-tools' -S
     // reports events anywhere below the path without -r
-    // (t/fsnotifywait-subtree.t): -S is recursive.
-    let recursive = opts.recursive || opts.backend == Backend::Filesystem;
+    // (t/fsnotifywait-subtree.t): -S is recursive. So is -M, whose mark
+    // sees the whole mount (its t/ test reads root/A/B/C/D/test without
+    // -r). Neither adds a bit to the mask for recursion (the library asks
+    // a mount mark for the user's events only).
+    let recursive = opts.recursive || matches!(opts.backend, Backend::Filesystem | Backend::Mount);
     let options = WatchOptions {
         rec: recursive,
         auto_add: recursive,

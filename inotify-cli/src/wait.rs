@@ -194,10 +194,10 @@ fn run(a: &WaitArgs) -> Result<i32, String> {
         rescan: a.rescan,
         filter: Arc::clone(&filter),
         progress: a.quiet == 0 && a.common.recursive,
-        failed: if a.common.backend == Backend::Filesystem {
-            "Couldn't add filesystem watch"
-        } else {
-            "Couldn't watch"
+        failed: match a.common.backend {
+            Backend::Filesystem => "Couldn't add filesystem watch",
+            Backend::Mount => "Couldn't add mount watch",
+            _ => "Couldn't watch",
         },
         rules: a.common.rules.clone(),
         backend: a.common.backend,
@@ -206,6 +206,8 @@ fn run(a: &WaitArgs) -> Result<i32, String> {
         if a.quiet == 0 {
             diag.say(if a.common.backend == Backend::Filesystem {
                 "Setting up filesystem watches."
+            } else if a.common.backend == Backend::Mount {
+                "Setting up mount watches."
             } else if a.common.recursive {
                 "Setting up watches.  Beware: since -r was given, this may take a while!"
             } else {

@@ -161,12 +161,14 @@ fn run(a: &WatchArgs) -> Result<i32, String> {
     };
     let announce = || {
         to_stderr("Establishing watches...");
-        if a.common.backend == Backend::Filesystem {
+        let scope = match a.common.backend {
+            Backend::Filesystem => Some("filesystem"),
+            Backend::Mount => Some("mount"),
+            _ => None,
+        };
+        if let Some(scope) = scope {
             for path in &paths {
-                to_stderr(&format!(
-                    "Setting up filesystem watch on {}",
-                    path.display()
-                ));
+                to_stderr(&format!("Setting up {scope} watch on {}", path.display()));
             }
         }
         if a.common.recursive && verbose {

@@ -213,4 +213,32 @@ fn backend_switches_follow_inotify_tools_scope_rules() {
     for args in [["-I", "-S", "d"], ["-S", "-I", "d"]] {
         assert_eq!(err(wait(&args)), "Please specify -I or -S once only!");
     }
+    // -M (inotify-tools master): a scope of its own, implying fanotify.
+    assert_eq!(backend(&["-M", "d"]).unwrap(), Backend::Mount);
+    assert_eq!(backend(&["--mount", "-F", "d"]).unwrap(), Backend::Mount);
+    assert_eq!(backend(&["-F", "-M", "d"]).unwrap(), Backend::Mount);
+    for args in [["-S", "-M", "d"], ["-M", "-S", "d"]] {
+        assert_eq!(err(wait(&args)), "Please specify -S or -M once only!");
+    }
+    for args in [["-I", "-M", "d"], ["-M", "-I", "d"]] {
+        assert_eq!(err(wait(&args)), "Please specify -I or -M once only!");
+    }
+}
+
+#[test]
+fn mount_switch_defaults_to_the_events_a_mount_mark_reports() {
+    use crate::events::EventSelection;
+    use inotify_notify::EventMask;
+    let events = |args: &[&str]| wait(args).unwrap().common.watch_events();
+    assert_eq!(events(&["-M", "d"]), EventSelection::MOUNT);
+    for kind in [EventMask::OPEN, EventMask::CLOSE_NOWRITE, EventMask::MODIFY] {
+        assert!(EventSelection::MOUNT.wants(kind));
+    }
+    assert!(!EventSelection::MOUNT.wants(EventMask::CREATE));
+    assert!(!EventSelection::MOUNT.wants(EventMask::ATTRIB));
+    assert_eq!(
+        events(&["-M", "-e", "close_nowrite", "d"]),
+        EventSelection::of(EventMask::CLOSE_NOWRITE)
+    );
+    assert_eq!(events(&["-S", "d"]), EventSelection::ALL);
 }

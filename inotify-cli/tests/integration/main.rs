@@ -4,6 +4,7 @@
 
 mod differential;
 mod fanotify;
+mod fanotify_mount;
 mod long_paths;
 mod rules;
 mod settle;
