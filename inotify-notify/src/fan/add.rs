@@ -120,9 +120,8 @@ fn add_root(
     }
 }
 
-/// The events a mount mark can carry (in a group reporting file handles
-/// the kernel refuses the others with EINVAL: they cannot be told apart
-/// by mount).
+/// The events a mount mark can carry (in a FID group the kernel refuses
+/// the others, EINVAL: they cannot be told apart by mount).
 pub(crate) const MOUNT_EVENTS: WatchMask = WatchMask::ACCESS
     .union(WatchMask::MODIFY)
     .union(WatchMask::CLOSE_WRITE)
@@ -130,9 +129,8 @@ pub(crate) const MOUNT_EVENTS: WatchMask = WatchMask::ACCESS
     .union(WatchMask::OPEN);
 
 /// The group's mask for a mark serving `data`: the user's events in
-/// fanotify's spelling, plus what the bookkeeping needs (a mount mark: the
-/// user's events only, as it can carry nothing else, and as it covers the
-/// whole mount there is nothing to keep track of).
+/// fanotify's spelling, plus what the bookkeeping needs (a mount mark can
+/// carry nothing more, and covering the whole mount, needs nothing more).
 pub(crate) fn fan_mask(data: &WatchData, rename: bool, target: MarkTarget) -> FanWatchMask {
     const PAIRS: [(WatchMask, FanWatchMask); 10] = [
         (WatchMask::ACCESS, FanWatchMask::ACCESS),
@@ -266,10 +264,9 @@ pub(super) fn mark(side: &mut FanSide, path: &Path, data: WatchData) -> Result<W
     Ok(wd)
 }
 
-/// A root watched by its filesystem's or its mount's mark (`target`;
-/// the kernel merges a second mark of one filesystem or mount into the
-/// first). A mount mark's mask is checked first: events it cannot carry
-/// are a typed error naming them, not the kernel's EINVAL.
+/// A root watched by its filesystem's or mount's mark (`target`; the
+/// kernel merges a second mark there into the first). Events a mount mark
+/// cannot carry are a typed error naming them, not the kernel's EINVAL.
 fn add_fs_root(
     side: &mut FanSide,
     path: &Path,
