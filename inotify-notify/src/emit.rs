@@ -58,9 +58,14 @@ pub(crate) struct Target {
 impl Target {
     /// The target for watch `wd` at `path` with `data`.
     pub(crate) fn new(wd: WatchDescriptor, path: &Path, data: &WatchData) -> Self {
+        Self::owned(wd, path.to_path_buf(), data)
+    }
+
+    /// [`Target::new`] taking the path it keeps.
+    pub(crate) fn owned(wd: WatchDescriptor, path: PathBuf, data: &WatchData) -> Self {
         Target {
             wd,
-            path: path.to_path_buf(),
+            path,
             user_mask: data.user_mask,
             is_dir: data.is_dir,
             handler: data.proc_fun().cloned(),

@@ -11,7 +11,8 @@
 //! directory, its path must still give its handle (`name_to_handle_at`),
 //! else it is resolved again.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use inotify_core::{FileIdBuf, WatchDescriptor};
@@ -203,13 +204,17 @@ impl FanSide {
     /// The filesystem-mark root an event in the directory `canon` belongs
     /// to, and the directory spelled below the root as the user spelled
     /// it; `None` outside every root (or below a root without `rec`).
+    ///
+    /// Once per record: the prefix is compared as bytes, as both paths are
+    /// canonical (`Path::strip_prefix` walks components, and was a tenth
+    /// of a filesystem mark's drain).
     pub(crate) fn place_fs(&self, canon: &Path) -> Option<(&FsRoot, PathBuf)> {
         self.fs_roots.iter().find_map(|root| {
-            let rest = canon.strip_prefix(&root.canon).ok()?;
-            if rest.as_os_str().is_empty() {
+            let rest = below(canon, &root.canon)?;
+            if rest.is_empty() {
                 Some((root, root.path.clone()))
             } else if root.data.rec {
-                Some((root, root.path.join(rest)))
+                Some((root, root.path.join(OsStr::from_bytes(rest))))
             } else {
                 None
             }
@@ -372,6 +377,52 @@ impl FanSide {
                 }
             }
             (None, None) => {}
+        }
+    }
+}
+
+/// What follows `root` in `path`, both canonical (absolute, no `.`, `..`,
+/// repeated or trailing slashes): empty for `root` itself, `None` when
+/// `path` is not below it.
+fn below<'p>(path: &'p Path, root: &Path) -> Option<&'p [u8]> {
+    let rest = path
+        .as_os_str()
+        .as_bytes()
+        .strip_prefix(root.as_os_str().as_bytes())?;
+    match rest {
+        [] => Some(rest),
+        [b'/', rest @ ..] => Some(rest),
+        // `/` itself ends with its separator.
+        _ if root.as_os_str().as_bytes().ends_with(b"/") => Some(rest),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::below;
+    use std::path::Path;
+
+    #[test]
+    fn below_agrees_with_strip_prefix_on_canonical_paths() {
+        let cases = [
+            ("/a/b", "/a", Some("b")),
+            ("/a", "/a", Some("")),
+            ("/ab", "/a", None),
+            ("/a/b/c", "/a/b", Some("c")),
+            ("/a/b", "/", Some("a/b")),
+            ("/", "/", Some("")),
+            ("/a", "/a/b", None),
+        ];
+        for (path, root, want) in cases {
+            let got =
+                below(Path::new(path), Path::new(root)).map(|r| std::str::from_utf8(r).unwrap());
+            assert_eq!(got, want, "{path} below {root}");
+            let std = Path::new(path)
+                .strip_prefix(root)
+                .ok()
+                .map(|r| r.to_str().unwrap());
+            assert_eq!(got, std, "{path} below {root}: as Path::strip_prefix");
         }
     }
 }

@@ -7,7 +7,7 @@
 use std::ffi::{OsStr, OsString};
 use std::hash::BuildHasher as _;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use inotify_core::{
     EventMask, FanEvent, FanEventMask, FileId, FileIdBuf, InfoRecord, WatchDescriptor, long_path,
@@ -247,14 +247,14 @@ impl<'r> Place<'r> {
     /// The place of an event in the directory `dir` of watch `wd`.
     fn new(
         wd: WatchDescriptor,
-        dir: &Path,
+        dir: PathBuf,
         data: &WatchData,
         name: Option<&'r OsStr>,
         own: bool,
     ) -> Self {
         Place {
             wd,
-            target: Target::new(wd, dir, data),
+            target: Target::owned(wd, dir, data),
             data: data.clone(),
             name,
             own,
@@ -433,7 +433,7 @@ fn locate<'r>(side: &mut FanSide, rec: &'r Rec) -> Option<Place<'r>> {
         // No directory record: an event of a marked file itself.
         let wd = side.tree.by_id(rec.fid.as_ref()?.as_file_id())?;
         let node = side.tree.get(wd)?;
-        return Some(Place::new(wd, &node.path, &node.data, None, true));
+        return Some(Place::new(wd, node.path.clone(), &node.data, None, true));
     };
     let name = (name.as_os_str() != ".").then_some(name.as_os_str());
     let self_bits = FanEventMask::DELETE_SELF | FanEventMask::MOVE_SELF;
@@ -448,7 +448,7 @@ fn locate<'r>(side: &mut FanSide, rec: &'r Rec) -> Option<Place<'r>> {
         if let Some(wd) = own_id.and_then(|id| side.tree.by_id(id.as_file_id()))
             && let Some(node) = side.tree.get(wd)
         {
-            return Some(Place::new(wd, &node.path, &node.data, None, true));
+            return Some(Place::new(wd, node.path.clone(), &node.data, None, true));
         }
         let Some(wd) = side.tree.by_id(dir_id.as_file_id()) else {
             // A watched file in an unwatched directory: the record names
@@ -456,20 +456,20 @@ fn locate<'r>(side: &mut FanSide, rec: &'r Rec) -> Option<Place<'r>> {
             // own handle, which is the watch.
             let wd = side.tree.by_id(rec.fid.as_ref()?.as_file_id())?;
             let node = side.tree.get(wd)?;
-            return Some(Place::new(wd, &node.path, &node.data, None, true));
+            return Some(Place::new(wd, node.path.clone(), &node.data, None, true));
         };
         let node = side.tree.get(wd)?;
         if side.shadowed(&node.path, None) {
             return None;
         }
-        return Some(Place::new(wd, &node.path, &node.data, name, false));
+        return Some(Place::new(wd, node.path.clone(), &node.data, name, false));
     }
     let canon = side.resolve(dir_id)?;
     let (root, dir) = side.place_fs(&canon)?;
     if side.hidden(&dir) || side.in_unscanned(&canon) || side.shadowed(&dir, Some(&canon)) {
         return None;
     }
-    Some(Place::new(root.wd, &dir, &root.data, name, false))
+    Some(Place::new(root.wd, dir, &root.data, name, false))
 }
 
 /// One inotify event of a record, and what it changes; `pathname` is the
