@@ -4,7 +4,10 @@
 //! `struct fanotify_event_metadata` to the next by `event_len`, and through
 //! its info records by their headers' `len`, reading the directory handle's
 //! size to find the entry name. No parsing into typed events, no paths, no
-//! bookkeeping: the floor the fanotify drains are compared with.
+//! bookkeeping: the floor the fanotify drains are compared with. A second
+//! walk ([`fan_raw_print`], [`FanRawDrain::drain_printing`]) also prints
+//! each record's events as `DIR/NAME EVENT` lines, the floor under a
+//! program that prints what it reads.
 //!
 //! The group and the mark are made with `inotify-core`'s safe [`Fanotify`]
 //! owner (`fanotify_init`/`fanotify_mark` have no other safe wrapper here);
@@ -104,6 +107,79 @@ pub fn fan_raw_walk(buf: &[u8]) -> FanWalk {
     walk
 }
 
+/// The event bits a printing walk names, in the order inotify queues
+/// them, with their inotifywait names.
+const PRINTED: [(FanEventMask, &[u8]); 12] = [
+    (FanEventMask::CREATE, b"CREATE"),
+    (FanEventMask::OPEN, b"OPEN"),
+    (FanEventMask::ACCESS, b"ACCESS"),
+    (FanEventMask::MODIFY, b"MODIFY"),
+    (FanEventMask::ATTRIB, b"ATTRIB"),
+    (FanEventMask::CLOSE_WRITE, b"CLOSE_WRITE,CLOSE"),
+    (FanEventMask::CLOSE_NOWRITE, b"CLOSE_NOWRITE,CLOSE"),
+    (FanEventMask::MOVED_FROM, b"MOVED_FROM"),
+    (FanEventMask::MOVED_TO, b"MOVED_TO"),
+    (FanEventMask::DELETE, b"DELETE"),
+    (FanEventMask::DELETE_SELF, b"DELETE_SELF"),
+    (FanEventMask::MOVE_SELF, b"MOVE_SELF"),
+];
+
+/// [`fan_raw_walk`] that also appends one `DIR/NAME EVENT` line per event
+/// bit of each named record to `out`, as `--format '%w%f %e'` prints them:
+/// `dir` is taken as every record's directory (the drain's one watched
+/// directory), so nothing is resolved, ordered or kept.
+pub fn fan_raw_print(buf: &[u8], dir: &[u8], out: &mut Vec<u8>) -> FanWalk {
+    let mut walk = FanWalk::default();
+    let mut pos = 0;
+    while let (Some(len), Some(meta_len), Some(mask)) = (
+        field::<4>(buf, pos),
+        field::<2>(buf, pos + 6),
+        field::<8>(buf, pos + 8),
+    ) {
+        let len = u32::from_ne_bytes(len) as usize;
+        let end = pos.saturating_add(len);
+        if len < METADATA_LEN || end > buf.len() {
+            break;
+        }
+        let mask = u64::from_ne_bytes(mask);
+        walk.records += 1;
+        if mask & FanEventMask::Q_OVERFLOW.bits() != 0 {
+            walk.overflows += 1;
+        }
+        let mut info = pos + usize::from(u16::from_ne_bytes(meta_len));
+        while let (Some(&kind), Some(info_len)) = (buf.get(info), field::<2>(buf, info + 2)) {
+            let info_len = usize::from(u16::from_ne_bytes(info_len));
+            if info_len < 4 || info + info_len > end {
+                break;
+            }
+            if kind == INFO_TYPE_DFID_NAME
+                && let Some(handle_bytes) = field::<4>(buf, info + 12)
+            {
+                let name_at = info + FID_HANDLE_AT + u32::from_ne_bytes(handle_bytes) as usize;
+                let name = buf.get(name_at..info + info_len).unwrap_or_default();
+                let name = name.split(|&b| b == 0).next().unwrap_or_default();
+                walk.named += 1;
+                for (bit, text) in PRINTED {
+                    if mask & bit.bits() != 0 {
+                        out.extend_from_slice(dir);
+                        out.push(b'/');
+                        out.extend_from_slice(name);
+                        out.push(b' ');
+                        out.extend_from_slice(text);
+                        if mask & FanEventMask::ONDIR.bits() != 0 {
+                            out.extend_from_slice(b",ISDIR");
+                        }
+                        out.push(b'\n');
+                    }
+                }
+            }
+            info += info_len;
+        }
+        pos = end;
+    }
+    walk
+}
+
 /// A fanotify group with one mark, drained with plain `read(2)` calls.
 #[derive(Debug)]
 pub struct FanRawDrain {
@@ -157,6 +233,44 @@ impl FanRawDrain {
     }
 }
 
+impl FanRawDrain {
+    /// [`FanRawDrain::drain`] printing each record's events as lines of
+    /// `dir` ([`fan_raw_print`]) to `out` through a 64 KiB buffer (one
+    /// `write(2)` per buffer, as a C program's `setvbuf` would): the floor
+    /// under a program that prints what it reads.
+    ///
+    /// # Errors
+    /// A read error other than EAGAIN/EINTR, or a failed write.
+    pub fn drain_printing(&mut self, dir: &Path, out: &mut impl io::Write) -> io::Result<FanWalk> {
+        const FLUSH_AT: usize = 64 * 1024;
+        let dir = dir.as_os_str().as_encoded_bytes();
+        // A read of 64 KiB prints a few times that.
+        let mut lines = Vec::with_capacity(4 * FLUSH_AT);
+        let mut total = FanWalk::default();
+        loop {
+            match rustix::io::read(self.group.as_fd(), &mut self.buffer) {
+                Ok(0) | Err(Errno::AGAIN) => break,
+                Ok(len) => {
+                    let buf = self.buffer.get(..len).unwrap_or_default();
+                    let walk = fan_raw_print(buf, dir, &mut lines);
+                    total.records += walk.records;
+                    total.overflows += walk.overflows;
+                    total.named += walk.named;
+                    if lines.len() >= FLUSH_AT {
+                        out.write_all(&lines)?;
+                        lines.clear();
+                    }
+                }
+                Err(Errno::INTR) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+        out.write_all(&lines)?;
+        out.flush()?;
+        Ok(total)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +296,36 @@ mod tests {
         assert_eq!(walk.named, walk.records, "{walk:?}");
         assert_eq!(walk.overflows, 0);
         assert_eq!(raw.drain()?.records, 0);
+        Ok(())
+    }
+
+    #[test]
+    fn the_printing_drain_prints_a_line_per_event_of_each_record() -> io::Result<()> {
+        let tmp = TempDir::new("fan-raw-print")?;
+        let mut raw = match FanRawDrain::new(tmp.path(), MarkTarget::Inode) {
+            Ok(raw) => raw,
+            Err(err) => {
+                println!("skipped: no fanotify inode mark here ({err})");
+                return Ok(());
+            }
+        };
+        let mut filler = QueueFiller::new(tmp.path());
+        filler.fill(20)?;
+        let mut out = Vec::new();
+        let walk = raw.drain_printing(tmp.path(), &mut out)?;
+        let text = String::from_utf8(out).expect("names are ASCII");
+        let dir = tmp.path().display().to_string();
+        assert!(walk.records >= 21, "{walk:?}");
+        // Every event of the files and the sentinel, whatever merged.
+        assert!(text.lines().count() > 20 * 6, "{text}");
+        assert!(
+            text.lines().all(|l| l.starts_with(&format!("{dir}/"))),
+            "{text}"
+        );
+        assert!(
+            text.contains(" CREATE\n") && text.contains(" DELETE\n"),
+            "{text}"
+        );
         Ok(())
     }
 

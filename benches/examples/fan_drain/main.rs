@@ -3,7 +3,9 @@
 //! bench-report`: the CPU time a `fsnotifywait -m -r --format '%w%f %e'
 //! -o FILE DIR` process spends writing N queued events to a file, beside
 //! the raw fanotify `read(2)` loop ([`FanRawDrain`]) on the same N events in
-//! the same rounds.
+//! the same rounds, and beside the same loop printing each record's events
+//! as lines (`raw-print`, [`FanRawDrain::drain_printing`]): the floor under
+//! a program that prints what it reads.
 //!
 //! Two groups, each with its own raw loop:
 //! - **inode** marks: ours (`fsnotifywait -m -r`, or `inotifywait -F -m -r`
@@ -164,12 +166,16 @@ struct Raw {
     filler: QueueFiller,
     /// Records read by the last round.
     records: usize,
-    _place: Place,
+    /// `raw-print`: where its lines go (a file per round, in memory as the
+    /// programs' files are); `None` for `raw`, which prints nothing.
+    print: Option<TempDir>,
+    place: Place,
 }
 
 impl Raw {
-    fn new(filesystem: bool) -> io::Result<Self> {
-        let place = Place::new("raw", filesystem)?;
+    fn new(filesystem: bool, print: bool) -> io::Result<Self> {
+        let name = if print { "raw-print" } else { "raw" };
+        let place = Place::new(name, filesystem)?;
         let target = if filesystem {
             MarkTarget::Filesystem
         } else {
@@ -179,14 +185,34 @@ impl Raw {
             drain: FanRawDrain::new(&place.watched, target)?,
             filler: QueueFiller::new(&place.watched),
             records: 0,
-            _place: place,
+            print: if print {
+                Some(TempDir::in_memory("fan-raw-print-out")?)
+            } else {
+                None
+            },
+            place,
         })
+    }
+
+    fn name(&self) -> &'static str {
+        if self.print.is_some() {
+            "raw-print"
+        } else {
+            "raw"
+        }
     }
 
     fn round(&mut self, files: usize) -> io::Result<Duration> {
         self.filler.fill(files)?;
+        let mut out = match &self.print {
+            Some(dir) => Some(fs::File::create(dir.path().join("round.txt"))?),
+            None => None,
+        };
         let start = cpu_time();
-        let walk = self.drain.drain()?;
+        let walk = match &mut out {
+            Some(file) => self.drain.drain_printing(&self.place.watched, file)?,
+            None => self.drain.drain()?,
+        };
         let spent = cpu_time().saturating_sub(start);
         if walk.overflows > 0 || walk.records <= files {
             return Err(io::Error::other(format!(
@@ -355,7 +381,7 @@ enum Contender {
 impl Contender {
     fn name(&self) -> &'static str {
         match self {
-            Contender::Raw(_) => "raw",
+            Contender::Raw(raw) => raw.name(),
             Contender::Cli(cli) => cli.name,
         }
     }
@@ -406,7 +432,10 @@ fn run_group(
     skipped: &mut String,
 ) -> io::Result<(String, usize)> {
     let group = if filesystem { "filesystem" } else { "inode" };
-    let mut all = vec![Contender::Raw(Raw::new(filesystem)?)];
+    let mut all = vec![
+        Contender::Raw(Raw::new(filesystem, false)?),
+        Contender::Raw(Raw::new(filesystem, true)?),
+    ];
     all.extend(
         programs(filesystem, group, skipped)?
             .into_iter()
