@@ -260,11 +260,13 @@ pub(crate) struct FanSide {
     /// The sequence number the next record read gets.
     pub next_seq: u64,
     /// The sequence number of the last record read of each object, while
-    /// records are queued (a merged `DELETE` goes behind it), keyed by the
-    /// object's handle hashed with the map's own seeded hasher: 16 bytes an
-    /// entry instead of a 152-byte handle, as a full queue puts every
-    /// record's object in here. A lookup confirms the handle on the queued
-    /// record (see `process::last_record_of`).
+    /// records are queued, keyed by the object's handle hashed with the
+    /// map's own seeded hasher: 16 bytes an entry instead of a 152-byte
+    /// handle, as a full queue puts every record's object in here. Each
+    /// record read links the previous one of its object to itself
+    /// (`process::link_later`, which confirms the handle on the queued
+    /// record), so a merged `DELETE` finds the last of them without a
+    /// lookup.
     pub last_of: HashMap<u64, u64>,
     /// `DELETE`s deferred behind a later record of their object, by that
     /// record's sequence number.

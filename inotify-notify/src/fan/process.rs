@@ -4,6 +4,7 @@
 //! filesystem-mark root), the bits of a merged record in order, renames
 //! paired by `FAN_RENAME`, and the tree's upkeep.
 
+use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};
 use std::hash::BuildHasher as _;
 use std::io;
@@ -38,6 +39,10 @@ pub(crate) struct Rec {
     pid: i32,
     /// Its place in the order records were read.
     seq: u64,
+    /// The next record read of the same object, while both are queued
+    /// (set when that one is read): a merged `DELETE` goes behind the
+    /// last of the chain.
+    later: Option<u64>,
 }
 
 impl Rec {
@@ -74,6 +79,7 @@ impl Rec {
             fid: None,
             pid: event.pid,
             seq: 0,
+            later: None,
         };
         // One pass over the info records; the first of each type counts,
         // as with `FanEvent`'s accessors.
@@ -120,8 +126,10 @@ pub(crate) fn drain(side: &mut FanSide) -> io::Result<usize> {
             let mut rec = Rec::of(&event, target);
             rec.seq = *next_seq;
             *next_seq += 1;
-            if let Some(fid) = &rec.fid {
-                last_of.insert(last_of.hasher().hash_one(fid), rec.seq);
+            if let Some(fid) = &rec.fid
+                && let Some(prev) = last_of.insert(last_of.hasher().hash_one(fid), rec.seq)
+            {
+                link_later(queue, prev, fid, rec.seq);
             }
             if rec
                 .mask
@@ -183,7 +191,13 @@ fn round(side: &mut FanSide, picture: &mut Option<Picture>, rescan: bool, out: O
     // make the group readable (for ever, if none came).
     for retry in 0..=4 {
         while let Some(rec) = side.queue.pop_front() {
-            handle_in_order(side, rec, rescan, &mut mirror(picture, &mut *out));
+            // Without rescans no picture is kept: one closure fewer per
+            // event.
+            if picture.is_some() {
+                handle_in_order(side, rec, rescan, &mut mirror(picture, &mut *out));
+            } else {
+                handle_in_order(side, rec, rescan, &mut *out);
+            }
             if std::mem::take(&mut side.rescan_due) {
                 // At once: the records behind the overflow happened after
                 // what it lost, and the consumer must be in line with the
@@ -391,10 +405,7 @@ fn defer_merged_delete(side: &mut FanSide, rec: &mut Rec) {
     if !rec.mask.contains(FanEventMask::DELETE) || others.is_empty() {
         return;
     }
-    let Some(fid) = rec.fid else {
-        return;
-    };
-    let Some(last) = last_record_of(side, &fid).filter(|&last| last > rec.seq) else {
+    let Some(last) = last_record_of(side, rec) else {
         return;
     };
     let mut delete = rec.clone();
@@ -403,27 +414,52 @@ fn defer_merged_delete(side: &mut FanSide, rec: &mut Rec) {
     rec.mask -= FanEventMask::DELETE;
 }
 
-/// The sequence number of the last queued record of the object `fid`.
+/// Links the queued record `prev` (the last one read of `fid`'s handle
+/// hash) to the record `seq` of `fid` just read.
 ///
-/// One lookup (a scan of the queue per record made a full queue's drain
-/// quadratic): `last_of` has the last record of each handle's hash, and
-/// the queue holds consecutive sequence numbers from its front, so that
-/// record is found by index and its handle compared. Only when another
-/// object's handle hashes alike (its record is the later one) is the
-/// queue searched from the back.
-fn last_record_of(side: &FanSide, fid: &FileIdBuf) -> Option<u64> {
-    let last = *side.last_of.get(&side.last_of.hasher().hash_one(fid))?;
-    let front = side.queue.front()?.seq;
-    let at = usize::try_from(last.checked_sub(front)?).ok()?;
-    match side.queue.get(at) {
-        Some(r) if r.seq == last && r.fid.as_ref() == Some(fid) => Some(last),
-        _ => side
-            .queue
-            .iter()
-            .rev()
-            .find(|r| r.fid.as_ref() == Some(fid))
-            .map(|r| r.seq),
+/// One probe of `last_of` per record read, and none when records are
+/// handled: a lookup per handled record missed the cache on every record
+/// of a full queue. The queue holds consecutive sequence numbers from its
+/// front, so `prev` is found by index; a record already handled needs no
+/// link. Only when `prev` is another object's (their handles hash alike)
+/// is the queue searched from the back for this object's last record.
+fn link_later(queue: &mut VecDeque<Rec>, prev: u64, fid: &FileIdBuf, seq: u64) {
+    let Some(front) = queue.front().map(|r| r.seq) else {
+        return;
+    };
+    let Some(at) = prev
+        .checked_sub(front)
+        .and_then(|at| usize::try_from(at).ok())
+    else {
+        return;
+    };
+    match queue.get_mut(at) {
+        Some(r) if r.seq == prev && r.fid.as_ref() == Some(fid) => r.later = Some(seq),
+        Some(_) => {
+            let last = queue.iter_mut().rev().find(|r| r.fid.as_ref() == Some(fid));
+            if let Some(r) = last {
+                r.later = Some(seq);
+            }
+        }
+        None => {}
     }
+}
+
+/// The sequence number of the last queued record of `rec`'s object after
+/// `rec`, following the `later` links (each found by index in the queue).
+fn last_record_of(side: &FanSide, rec: &Rec) -> Option<u64> {
+    let mut last = rec.later?;
+    let front = side.queue.front()?.seq;
+    while let Some(next) = last
+        .checked_sub(front)
+        .and_then(|at| usize::try_from(at).ok())
+        .and_then(|at| side.queue.get(at))
+        .filter(|r| r.seq == last)
+        .and_then(|r| r.later)
+    {
+        last = next;
+    }
+    Some(last)
 }
 
 /// Where `rec` happened, or `None` (not ours: another directory of a
