@@ -88,12 +88,36 @@ impl FileIdBuf {
     /// As [`FileIdBuf::of`].
     #[doc(alias = "name_to_handle_at")]
     pub fn with_mount_id<P: AsRef<Path>>(path: P) -> io::Result<(FileIdBuf, i32)> {
-        let path = path.as_ref();
+        Self::lookup(path.as_ref(), true)
+    }
+
+    /// [`FileIdBuf::of`] without following a final symbolic link: a link's
+    /// own handle, what the events of a mark added with
+    /// [`FanMarkFlags::DONT_FOLLOW`](crate::FanMarkFlags::DONT_FOLLOW) on it
+    /// carry. The same as [`FileIdBuf::of`] for anything else.
+    ///
+    /// ```
+    /// use inotify_core::FileIdBuf;
+    /// let tmp = std::env::temp_dir();
+    /// assert_eq!(FileIdBuf::of_link(&tmp)?, FileIdBuf::of(&tmp)?);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`FileIdBuf::of`].
+    #[doc(alias = "name_to_handle_at")]
+    pub fn of_link<P: AsRef<Path>>(path: P) -> io::Result<FileIdBuf> {
+        Self::lookup(path.as_ref(), false).map(|(id, _)| id)
+    }
+
+    /// The handle and mount id of `path`, following a final symbolic link
+    /// when `follow`.
+    fn lookup(path: &Path, follow: bool) -> io::Result<(FileIdBuf, i32)> {
         let context = |err: io::Error| {
             let message = format!("cannot get the file handle of {}: {err}", path.display());
             with_context(message, err)
         };
-        let fd = open_path(path).map_err(context)?;
+        let fd = open_path(path, follow).map_err(context)?;
         let raw = sys::name_to_handle_at(fd.as_fd()).map_err(context)?;
         let fsid = sys::fsid(fd.as_fd()).map_err(context)?;
         let id = FileIdBuf {
@@ -147,11 +171,13 @@ impl std::fmt::Debug for FileIdBuf {
 }
 
 /// Opens `path` with `O_PATH`: no read permission needed, works for
-/// directories and files alike.
-fn open_path(path: &Path) -> io::Result<OwnedFd> {
+/// directories and files alike (and, without `follow`, for a symbolic
+/// link itself).
+fn open_path(path: &Path, follow: bool) -> io::Result<OwnedFd> {
+    let nofollow = if follow { 0 } else { libc::O_NOFOLLOW };
     OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_PATH | libc::O_CLOEXEC)
+        .custom_flags(libc::O_PATH | libc::O_CLOEXEC | nofollow)
         .open(path)
         .map(OwnedFd::from)
 }
@@ -420,5 +446,19 @@ mod tests {
         })
         .unwrap();
         assert_ne!(buf, shorter);
+    }
+
+    #[test]
+    fn of_link_names_a_symlink_itself_and_of_its_target() {
+        let dir = std::env::temp_dir().join(format!("core-of-link-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("target"), b"").unwrap();
+        std::os::unix::fs::symlink("target", dir.join("link")).unwrap();
+        let target = FileIdBuf::of(dir.join("target")).unwrap();
+        assert_eq!(FileIdBuf::of(dir.join("link")).unwrap(), target);
+        assert_ne!(FileIdBuf::of_link(dir.join("link")).unwrap(), target);
+        assert_eq!(FileIdBuf::of_link(dir.join("target")).unwrap(), target);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
