@@ -1,17 +1,17 @@
 //! Adding to the fanotify side: the roots of `add_watch` (a walk of inode
 //! marks, or one filesystem or mount mark), the per-root choice of
-//! [`Backend::Auto`],
-//! the marks' event masks, and the scan of a directory that appeared
-//! (marked first, then listed, so nothing made in it is missed).
+//! [`Backend::Auto`], and the scan of a directory that appeared (marked
+//! first, then listed, so nothing made in it is missed).
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use inotify_core::{
-    EventMask, FanMarkFlags, FanWatchMask, FileIdBuf, HandleResolver, MarkTarget, WatchDescriptor,
-    WatchMask, is_race, long_path, normalize,
+    EventMask, FanMarkFlags, FileIdBuf, HandleResolver, MarkTarget, WatchDescriptor, WatchMask,
+    is_race, long_path, normalize,
 };
 
+use super::mask::{MOUNT_EVENTS, fan_mask};
 use super::tree::Node;
 use super::{Backend, FanSide, FsRoot, Scope};
 use crate::emit::{Processed, Target, emit};
@@ -118,73 +118,6 @@ fn add_root(
             Some(added)
         }
     }
-}
-
-/// The events a mount mark can carry (in a FID group the kernel refuses
-/// the others, EINVAL: they cannot be told apart by mount).
-pub(crate) const MOUNT_EVENTS: WatchMask = WatchMask::ACCESS
-    .union(WatchMask::MODIFY)
-    .union(WatchMask::CLOSE_WRITE)
-    .union(WatchMask::CLOSE_NOWRITE)
-    .union(WatchMask::OPEN);
-
-/// The group's mask for a mark serving `data`: the user's events in
-/// fanotify's spelling, plus what the bookkeeping needs (a mount mark can
-/// carry nothing more, and covering the whole mount, needs nothing more).
-pub(crate) fn fan_mask(data: &WatchData, rename: bool, target: MarkTarget) -> FanWatchMask {
-    const PAIRS: [(WatchMask, FanWatchMask); 10] = [
-        (WatchMask::ACCESS, FanWatchMask::ACCESS),
-        (WatchMask::MODIFY, FanWatchMask::MODIFY),
-        (WatchMask::ATTRIB, FanWatchMask::ATTRIB),
-        (WatchMask::CLOSE_WRITE, FanWatchMask::CLOSE_WRITE),
-        (WatchMask::CLOSE_NOWRITE, FanWatchMask::CLOSE_NOWRITE),
-        (WatchMask::OPEN, FanWatchMask::OPEN),
-        (WatchMask::CREATE, FanWatchMask::CREATE),
-        (WatchMask::DELETE, FanWatchMask::DELETE),
-        (WatchMask::DELETE_SELF, FanWatchMask::DELETE_SELF),
-        (WatchMask::MOVE_SELF, FanWatchMask::MOVE_SELF),
-    ];
-    let user = data.user_mask;
-    let mut mask = FanWatchMask::ONDIR | FanWatchMask::DELETE_SELF;
-    for (bit, fan) in PAIRS {
-        if user.intersects(bit) {
-            mask |= fan;
-        }
-    }
-    if target == MarkTarget::Mount {
-        let mut mount = FanWatchMask::ONDIR;
-        for (bit, fan) in PAIRS {
-            if user.intersects(bit & MOUNT_EVENTS) {
-                mount |= fan;
-            }
-        }
-        return mount;
-    }
-    let moves = if rename {
-        FanWatchMask::RENAME
-    } else {
-        FanWatchMask::MOVED_FROM | FanWatchMask::MOVED_TO
-    };
-    if user.intersects(WatchMask::MOVE) {
-        mask |= moves;
-    }
-    if data.rec || data.auto_add {
-        mask |= moves | FanWatchMask::CREATE | FanWatchMask::DELETE | FanWatchMask::MOVE_SELF;
-    }
-    if target == MarkTarget::Inode && data.is_dir {
-        mask |= FanWatchMask::EVENT_ON_CHILD;
-    }
-    if target == MarkTarget::Inode && !data.is_dir {
-        // A file's own mark: the kernel refuses ONDIR and the
-        // directory-entry events there (ENOTDIR).
-        mask -= FanWatchMask::ONDIR
-            | FanWatchMask::CREATE
-            | FanWatchMask::DELETE
-            | FanWatchMask::MOVED_FROM
-            | FanWatchMask::MOVED_TO
-            | FanWatchMask::RENAME;
-    }
-    mask
 }
 
 /// Marks `path` (and with `data.rec` every directory below it) with inode

@@ -13,7 +13,8 @@ use inotify_core::{
     WatchDescriptor,
 };
 
-use super::add::{Out, fan_mask, scan_new_dir};
+use super::add::{Out, scan_new_dir};
+use super::mask::fan_mask;
 use super::process::Rec;
 use super::{Backend, FanSide};
 use crate::emit::{Target, emit};

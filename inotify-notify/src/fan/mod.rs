@@ -34,6 +34,7 @@ mod add;
 mod fallback;
 mod fsdirs;
 mod manager;
+mod mask;
 mod presence;
 mod process;
 mod rescan;
