@@ -71,17 +71,18 @@ fn add_root(
     {
         return Some(0);
     }
+    let follow = !options.dont_follow;
     let data = WatchData {
         user_mask: mask & WatchMask::ALL_EVENTS,
         rec: options.rec,
         auto_add: options.auto_add,
-        is_dir: is_dir(&path, !options.dont_follow),
+        is_dir: is_dir(&path, follow),
         root: true,
         hooks: Hooks::new(options.proc_fun.clone(), options.exclude_filter.clone()),
     };
     match side.backend {
         Backend::Inotify => None,
-        Backend::Fanotify => Some(mark_tree(side, &path, &data, keep, out)),
+        Backend::Fanotify => Some(mark_tree(side, &path, &data, keep, out, follow)),
         Backend::Filesystem | Backend::Mount => {
             let target = if side.backend == Backend::Mount {
                 MarkTarget::Mount
@@ -106,7 +107,7 @@ fn add_root(
             }
             // Inode marks when the root itself takes one; inotify otherwise.
             let mut first = Vec::new();
-            let added = mark_tree(side, &path, &data, keep, &mut first);
+            let added = mark_tree(side, &path, &data, keep, &mut first, follow);
             if first
                 .first()
                 .is_some_and(|(p, res)| *p == path && res.is_err())
@@ -121,20 +122,22 @@ fn add_root(
 }
 
 /// Marks `path` (and with `data.rec` every directory below it) with inode
-/// marks. The root's result always goes to `out`, the others' with `keep`
-/// (errors always; races are skipped).
+/// marks, a symlinked root followed when `follow`. The root's result
+/// always goes to `out`, the others' with `keep` (errors always; races are
+/// skipped).
 pub(super) fn mark_tree(
     side: &mut FanSide,
     root: &Path,
     data: &WatchData,
     keep: bool,
     out: &mut Vec<(PathBuf, Result<WatchDescriptor>)>,
+    follow: bool,
 ) -> usize {
     let mut added = 0;
     let mut stack = vec![(root.to_path_buf(), data.clone())];
     while let Some((dir, data)) = stack.pop() {
         let is_root = dir == root;
-        match mark(side, &dir, data.clone()) {
+        match mark(side, &dir, data.clone(), follow || !is_root) {
             Ok(wd) => {
                 added += 1;
                 if keep || is_root {
@@ -170,22 +173,38 @@ pub(super) fn mark_tree(
     added
 }
 
-/// One inode mark on `path`, entered in the tree (a directory marked again
-/// keeps its descriptor and takes the new data).
-pub(super) fn mark(side: &mut FanSide, path: &Path, data: WatchData) -> Result<WatchDescriptor> {
+/// One inode mark on `path` (on a final symlink itself unless `follow`),
+/// entered in the tree (a directory marked again keeps its descriptor and
+/// takes the new data).
+pub(super) fn mark(
+    side: &mut FanSide,
+    path: &Path,
+    data: WatchData,
+    follow: bool,
+) -> Result<WatchDescriptor> {
     let group = side
         .group
         .as_ref()
         .ok_or_else(|| unusable(side.unusable.as_deref(), path))?;
-    let id = FileIdBuf::of(path).map_err(|err| Error::io(err, Some(path)))?;
+    let (id, flags) = if follow {
+        (FileIdBuf::of(path), FanMarkFlags::empty())
+    } else {
+        (FileIdBuf::of_link(path), FanMarkFlags::DONT_FOLLOW)
+    };
+    let id = id.map_err(|err| Error::io(err, Some(path)))?;
     let mask = fan_mask(&data, side.features.rename, MarkTarget::Inode);
     group
-        .add_mark(path, MarkTarget::Inode, mask, FanMarkFlags::empty())
+        .add_mark(path, MarkTarget::Inode, mask, flags)
         .map_err(|err| Error::io(err, Some(path)))?;
     let wd = match side.tree.by_id(id.as_file_id()) {
         Some(wd) => wd,
         None => side.new_wd(),
     };
+    if follow {
+        side.links.remove(&wd);
+    } else {
+        side.links.insert(wd);
+    }
     side.tree.insert(
         wd,
         Node {
@@ -342,7 +361,7 @@ pub(crate) fn scan_new_dir(
             if side.tree.by_path(&dir).is_some() || (top && marked_elsewhere(side, &dir)) {
                 continue;
             }
-            match mark(side, &dir, data.clone()) {
+            match mark(side, &dir, data.clone(), true) {
                 Ok(wd) => wd,
                 Err(err) if err.io_error().is_some_and(is_race) => {
                     retry_later(side, &dir);

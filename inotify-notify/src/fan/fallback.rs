@@ -358,7 +358,7 @@ fn take(
             break;
         };
         let mut out = Vec::new();
-        added += mark_tree(side, &top, &data, keep, &mut out);
+        added += mark_tree(side, &top, &data, keep, &mut out, true);
         let marked = side.tree.by_path(&top).is_some();
         let mut refused = None;
         let mut failed = Vec::new();

@@ -190,6 +190,7 @@ pub(crate) fn update(
     let mut out = BTreeMap::new();
     for w in wds {
         let rename = side.features.rename;
+        let flags = side.mark_flags(w);
         let Some(node) = side.tree.get_mut(w) else {
             continue;
         };
@@ -211,7 +212,7 @@ pub(crate) fn update(
         let res = side.group.as_ref().map_or(Ok(()), |group| {
             let mask = fan_mask(&node.data, rename, MarkTarget::Inode);
             group
-                .add_mark(&node.path, MarkTarget::Inode, mask, FanMarkFlags::empty())
+                .add_mark(&node.path, MarkTarget::Inode, mask, flags)
                 .map_err(|err| Error::io(err, Some(&node.path)))
         });
         out.insert(w, res);
@@ -230,12 +231,13 @@ pub(crate) fn rm(st: &mut Shared, wd: WatchDescriptor, rec: bool) -> Option<Vec<
             vec![wd]
         };
         for w in &wds {
+            let flags = side.mark_flags(*w);
             let Some(node) = side.tree.remove(*w) else {
                 continue;
             };
+            side.links.remove(w);
             if let Some(group) = &side.group {
                 let mask = fan_mask(&node.data, side.features.rename, MarkTarget::Inode);
-                let flags = inotify_core::FanMarkFlags::empty();
                 if let Err(err) = group.remove_mark(&node.path, MarkTarget::Inode, mask, flags) {
                     log::debug!("{err}");
                 }

@@ -247,6 +247,9 @@ pub(crate) struct FanSide {
     pub features: FanFeatures,
     /// The directories watched by inode marks.
     pub tree: tree::FanTree,
+    /// Those of `tree` marked on a symlink itself (a root added with
+    /// `dont_follow`): their marks are changed with `DONT_FOLLOW` too.
+    pub links: HashSet<WatchDescriptor>,
     /// The roots watched by filesystem or mount marks.
     pub fs_roots: Vec<FsRoot>,
     /// The directories of filesystem-mark filesystems whose path we know
@@ -332,6 +335,7 @@ impl FanSide {
             unusable,
             features,
             tree: tree::FanTree::default(),
+            links: HashSet::new(),
             fs_roots: Vec::new(),
             fs_dirs: tree::FanTree::default(),
             resolvers: Vec::new(),
@@ -368,6 +372,16 @@ impl FanSide {
             inotify_core::FanInitFlags::REPORT_DFID_NAME | inotify_core::FanInitFlags::REPORT_FID
         };
         fid | inotify_core::FanInitFlags::NONBLOCK
+    }
+
+    /// The flags that change the inode mark of `wd`: `DONT_FOLLOW` for
+    /// one of [`FanSide::links`].
+    pub(crate) fn mark_flags(&self, wd: WatchDescriptor) -> inotify_core::FanMarkFlags {
+        if self.links.contains(&wd) {
+            inotify_core::FanMarkFlags::DONT_FOLLOW
+        } else {
+            inotify_core::FanMarkFlags::empty()
+        }
     }
 
     /// A fresh descriptor.

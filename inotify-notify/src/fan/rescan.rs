@@ -306,7 +306,8 @@ fn remark(
     if !(data.rec || data.auto_add || dir == root.path) {
         return;
     }
-    match mark(side, dir, data) {
+    let follow = !known.is_some_and(|wd| side.links.contains(&wd));
+    match mark(side, dir, data, follow) {
         Ok(wd) => {
             visited.insert(wd);
         }
