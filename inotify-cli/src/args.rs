@@ -55,6 +55,9 @@ pub struct Common {
     pub operands: Vec<OsString>,
     /// `-t` in seconds; `None` when absent, zero or negative (no timeout).
     pub timeout: Option<u64>,
+    /// `-t` was negative: under fanotify, inotify-tools 4.x's support
+    /// probe (set up the watches, then stop with exit code 1).
+    pub negative_timeout: bool,
     /// `-v` count.
     pub verbose: u8,
     /// Warnings inotifywait prints but does not stop on.
@@ -297,18 +300,22 @@ fn single_os(m: &ArgMatches, id: &str, what: &str) -> Result<Option<OsString>, U
 /// Parses `-t` as C's `strtol` would accept it: optional spaces and sign,
 /// digits, nothing after. Zero or negative means no timeout.
 pub fn parse_timeout(text: &str) -> Result<Option<u64>, UsageError> {
+    timeout_value(text).map(|value| u64::try_from(value).ok().filter(|&v| v > 0))
+}
+
+/// The signed value of `-t`, as [`parse_timeout`] accepts it.
+fn timeout_value(text: &str) -> Result<i64, UsageError> {
     if text.is_empty() {
         return Err(UsageError(
             "The provided value is not a valid timeout value. Please specify a long int value."
                 .into(),
         ));
     }
-    let value: i64 = text.trim_start().parse().map_err(|_| {
+    text.trim_start().parse().map_err(|_| {
         UsageError(format!(
             "'{text}' is not a valid timeout value. Please specify a long int value."
         ))
-    })?;
-    Ok(u64::try_from(value).ok().filter(|&v| v > 0))
+    })
 }
 
 fn parse_common(m: &ArgMatches) -> Result<Common, UsageError> {
@@ -323,6 +330,7 @@ fn parse_common(m: &ArgMatches) -> Result<Common, UsageError> {
     }
     if let Some(t) = last(m, "timeout") {
         common.timeout = parse_timeout(&t)?;
+        common.negative_timeout = timeout_value(&t)? < 0;
     }
     common.recursive = m.get_count("recursive") > 0;
     common.no_dereference = m.get_flag("no-dereference");

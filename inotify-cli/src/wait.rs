@@ -155,6 +155,30 @@ fn style(output: &Output) -> Style {
     }
 }
 
+/// Once the watches are set up: "Watches established.", inotify-tools
+/// 4.x's negative `-t` probe under fanotify, the `--ready` line. `Some`
+/// exit code when the run ends there.
+fn established(a: &WaitArgs, sink: &mut EventSink, diag: &Diag) -> Option<i32> {
+    if a.quiet == 0 {
+        diag.say("Watches established.");
+    }
+    if a.common.negative_timeout && a.common.backend != Backend::Inotify {
+        // inotify-tools 4.x's probe of fanotify support (its t/ suite runs
+        // `fsnotifywait -t -1 PATH`): the watches could be set up, stop
+        // there. Under inotify a negative -t means no timeout, as in 3.22.
+        to_stderr("Negative timeout specified - abort!");
+        return Some(EXIT_FAILURE);
+    }
+    if a.ready {
+        // On the event output, so a script tailing `-o FILE` sees it first.
+        if let Err(err) = sink.write(b"READY\n").and_then(|()| sink.flush()) {
+            diag.say(&format!("Cannot write to the output: {err}"));
+            return Some(EXIT_FAILURE);
+        }
+    }
+    None
+}
+
 fn run(a: &WaitArgs) -> Result<i32, String> {
     let outfile = a.outfile.as_deref().map_or(Path::new(""), Path::new);
     if a.daemon
@@ -223,15 +247,8 @@ fn run(a: &WaitArgs) -> Result<i32, String> {
         }
     };
     log::info!("{} watches established", src.wm.num_watches());
-    if a.quiet == 0 {
-        diag.say("Watches established.");
-    }
-    if a.ready {
-        // On the event output, so a script tailing `-o FILE` sees it first.
-        if let Err(err) = sink.write(b"READY\n").and_then(|()| sink.flush()) {
-            diag.say(&format!("Cannot write to the output: {err}"));
-            return Ok(EXIT_FAILURE);
-        }
+    if let Some(code) = established(a, &mut sink, &diag) {
+        return Ok(code);
     }
     if let Some((quiet, max)) = a.settle {
         let printer = crate::settle::Printer {

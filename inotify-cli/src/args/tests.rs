@@ -59,6 +59,19 @@ fn options_after_operands_and_abbreviated_long_options() {
 fn timeout_zero_or_negative_never_times_out() {
     assert_eq!(wait(&["-t", "-5", "w"]).expect("ok").common.timeout, None);
     assert_eq!(wait(&["-t", "0", "w"]).expect("ok").common.timeout, None);
+    assert!(
+        wait(&["-t", "-5", "w"])
+            .expect("ok")
+            .common
+            .negative_timeout
+    );
+    assert!(
+        !wait(&["-t", "-0", "w"])
+            .expect("ok")
+            .common
+            .negative_timeout
+    );
+    assert!(!wait(&["-t", "3", "w"]).expect("ok").common.negative_timeout);
     assert_eq!(
         err(wait(&["-t", "abc", "w"])),
         "'abc' is not a valid timeout value. Please specify a long int value."

@@ -246,6 +246,10 @@ status 1 (inotifywait dies of SIGPIPE).
 .IP \\(bu 2
 An -e list of flags alone (oneshot) is refused, as a watch that would report
 nothing; inotifywait waits for ever.
+.IP \\(bu 2
+A negative --timeout means no timeout under inotify, as in 3.22; under
+fanotify it is inotify-tools 4.x's support probe: the watches are set up,
+then \"Negative timeout specified - abort!\" and exit status 1.
 ";
 
 const WAIT_EXAMPLES: &str = "\

@@ -8,6 +8,7 @@ mod fanotify_mount;
 mod long_paths;
 mod rules;
 mod settle;
+mod suite;
 mod support;
 mod tracking;
 mod version;
