@@ -153,13 +153,29 @@ pub(crate) fn init_error(
 
 /// The roots as events will name them: as given for inotify; for fanotify
 /// absolute and without symbolic links, what the directories' handles
-/// resolve to and inotify-tools 4.x prints.
-pub(crate) fn displayed_paths(backend: Backend, paths: &[PathBuf]) -> Vec<PathBuf> {
+/// resolve to and inotify-tools 4.x prints — but for a root that is a
+/// symlink itself under `-P` (`no_dereference`), which is watched, not its
+/// target: only its directory is resolved.
+pub(crate) fn displayed_paths(
+    backend: Backend,
+    paths: &[PathBuf],
+    no_dereference: bool,
+) -> Vec<PathBuf> {
     if backend == Backend::Inotify {
         return paths.to_vec();
     }
-    paths
-        .iter()
-        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
-        .collect()
+    let resolve = |p: &PathBuf| {
+        let link = no_dereference && p.symlink_metadata().is_ok_and(|m| m.is_symlink());
+        let (dir, name) = match (p.parent(), p.file_name()) {
+            (Some(dir), Some(name)) if link => (dir, name),
+            _ => return std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()),
+        };
+        let dir = if dir.as_os_str().is_empty() {
+            std::path::Path::new(".")
+        } else {
+            dir
+        };
+        std::fs::canonicalize(dir).map_or_else(|_| p.clone(), |d| d.join(name))
+    };
+    paths.iter().map(resolve).collect()
 }

@@ -498,7 +498,7 @@ fn watch_paths(
     let mut roots = Roots::new(recursive);
     // Subtrees the fanotify fallback took so far (told once each).
     let mut fell_back = 0;
-    for path in &crate::program::displayed_paths(opts.backend, paths) {
+    for path in &crate::program::displayed_paths(opts.backend, paths, opts.no_dereference) {
         // The summary: inotifywait never needs pyinotify's map of every
         // watched path, which would cost a path per watch at the peak.
         let result = wm.add_watches_summary([path], mask, &options);
