@@ -20,7 +20,8 @@
 //! entries made after the listing.
 
 use std::ffi::{OsStr, OsString};
-use std::path::Path;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
 
 use hashbrown::{HashMap, HashSet};
 use inotify_core::{FileIdBuf, long_path};
@@ -83,7 +84,7 @@ impl Presence {
         if merged < MIN_MERGED {
             return false;
         }
-        let names = list_small(path, merged);
+        let names = list_small(id, path, merged);
         let missing = names.as_ref().is_some_and(|n| !n.contains(name));
         self.listings.insert(
             *id,
@@ -102,16 +103,29 @@ impl Presence {
     }
 }
 
-/// The names in the directory `path` if it is small enough to list for
-/// `merged` records; `None` otherwise or when it cannot be read (then
-/// every record is looked up, as without listings).
-fn list_small(path: &Path, merged: u32) -> Option<HashSet<OsString>> {
-    let size = long_path::metadata(path, true).ok()?.len();
-    if size / MIN_ENTRY_BYTES > u64::from(merged) * ENTRIES_PER_LOOKUP {
+/// The names in the directory `id` if it is at `path` and small enough to
+/// list for `merged` records; `None` otherwise or when it cannot be read
+/// (then every record is looked up, as without listings).
+///
+/// The path is where the records handled so far put the directory; the
+/// disk may be ahead of them (a rename of it, or of a directory above it,
+/// still queued), and then another directory can be at that path. So the
+/// directory is opened once, its handle compared with `id`, and that same
+/// open directory is listed (through its `/proc/self/fd` link): a listing
+/// is always of the directory the records name, kept for the round by its
+/// handle, whatever its path does meanwhile.
+fn list_small(id: &FileIdBuf, path: &Path, merged: u32) -> Option<HashSet<OsString>> {
+    let dir = std::fs::File::open(long_path::LongPath::new(path).ok()?.as_path()).ok()?;
+    let meta = dir.metadata().ok()?;
+    if !meta.is_dir() || meta.len() / MIN_ENTRY_BYTES > u64::from(merged) * ENTRIES_PER_LOOKUP {
+        return None;
+    }
+    let opened = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()));
+    if FileIdBuf::of(&opened).ok()? != *id {
         return None;
     }
     let mut names = HashSet::new();
-    for entry in long_path::read_dir(path).ok()? {
+    for entry in std::fs::read_dir(&opened).ok()? {
         names.insert(entry.ok()?.file_name());
     }
     Some(names)
