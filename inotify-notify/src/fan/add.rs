@@ -376,8 +376,14 @@ pub(crate) fn scan_new_dir(
             root_wd
         };
         let on_disk = listed.clone().unwrap_or_else(|| dir.clone());
-        let entries = match long_path::read_dir(&on_disk) {
-            Ok(entries) => entries,
+        // Kept open while its entries are reported (their handles are
+        // taken through it).
+        let mut opened = None;
+        let entries = match open_listing(&on_disk) {
+            Ok((file, through, entries)) => {
+                opened = Some((file, through));
+                entries
+            }
             Err(err) if is_race(&err) => {
                 if mark_dirs && !top {
                     // Marked, then gone from its path before the listing:
@@ -407,6 +413,7 @@ pub(crate) fn scan_new_dir(
             wd,
             dir: &dir,
             listed: listed.as_deref(),
+            through: opened.as_ref().map(|(_, through)| through.as_path()),
             data: &data,
             mark_dirs,
         };
@@ -444,6 +451,22 @@ fn list_moved_on(side: &mut FanSide, id: FileIdBuf) -> Option<(std::fs::ReadDir,
     listed
 }
 
+/// Opens the directory at `path` and lists it through that descriptor
+/// (its `/proc/self/fd` link, also returned): the handles of its
+/// subdirectories are taken through it too, so a rename of it, or of a
+/// directory above it, while it is listed cannot lose them. By path, a
+/// subdirectory whose parent was renamed between the listing and the
+/// handle got none, so it was neither checked nor looked for again: its
+/// entries were never reported (seed 17 of the inode-mark model check,
+/// under load).
+fn open_listing(path: &Path) -> std::io::Result<(fs::File, PathBuf, fs::ReadDir)> {
+    use std::os::fd::AsRawFd;
+    let file = fs::File::open(long_path::LongPath::new(path)?.as_path())?;
+    let through = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+    let entries = long_path::read_dir(&through)?;
+    Ok((file, through, entries))
+}
+
 /// A directory [`scan_new_dir`] lists.
 struct Listing<'a> {
     /// Its watch: its own mark, or the filesystem-mark root's.
@@ -452,6 +475,9 @@ struct Listing<'a> {
     dir: &'a Path,
     /// Where it is listed, when elsewhere on disk.
     listed: Option<&'a Path>,
+    /// Its open descriptor's `/proc/self/fd` link, where its entries'
+    /// handles are taken (`None`: by path).
+    through: Option<&'a Path>,
     data: &'a WatchData,
     mark_dirs: bool,
 }
@@ -477,7 +503,8 @@ fn report_entries(
         let sub_dir = entry.file_type().is_ok_and(|t| t.is_dir());
         let sub_listed = at.listed.map(|l| l.join(&name));
         let sub_id = if sub_dir {
-            FileIdBuf::of(sub_listed.as_deref().unwrap_or(&sub)).ok()
+            let by = at.through.map(|t| t.join(&name));
+            FileIdBuf::of(by.as_deref().or(sub_listed.as_deref()).unwrap_or(&sub)).ok()
         } else {
             None
         };
@@ -532,6 +559,32 @@ pub(crate) struct Raced {
     data: WatchData,
     /// Its handle, to know it when found.
     id: FileIdBuf,
+}
+
+impl FanSide {
+    /// The entry `from` (a marked directory and a name) was deleted or
+    /// renamed to `to` (`None`: out of the tree): a directory found
+    /// missing there by a scan ([`Raced`]) is looked for at `to` from now
+    /// on, or no longer.
+    pub(crate) fn raced_moved(
+        &mut self,
+        from: (WatchDescriptor, &std::ffi::OsStr),
+        to: Option<(WatchDescriptor, &std::ffi::OsStr)>,
+    ) {
+        if self.raced.is_empty() {
+            return;
+        }
+        let at = |r: &Raced| r.parent == from.0 && r.name == from.1;
+        match to {
+            Some((parent, name)) => {
+                for raced in self.raced.iter_mut().filter(|r| at(r)) {
+                    raced.parent = parent;
+                    raced.name = name.to_os_string();
+                }
+            }
+            None => self.raced.retain(|r| !at(r)),
+        }
+    }
 }
 
 /// Marks and scans the directories that were not at their paths, below

@@ -410,6 +410,12 @@ pub(crate) fn rename(
     let new = new
         .and_then(|(id, name)| place_of(side, id).map(|at| (at, name.clone())))
         .filter(|(at, _)| !side.hidden(&at.dir));
+    // A new directory a scan did not find at the old place is looked for
+    // at the new one.
+    if let Some((from, from_name)) = &old {
+        let to = new.as_ref().map(|(at, name)| (at.wd, name.as_os_str()));
+        side.raced_moved((from.wd, from_name), to);
+    }
     let src = old.as_ref().map(|(at, name)| at.dir.join(name));
     let cookie = if old.is_some() { side.new_cookie() } else { 0 };
     if let (Some((at, name)), Some(src)) = (&old, &src) {

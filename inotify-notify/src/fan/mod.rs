@@ -296,6 +296,8 @@ pub(crate) struct FanSide {
     pub told: HashSet<PathBuf>,
     /// New directories a scan did not find at their paths this round.
     pub raced: Vec<add::Raced>,
+    /// Rounds in a row that ended with `raced` not empty.
+    pub raced_rounds: u32,
     /// Directories moved in under a filesystem mark whose scan did not
     /// find them (they moved on): their next rename is a move in.
     pub unscanned: HashSet<inotify_core::FileIdBuf>,
@@ -352,6 +354,7 @@ impl FanSide {
             forget: Vec::new(),
             checked: HashSet::new(),
             raced: Vec::new(),
+            raced_rounds: 0,
             unscanned: HashSet::new(),
             ignored: Vec::new(),
             rescan_due: false,

@@ -210,7 +210,26 @@ fn round(side: &mut FanSide, picture: &mut Option<Picture>, rescan: bool, out: O
         }
         super::add::retry_raced(side, &mut mirror(picture, &mut *out));
     }
-    side.raced.clear();
+    // Still not found: the record of the rename that moved it (or a
+    // directory above it) may not be queued yet (the kernel queues it once
+    // the rename is done, and the renaming thread can be preempted in
+    // between), so it is looked for again in the next rounds, which bring
+    // that record; its deletion or move out ends the search
+    // (`FanSide::raced_moved`), and so do MAX_RACED_ROUNDS rounds without
+    // finding it.
+    if side.raced.is_empty() {
+        side.raced_rounds = 0;
+    } else {
+        side.raced_rounds += 1;
+        if side.raced_rounds > MAX_RACED_ROUNDS {
+            log::debug!(
+                "{} new directories not found after {MAX_RACED_ROUNDS} rounds: given up",
+                side.raced.len()
+            );
+            side.raced.clear();
+            side.raced_rounds = 0;
+        }
+    }
     side.end_round();
     if side.queue.is_empty() {
         let mut both = mirror(picture, &mut *out);
@@ -224,6 +243,9 @@ fn round(side: &mut FanSide, picture: &mut Option<Picture>, rescan: bool, out: O
         }
     }
 }
+
+/// Rounds a directory a scan did not find at its path is looked for in.
+const MAX_RACED_ROUNDS: u32 = 64;
 
 /// Handles `rec`, then the `DELETE`s deferred behind it.
 fn handle_in_order(side: &mut FanSide, rec: Rec, rescan: bool, out: Out<'_>) {
@@ -538,6 +560,9 @@ fn one(
         }
         if mask.intersects(EventMask::DELETE | EventMask::MOVED_FROM) {
             side.forget_reported(path, mask.contains(EventMask::ISDIR));
+            if let Some(name) = name {
+                side.raced_moved((place.wd, name), None);
+            }
         }
     }
     let target = &place.target;
