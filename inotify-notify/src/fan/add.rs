@@ -378,12 +378,8 @@ pub(crate) fn scan_new_dir(
         let on_disk = listed.clone().unwrap_or_else(|| dir.clone());
         // Kept open while its entries are reported (their handles are
         // taken through it).
-        let mut opened = None;
-        let entries = match open_listing(&on_disk) {
-            Ok((file, through, entries)) => {
-                opened = Some((file, through));
-                entries
-            }
+        let (entries, opened) = match open_listing(&on_disk) {
+            Ok((file, through, entries)) => (entries, Some((file, through))),
             Err(err) if is_race(&err) => {
                 if mark_dirs && !top {
                     // Marked, then gone from its path before the listing:
@@ -402,7 +398,7 @@ pub(crate) fn scan_new_dir(
                     continue;
                 };
                 listed = Some(at);
-                entries
+                (entries, None)
             }
             Err(err) => {
                 out(Processed::Error(Error::io(err, Some(&dir))));

@@ -365,6 +365,19 @@ fn unmark_moved_out(
     }
 }
 
+/// A new directory a scan did not find at a rename's old place is looked
+/// for at its new one (or no longer, moved out).
+fn raced_follows(
+    side: &mut FanSide,
+    old: Option<&(At, std::ffi::OsString)>,
+    new: Option<&(At, std::ffi::OsString)>,
+) {
+    if let Some((from, from_name)) = old {
+        let to = new.map(|(at, name)| (at.wd, name.as_os_str()));
+        side.raced_moved((from.wd, from_name), to);
+    }
+}
+
 /// A `FAN_RENAME` record: `MOVED_FROM` and `MOVED_TO` with one cookie when
 /// both ends are watched, and the tree follows a renamed directory; a move
 /// out drops the subtree, a move in is scanned like a new directory.
@@ -410,12 +423,7 @@ pub(crate) fn rename(
     let new = new
         .and_then(|(id, name)| place_of(side, id).map(|at| (at, name.clone())))
         .filter(|(at, _)| !side.hidden(&at.dir));
-    // A new directory a scan did not find at the old place is looked for
-    // at the new one.
-    if let Some((from, from_name)) = &old {
-        let to = new.as_ref().map(|(at, name)| (at.wd, name.as_os_str()));
-        side.raced_moved((from.wd, from_name), to);
-    }
+    raced_follows(side, old.as_ref(), new.as_ref());
     let src = old.as_ref().map(|(at, name)| at.dir.join(name));
     let cookie = if old.is_some() { side.new_cookie() } else { 0 };
     if let (Some((at, name)), Some(src)) = (&old, &src) {
