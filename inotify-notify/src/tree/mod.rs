@@ -13,7 +13,7 @@
 //! |---|---|
 //! | add a subtree (`add_watch(rec)`) | [`add_tree`] (`recursive.rs`) |
 //! | auto-add a new directory and scan it | [`scan_new_dir`] (`recursive.rs`) |
-//! | list a scanned directory whose listing raced a rename | [`list_unlisted`] (`recursive.rs`) |
+//! | list a scanned directory whose listing raced a rename, watch a reported subdirectory whose watch did | [`list_unlisted`] (`recursive.rs`) |
 //! | rename a subtree (a paired move; a renamed root found again) | [`Tree::rename_subtree`], [`Tree::follow_moved_root`] |
 //! | detach a moved-out or moved-away subtree | [`Tree::detach_subtree`], [`Tree::detach`] |
 //! | forget a watch on `IGNORED` | [`Tree::forget_ignored`] |
@@ -92,6 +92,41 @@ pub(crate) struct Tree {
     /// in between): listed again where they are at the end of the round
     /// ([`list_unlisted`]).
     unlisted: HashMap<WatchDescriptor, Unlisted>,
+    /// Subdirectories a scan listed (and reported) but could not watch
+    /// because they were gone from their path (renamed with a directory
+    /// above them in between): watched and scanned where their parent is
+    /// at the end of the round ([`list_unlisted`]).
+    missed: Vec<Missed>,
+}
+
+/// A subdirectory a scan reported but could not watch (see `Tree::missed`).
+pub(crate) struct Missed {
+    /// The watched directory it was listed in.
+    parent: WatchDescriptor,
+    name: OsString,
+    /// The template the scan had.
+    template: WatchData,
+    /// From a recursive add's quiet scan (nothing reported).
+    quiet: bool,
+    /// Ends of rounds it was looked for at.
+    tries: u8,
+}
+
+impl Missed {
+    pub(super) fn new(
+        parent: WatchDescriptor,
+        name: OsString,
+        template: WatchData,
+        quiet: bool,
+    ) -> Self {
+        Missed {
+            parent,
+            name,
+            template,
+            quiet,
+            tries: 0,
+        }
+    }
 }
 
 /// A directory watched by a scan whose listing raced (see `Tree::unlisted`).
@@ -134,6 +169,7 @@ impl Tree {
             pending: VecDeque::new(),
             scratch: EventBuffer::new(),
             unlisted: HashMap::new(),
+            missed: Vec::new(),
         }
     }
 
@@ -178,7 +214,7 @@ impl Tree {
     /// Whether a directory a scan could not list waits to be listed.
     #[inline]
     pub(crate) fn has_unlisted(&self) -> bool {
-        !self.unlisted.is_empty()
+        !self.unlisted.is_empty() || !self.missed.is_empty()
     }
 
     /// Notes a record of `wd` for its pending listing (if it has one): a
@@ -190,6 +226,14 @@ impl Tree {
         mask: EventMask,
         name: Option<&OsStr>,
     ) {
+        if let Some(name) = name
+            && !self.missed.is_empty()
+        {
+            // The kernel tells of that name itself now: gone, moved (its
+            // move in is scanned), or another directory there (scanned by
+            // its own record).
+            self.missed.retain(|m| m.parent != wd || m.name != name);
+        }
         let (Some(u), Some(name)) = (self.unlisted.get_mut(&wd), name) else {
             return;
         };

@@ -9,6 +9,7 @@
 //! a large walk cannot overflow it; and after the walk one final drain
 //! reads everything queued so far, after which the walk state is cleared.
 
+use std::ffi::OsString;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -373,9 +374,11 @@ fn scan(st: &mut Tree, template: &WatchData, dir: PathBuf, quiet: bool, out: Out
     let mut added = Vec::new();
     let mut raced = false;
     let top = dir.clone();
-    let mut stack = vec![dir];
+    // Each directory with the watched directory it was listed in and its
+    // name there (`None` for `top`).
+    let mut stack: Vec<(PathBuf, Option<(WatchDescriptor, OsString)>)> = vec![(dir, None)];
     let data = template.child();
-    while let Some(dir) = stack.pop() {
+    while let Some((dir, listed_in)) = stack.pop() {
         if data.exclude().is_some_and(|f| f.is_excluded(&dir)) {
             continue;
         }
@@ -393,6 +396,14 @@ fn scan(st: &mut Tree, template: &WatchData, dir: PathBuf, quiet: bool, out: Out
             }
             Err(err) if is_race(&err) => {
                 raced |= dir == top;
+                // Listed and reported, then gone from its path before its
+                // watch: renamed with a directory above it (whose record
+                // comes later), or deleted (whose record ends this).
+                // Looked for where its parent is at the end of the round.
+                if let Some((parent, name)) = listed_in {
+                    st.missed
+                        .push(super::Missed::new(parent, name, template.clone(), quiet));
+                }
                 continue;
             }
             Err(err) => {
@@ -442,7 +453,7 @@ fn scan(st: &mut Tree, template: &WatchData, dir: PathBuf, quiet: bool, out: Out
                 snapshot.insert(name.clone(), meta_of(&meta));
             }
             if is_subdir {
-                stack.push(dir.join(&name));
+                stack.push((dir.join(&name), Some((wd, name.clone()))));
             }
             if !quiet {
                 seen.push(name);
@@ -542,6 +553,36 @@ pub(crate) fn list_unlisted(st: &mut Tree, quiet_only: bool, out: Out<'_>) -> us
             count += scan(st, &unlisted.template, sub, unlisted.quiet, out)
                 .added
                 .len();
+        }
+    }
+    count + watch_missed(st, quiet_only, out)
+}
+
+/// Watches and scans the subdirectories scans reported but could not
+/// watch (`Tree::missed`), below where their parents are now (the round's
+/// renames are in the table). One still not there is looked for at the
+/// end of the next round, a few times; one whose parent's watch is gone,
+/// or that is watched already, is dropped.
+fn watch_missed(st: &mut Tree, quiet_only: bool, out: Out<'_>) -> usize {
+    let mut count = 0;
+    let (now, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut st.missed)
+        .into_iter()
+        .partition(|m| m.quiet || !quiet_only);
+    st.missed = keep;
+    for mut missed in now {
+        let Some(dir) = st.watcher.path(missed.parent).map(|p| p.join(&missed.name)) else {
+            continue;
+        };
+        if st.watcher.wd(&dir).is_some() {
+            continue;
+        }
+        let found = scan(st, &missed.template, dir, missed.quiet, out);
+        count += found.added.len();
+        if found.raced {
+            missed.tries += 1;
+            if missed.tries < UNLISTED_TRIES {
+                st.missed.push(missed);
+            }
         }
     }
     count

@@ -339,6 +339,58 @@ fn a_new_directory_whose_listing_raced_a_rename_is_listed_where_it_went() {
 }
 
 #[test]
+fn a_subdirectory_whose_watch_raced_a_rename_is_watched_where_it_went() {
+    // A scan lists a new directory and reports its subdirectory, then
+    // cannot watch it (ENOENT: renamed with its parent in between, as seed
+    // 54 of the model check does under load). The subdirectory must still
+    // be watched, and what it held reported once, where it went. Fails
+    // before scans kept such subdirectories: `m/y/g` never reported, `y`
+    // never watched.
+    const ENOENT: i32 = 2;
+    leak_checked(|| {
+        fault::clear();
+        let dir = TempDir::new("fault-missed");
+        let wm = WatchManager::new().unwrap();
+        let options = WatchOptions {
+            rec: true,
+            auto_add: true,
+            ..WatchOptions::default()
+        };
+        wm.add_watch(dir.path(), WatchMask::CREATE | WatchMask::MOVE, &options)
+            .unwrap();
+        let (record, handler) = Recorder::new();
+        let mut notifier = Notifier::new(&wm, handler).unwrap();
+        fs::create_dir_all(dir.join("n/y")).unwrap();
+        fs::write(dir.join("n/y/g"), b"").unwrap();
+        // The scan's watch of `n` works; its watch of `y` fails, and so
+        // does the retry at the end of its round.
+        fault::inject(Op::AddWatch, Fault::Pass);
+        fault::inject(Op::AddWatch, Fault::Errno(ENOENT));
+        fault::inject(Op::AddWatch, Fault::Errno(ENOENT));
+        let listed =
+            |s: &crate::support::Seen| has(&s.events, "IN_CREATE|IN_ISDIR", &dir.join("n/y"));
+        assert!(pump(&mut notifier, &record, listed).unwrap());
+
+        assert!(wm.wd(dir.join("n/y")).is_none());
+        fs::rename(dir.join("n"), dir.join("m")).unwrap();
+        let found = |s: &crate::support::Seen| has(&s.events, "IN_CREATE", &dir.join("m/y/g"));
+        assert!(pump(&mut notifier, &record, found).unwrap());
+        assert!(wm.wd(dir.join("m/y")).is_some());
+        fs::write(dir.join("m/y/h"), b"").unwrap();
+        let later = |s: &crate::support::Seen| has(&s.events, "IN_CREATE", &dir.join("m/y/h"));
+        assert!(pump(&mut notifier, &record, later).unwrap());
+        let seen = lock(&record);
+        let n = seen
+            .events
+            .iter()
+            .filter(|e| e.pathname() == dir.join("m/y/g"))
+            .count();
+        assert_eq!(n, 1, "{:?}", seen.events);
+        assert_eq!(fault::pending(), 0);
+    });
+}
+
+#[test]
 fn a_directory_a_recursive_add_could_not_list_is_listed_and_its_subtree_watched() {
     // The walk watched `root`, then its listing failed as if it had been
     // renamed meanwhile (ENOENT): nothing below it was watched, silently.
