@@ -49,6 +49,10 @@ pub struct FileIdBuf {
 }
 
 impl FileIdBuf {
+    /// The longest handle a buffer holds, in bytes (`MAX_HANDLE_SZ`):
+    /// [`FileIdBuf::from_file_id`] refuses a longer one.
+    pub const MAX_LEN: usize = MAX_HANDLE_SZ;
+
     /// The handle and filesystem id of `path` (following symbolic links, as
     /// marks do): what fanotify reports for that object. For directories
     /// this is the `DFID` of the events of their entries, so a program can

@@ -15,9 +15,9 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use inotify_core::{FileIdBuf, WatchDescriptor};
+use inotify_core::{FileId, FileIdBuf, WatchDescriptor};
 
-use super::process::Rec;
+use super::rec::Rec;
 use super::tree::Node;
 use super::{FanSide, FsRoot};
 use crate::watch::WatchData;
@@ -50,19 +50,18 @@ impl FanSide {
 
     /// The canonical path of the directory `id` (filesystem and mount
     /// marks).
-    pub(crate) fn resolve(&mut self, id: &FileIdBuf) -> Option<PathBuf> {
+    pub(crate) fn resolve(&mut self, id: FileId<'_>) -> Option<PathBuf> {
         if self.backend == super::Backend::Mount {
-            return self.resolve_checked(id);
+            return self.resolve_checked(&FileIdBuf::from_file_id(id)?);
         }
-        if let Some(key) = self.fs_dirs.by_id(id.as_file_id()) {
+        if let Some(key) = self.fs_dirs.by_id(id) {
             return self.fs_dirs.get(key).map(|n| n.path.clone());
         }
-        let fsid = id.as_file_id().fsid;
-        let resolver = self.resolvers.iter_mut().find(|r| r.fsid() == fsid)?;
-        match resolver.resolve(id.as_file_id()) {
+        let resolver = self.resolvers.iter_mut().find(|r| r.fsid() == id.fsid)?;
+        match resolver.resolve(id) {
             Ok(path) => {
                 let path = path.to_path_buf();
-                self.fs_dirs_insert(*id, path.clone());
+                self.fs_dirs_insert(FileIdBuf::from_file_id(id)?, path.clone());
                 Some(path)
             }
             Err(err) => {
@@ -289,6 +288,11 @@ impl FanSide {
     /// The canonical path of a record's entry (directory + name).
     fn entry(&mut self, at: Option<&(FileIdBuf, OsString)>) -> Option<PathBuf> {
         let (id, name) = at?;
+        self.entry_of(id.as_file_id(), name)
+    }
+
+    /// [`FanSide::entry`] of a directory handle and a name.
+    fn entry_of(&mut self, id: FileId<'_>, name: &OsStr) -> Option<PathBuf> {
         Some(self.resolve(id)?.join(name))
     }
 
@@ -302,8 +306,10 @@ impl FanSide {
         if self.fs_dirs.len() >= FS_DIRS_MAX {
             return;
         }
-        let at = rec.dir().map(|(dir, name)| (*dir, name.to_os_string()));
-        if let Some(path) = self.entry(at.as_ref()) {
+        let Some((dir, name)) = rec.dir() else {
+            return;
+        };
+        if let Some(path) = self.entry_of(dir, name) {
             self.fs_dirs_insert(id, path);
         }
     }
@@ -312,11 +318,11 @@ impl FanSide {
     /// empty, nothing below it) — by its handle when the record has it
     /// (another directory may have the name by now), else by path.
     pub(crate) fn forget_later(&mut self, rec: &Rec) {
-        let key = if let Some(id) = rec.fid() {
-            self.fs_dirs.by_id(id.as_file_id())
+        let key = if let Some(id) = rec.fid_ref() {
+            self.fs_dirs.by_id(id)
         } else {
-            let at = rec.dir().map(|(dir, name)| (*dir, name.to_os_string()));
-            self.entry(at.as_ref())
+            rec.dir()
+                .and_then(|(dir, name)| self.entry_of(dir, name))
                 .and_then(|path| self.fs_dirs.by_path(&path))
         };
         self.forget.extend(key);

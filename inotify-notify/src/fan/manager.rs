@@ -15,7 +15,7 @@ use inotify_core::{
 
 use super::add::{Out, scan_new_dir};
 use super::mask::fan_mask;
-use super::process::Rec;
+use super::rec::Rec;
 use super::{Backend, FanSide};
 use crate::emit::{Target, emit};
 use crate::error::{Error, ErrorKind, Result};
@@ -295,7 +295,7 @@ fn place_of(side: &mut FanSide, id: &FileIdBuf) -> Option<At> {
             inode: true,
         });
     }
-    let canon = side.resolve(id)?;
+    let canon = side.resolve(id.as_file_id())?;
     if side.in_unscanned(&canon) {
         return None;
     }

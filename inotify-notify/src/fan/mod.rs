@@ -37,6 +37,7 @@ mod manager;
 mod mask;
 mod presence;
 mod process;
+mod rec;
 mod rescan;
 mod tree;
 
@@ -260,7 +261,9 @@ pub(crate) struct FanSide {
     pub resolvers: Vec<HandleResolver>,
     pub buffer: FanBuffer,
     /// Records read or drained, not yet processed, oldest first.
-    pub queue: VecDeque<process::Rec>,
+    pub queue: VecDeque<rec::Rec>,
+    /// Where a record's bytes are gathered before they are boxed.
+    pub scratch: Vec<u8>,
     /// The sequence number the next record read gets.
     pub next_seq: u64,
     /// The sequence number of the last record read of each object, while
@@ -274,7 +277,7 @@ pub(crate) struct FanSide {
     pub last_of: HashMap<u64, u64>,
     /// `DELETE`s deferred behind a later record of their object, by that
     /// record's sequence number.
-    pub after: HashMap<u64, Vec<process::Rec>>,
+    pub after: HashMap<u64, Vec<rec::Rec>>,
     /// Directory listings that order merged `CREATE | DELETE` records
     /// without a lookup each (cleared at the end of every round).
     pub presence: presence::Presence,
@@ -343,6 +346,7 @@ impl FanSide {
             resolvers: Vec::new(),
             buffer: FanBuffer::new(),
             queue: VecDeque::new(),
+            scratch: Vec::new(),
             next_seq: 0,
             last_of: HashMap::new(),
             after: HashMap::new(),

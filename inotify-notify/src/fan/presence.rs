@@ -24,7 +24,9 @@ use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use hashbrown::{HashMap, HashSet};
-use inotify_core::{FileIdBuf, long_path};
+use inotify_core::{FileId, FileIdBuf, long_path};
+
+use super::rec::IdKey;
 
 /// Merged records a directory needs in a round before it is listed.
 const MIN_MERGED: u32 = 4;
@@ -54,13 +56,13 @@ pub(crate) struct Presence {
 
 impl Presence {
     /// A merged `CREATE | DELETE` record in the directory `dir` was read.
-    pub(crate) fn note_merged(&mut self, dir: &FileIdBuf) {
+    pub(crate) fn note_merged(&mut self, dir: FileId<'_>) {
         // Counted in place: the entry API would copy the 152-byte handle
         // for every record.
-        if let Some(count) = self.merged.get_mut(dir) {
+        if let Some(count) = self.merged.get_mut(&IdKey(dir)) {
             *count += 1;
-        } else {
-            self.merged.insert(*dir, 1);
+        } else if let Some(dir) = FileIdBuf::from_file_id(dir) {
+            self.merged.insert(dir, 1);
         }
     }
 
@@ -69,25 +71,28 @@ impl Presence {
     /// the next record read gets. `false`: look it up.
     pub(crate) fn missing(
         &mut self,
-        id: &FileIdBuf,
+        id: FileId<'_>,
         path: &Path,
         name: &OsStr,
         seq: u64,
         next_seq: u64,
     ) -> bool {
-        if let Some(listing) = self.listings.get(id)
+        if let Some(listing) = self.listings.get(&IdKey(id))
             && seq < listing.before
         {
             return listing.names.as_ref().is_some_and(|n| !n.contains(name));
         }
-        let merged = self.merged.get(id).copied().unwrap_or(0);
+        let merged = self.merged.get(&IdKey(id)).copied().unwrap_or(0);
         if merged < MIN_MERGED {
             return false;
         }
-        let names = list_small(id, path, merged);
+        let Some(owned) = FileIdBuf::from_file_id(id) else {
+            return false;
+        };
+        let names = list_small(&owned, path, merged);
         let missing = names.as_ref().is_some_and(|n| !n.contains(name));
         self.listings.insert(
-            *id,
+            owned,
             Listing {
                 names,
                 before: next_seq,
@@ -147,20 +152,20 @@ mod tests {
         let id = id_of(&dir);
         let mut p = Presence::default();
         // Too few merged records: no listing, every name looked up.
-        p.note_merged(&id);
-        assert!(!p.missing(&id, &dir, OsStr::new("gone"), 0, 10));
+        p.note_merged(id.as_file_id());
+        assert!(!p.missing(id.as_file_id(), &dir, OsStr::new("gone"), 0, 10));
         // Enough for a directory of one 4 KiB block (ext4's smallest).
         for _ in 0..64 {
-            p.note_merged(&id);
+            p.note_merged(id.as_file_id());
         }
-        assert!(p.missing(&id, &dir, OsStr::new("gone"), 1, 10));
-        assert!(!p.missing(&id, &dir, OsStr::new("here"), 2, 10));
+        assert!(p.missing(id.as_file_id(), &dir, OsStr::new("gone"), 1, 10));
+        assert!(!p.missing(id.as_file_id(), &dir, OsStr::new("here"), 2, 10));
         // A record read after the listing: listed again, now with `late`.
         std::fs::write(dir.join("late"), b"").unwrap();
-        assert!(p.missing(&id, &dir, OsStr::new("late"), 9, 12));
-        assert!(!p.missing(&id, &dir, OsStr::new("late"), 10, 12));
+        assert!(p.missing(id.as_file_id(), &dir, OsStr::new("late"), 9, 12));
+        assert!(!p.missing(id.as_file_id(), &dir, OsStr::new("late"), 10, 12));
         p.clear();
-        assert!(!p.missing(&id, &dir, OsStr::new("gone"), 0, 1));
+        assert!(!p.missing(id.as_file_id(), &dir, OsStr::new("gone"), 0, 1));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -174,10 +179,10 @@ mod tests {
         let id = id_of(&dir);
         let mut p = Presence::default();
         for _ in 0..MIN_MERGED {
-            p.note_merged(&id);
+            p.note_merged(id.as_file_id());
         }
         // 200 entries for 4 records: each record is looked up instead.
-        assert!(!p.missing(&id, &dir, OsStr::new("gone"), 0, 10));
+        assert!(!p.missing(id.as_file_id(), &dir, OsStr::new("gone"), 0, 10));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -5,102 +5,21 @@
 //! paired by `FAN_RENAME`, and the tree's upkeep.
 
 use std::collections::VecDeque;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::hash::BuildHasher as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use inotify_core::{
-    EventMask, FanEvent, FanEventMask, FileId, FileIdBuf, InfoRecord, WatchDescriptor, long_path,
-};
+use inotify_core::{EventMask, FanEventMask, FileId, FileIdBuf, WatchDescriptor, long_path};
 
 use super::FanSide;
 use super::add::{Out, scan_new_dir};
+use super::rec::{IdKey, Rec};
 use super::rescan::{Picture, mirror};
 use crate::emit::{Processed, Target, emit};
 use crate::event::Event;
 use crate::watch::WatchData;
 use crate::watch_manager::Shared;
-
-/// One record, owned.
-#[derive(Clone)]
-pub(crate) struct Rec {
-    mask: FanEventMask,
-    /// The directory and entry name (`"."`: the directory itself).
-    dir: Option<(FileIdBuf, OsString)>,
-    /// Where a `FAN_RENAME` entry was (boxed, as `new`: only renames have
-    /// them, and every record of a full queue is held at once).
-    old: Option<Box<(FileIdBuf, OsString)>>,
-    /// Where it is now.
-    new: Option<Box<(FileIdBuf, OsString)>>,
-    /// The object itself.
-    fid: Option<FileIdBuf>,
-    /// The process that caused it.
-    pid: i32,
-    /// Its place in the order records were read.
-    seq: u64,
-    /// The next record read of the same object, while both are queued
-    /// (set when that one is read): a merged `DELETE` goes behind the
-    /// last of the chain.
-    later: Option<u64>,
-}
-
-impl Rec {
-    /// Whether the record is about a directory.
-    pub(crate) fn is_dir(&self) -> bool {
-        self.mask.is_dir()
-    }
-
-    /// The object's own handle.
-    pub(crate) fn fid(&self) -> Option<FileIdBuf> {
-        self.fid
-    }
-
-    /// The directory's handle and the entry name.
-    pub(crate) fn dir(&self) -> Option<(&FileIdBuf, &OsStr)> {
-        self.dir.as_ref().map(|(id, name)| (id, name.as_os_str()))
-    }
-
-    /// The owned copy of `event`; `target` says whether directory-entry
-    /// records carry the entry's handle (`FAN_REPORT_TARGET_FID`): without
-    /// it their object handle is the directory's, and is not kept.
-    fn of(event: &FanEvent<'_>, target: bool) -> Rec {
-        let entry =
-            FanEventMask::CREATE | FanEventMask::DELETE | FanEventMask::MOVE | FanEventMask::RENAME;
-        let keep_fid = target || !event.mask.intersects(entry);
-        let own = |id: FileId<'_>, name: &OsStr| {
-            FileIdBuf::from_file_id(id).map(|id| (id, name.to_os_string()))
-        };
-        let mut rec = Rec {
-            mask: event.mask,
-            dir: None,
-            old: None,
-            new: None,
-            fid: None,
-            pid: event.pid,
-            seq: 0,
-            later: None,
-        };
-        // One pass over the info records; the first of each type counts,
-        // as with `FanEvent`'s accessors.
-        for record in event.records() {
-            match record {
-                InfoRecord::Fid(id) if keep_fid && rec.fid.is_none() => {
-                    rec.fid = FileIdBuf::from_file_id(id);
-                }
-                InfoRecord::DfidName(id, name) if rec.dir.is_none() => rec.dir = own(id, name),
-                InfoRecord::OldDfidName(id, name) if rec.old.is_none() => {
-                    rec.old = own(id, name).map(Box::new);
-                }
-                InfoRecord::NewDfidName(id, name) if rec.new.is_none() => {
-                    rec.new = own(id, name).map(Box::new);
-                }
-                _ => {}
-            }
-        }
-        rec
-    }
-}
 
 /// Reads everything queued now into `side.queue` (bounded: a busy
 /// filesystem is read again in the next round). Returns the records read.
@@ -110,6 +29,7 @@ pub(crate) fn drain(side: &mut FanSide) -> io::Result<usize> {
         group,
         buffer,
         queue,
+        scratch,
         next_seq,
         last_of,
         presence,
@@ -123,18 +43,18 @@ pub(crate) fn drain(side: &mut FanSide) -> io::Result<usize> {
         let events = group.try_read_events(buffer)?;
         let before = count;
         for event in events {
-            let mut rec = Rec::of(&event, target);
+            let mut rec = Rec::of(&event, target, scratch);
             rec.seq = *next_seq;
             *next_seq += 1;
-            if let Some(fid) = &rec.fid
-                && let Some(prev) = last_of.insert(last_of.hasher().hash_one(fid), rec.seq)
+            if let Some(fid) = rec.fid_ref()
+                && let Some(prev) = last_of.insert(last_of.hasher().hash_one(IdKey(fid)), rec.seq)
             {
                 link_later(queue, prev, fid, rec.seq);
             }
             if rec
                 .mask
                 .contains(FanEventMask::CREATE | FanEventMask::DELETE)
-                && let Some((dir, _)) = &rec.dir
+                && let Some((dir, _)) = rec.dir()
             {
                 presence.note_merged(dir);
             }
@@ -378,7 +298,7 @@ fn handle(side: &mut FanSide, mut rec: Rec, rescan: bool, out: Out<'_>) {
     let both = FanEventMask::CREATE | FanEventMask::DELETE;
     let delete_first = rec.mask.contains(both)
         && pathname.is_some_and(|p| {
-            let listed_missing = match (&rec.dir, place.name) {
+            let listed_missing = match (rec.dir(), place.name) {
                 (Some((dir_id, _)), Some(name)) => {
                     side.presence
                         .missing(dir_id, place.dir(), name, rec.seq, side.next_seq)
@@ -387,7 +307,9 @@ fn handle(side: &mut FanSide, mut rec: Rec, rescan: bool, out: Out<'_>) {
             };
             !listed_missing
                 && long_path::metadata(p, false).is_ok()
-                && rec.fid.is_none_or(|id| FileIdBuf::of(p).ok() == Some(id))
+                && rec
+                    .fid_ref()
+                    .is_none_or(|id| FileIdBuf::of(p).is_ok_and(|now| now.as_file_id() == id))
         });
     // A scan of this round reported the entry: the record's CREATE is
     // that entry's (whatever else the record says happened after).
@@ -445,7 +367,7 @@ fn defer_merged_delete(side: &mut FanSide, rec: &mut Rec) {
 /// front, so `prev` is found by index; a record already handled needs no
 /// link. Only when `prev` is another object's (their handles hash alike)
 /// is the queue searched from the back for this object's last record.
-fn link_later(queue: &mut VecDeque<Rec>, prev: u64, fid: &FileIdBuf, seq: u64) {
+fn link_later(queue: &mut VecDeque<Rec>, prev: u64, fid: FileId<'_>, seq: u64) {
     let Some(front) = queue.front().map(|r| r.seq) else {
         return;
     };
@@ -456,9 +378,9 @@ fn link_later(queue: &mut VecDeque<Rec>, prev: u64, fid: &FileIdBuf, seq: u64) {
         return;
     };
     match queue.get_mut(at) {
-        Some(r) if r.seq == prev && r.fid.as_ref() == Some(fid) => r.later = Some(seq),
+        Some(r) if r.seq == prev && r.fid_ref() == Some(fid) => r.later = Some(seq),
         Some(_) => {
-            let last = queue.iter_mut().rev().find(|r| r.fid.as_ref() == Some(fid));
+            let last = queue.iter_mut().rev().find(|r| r.fid_ref() == Some(fid));
             if let Some(r) = last {
                 r.later = Some(seq);
             }
@@ -487,32 +409,32 @@ fn last_record_of(side: &FanSide, rec: &Rec) -> Option<u64> {
 /// Where `rec` happened, or `None` (not ours: another directory of a
 /// filesystem mark, a directory moved out, a handle no longer resolvable).
 fn locate<'r>(side: &mut FanSide, rec: &'r Rec) -> Option<Place<'r>> {
-    let Some((dir_id, name)) = rec.dir.as_ref() else {
+    let Some((dir_id, name)) = rec.dir() else {
         // No directory record: an event of a marked file itself.
-        let wd = side.tree.by_id(rec.fid.as_ref()?.as_file_id())?;
+        let wd = side.tree.by_id(rec.fid_ref()?)?;
         let node = side.tree.get(wd)?;
         return Some(Place::new(wd, node.path.clone(), &node.data, None, true));
     };
-    let name = (name.as_os_str() != ".").then_some(name.as_os_str());
+    let name = (name != ".").then_some(name);
     let self_bits = FanEventMask::DELETE_SELF | FanEventMask::MOVE_SELF;
-    if side.fs_roots.is_empty() || side.tree.by_id(dir_id.as_file_id()).is_some() {
+    if side.fs_roots.is_empty() || side.tree.by_id(dir_id).is_some() {
         // Inode marks: the directory's own mark, or the object's (a
         // marked file, or a directory's own DELETE_SELF/MOVE_SELF).
         let own_id = if rec.mask.intersects(self_bits) || name.is_none() {
-            rec.fid.as_ref().or(Some(dir_id))
+            rec.fid_ref().or(Some(dir_id))
         } else {
             None
         };
-        if let Some(wd) = own_id.and_then(|id| side.tree.by_id(id.as_file_id()))
+        if let Some(wd) = own_id.and_then(|id| side.tree.by_id(id))
             && let Some(node) = side.tree.get(wd)
         {
             return Some(Place::new(wd, node.path.clone(), &node.data, None, true));
         }
-        let Some(wd) = side.tree.by_id(dir_id.as_file_id()) else {
+        let Some(wd) = side.tree.by_id(dir_id) else {
             // A watched file in an unwatched directory: the record names
             // the file by its directory and name, and the file by its
             // own handle, which is the watch.
-            let wd = side.tree.by_id(rec.fid.as_ref()?.as_file_id())?;
+            let wd = side.tree.by_id(rec.fid_ref()?)?;
             let node = side.tree.get(wd)?;
             return Some(Place::new(wd, node.path.clone(), &node.data, None, true));
         };
@@ -545,8 +467,11 @@ fn one(
         // The deletion of a directory a scan of this round did not report
         // there: the consumer has the other one (see `FanSide::shadowed`).
         if mask.intersects(EventMask::DELETE | EventMask::MOVED_FROM)
-            && let Some(fid) = rec.fid
-            && side.seen_dirs.get(path).is_some_and(|id| *id != fid)
+            && let Some(fid) = rec.fid_ref()
+            && side
+                .seen_dirs
+                .get(path)
+                .is_some_and(|id| id.as_file_id() != fid)
         {
             return;
         }
@@ -578,7 +503,7 @@ fn one(
     if mask.contains(EventMask::CREATE) {
         if (side.fs_roots.is_empty() || side.tree.get(place.wd).is_some()) && place.data.auto_add {
             let path = path.to_path_buf();
-            scan_new_dir(side, (place.wd, &place.data), path, rec.fid, true, out);
+            scan_new_dir(side, (place.wd, &place.data), path, rec.fid(), true, out);
         }
     } else if mask.contains(EventMask::DELETE) {
         for (wd, node) in side.tree.remove_subtree(path) {

@@ -14,6 +14,8 @@ use hashbrown::HashMap;
 
 use inotify_core::{FileId, FileIdBuf, WatchDescriptor};
 
+use super::rec::IdKey;
+
 use crate::watch::WatchData;
 
 /// One marked directory.
@@ -51,8 +53,7 @@ impl FanTree {
 
     /// The descriptor of the directory a record names by handle.
     pub(crate) fn by_id(&self, id: FileId<'_>) -> Option<WatchDescriptor> {
-        let id = FileIdBuf::from_file_id(id)?;
-        self.by_id.get(&id).copied()
+        self.by_id.get(&IdKey(id)).copied()
     }
 
     /// The descriptor of the directory at `path`.
