@@ -46,6 +46,16 @@ pub const FAN_DRAIN_MASK: FanWatchMask = FanWatchMask::ACCESS
     .union(FanWatchMask::MOVE_SELF)
     .union(FanWatchMask::ONDIR);
 
+/// The report flags of `inotify-notify`'s fanotify groups
+/// (`FAN_REPORT_DFID_NAME | FAN_REPORT_FID | FAN_REPORT_TARGET_FID`, Linux
+/// 5.17): each record also carries the object's own handle, which is how
+/// the library tells records of one object apart. A raw loop with these
+/// flags reads what the library reads; [`FanRawDrain::new`]'s
+/// `FAN_REPORT_DFID_NAME` alone is the cheapest record a named event has.
+pub const FAN_DRAIN_FID_FLAGS: FanInitFlags = FanInitFlags::REPORT_DFID_NAME
+    .union(FanInitFlags::REPORT_FID)
+    .union(FanInitFlags::REPORT_TARGET_FID);
+
 /// What a walk over fanotify records found.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct FanWalk {
@@ -197,7 +207,17 @@ impl FanRawDrain {
     /// When the group or the mark cannot be made (a filesystem mark needs
     /// `CAP_SYS_ADMIN`).
     pub fn new(dir: &Path, target: MarkTarget) -> io::Result<Self> {
-        let group = Fanotify::init(FanInitFlags::NONBLOCK | FanInitFlags::REPORT_DFID_NAME)?;
+        Self::with_flags(dir, target, FanInitFlags::REPORT_DFID_NAME)
+    }
+
+    /// [`FanRawDrain::new`] with the group's report flags `report`
+    /// (`NONBLOCK` is added): [`FAN_DRAIN_FID_FLAGS`] reads the records
+    /// our library asks the kernel for, the same bytes to copy per record.
+    ///
+    /// # Errors
+    /// As [`FanRawDrain::new`]; also when the kernel lacks a flag.
+    pub fn with_flags(dir: &Path, target: MarkTarget, report: FanInitFlags) -> io::Result<Self> {
+        let group = Fanotify::init(FanInitFlags::NONBLOCK | report)?;
         let mask = match target {
             MarkTarget::Inode => FAN_DRAIN_MASK | FanWatchMask::EVENT_ON_CHILD,
             _ => FAN_DRAIN_MASK,
@@ -296,6 +316,42 @@ mod tests {
         assert_eq!(walk.named, walk.records, "{walk:?}");
         assert_eq!(walk.overflows, 0);
         assert_eq!(raw.drain()?.records, 0);
+        Ok(())
+    }
+
+    #[test]
+    fn a_drain_with_the_librarys_flags_prints_the_same_lines() -> io::Result<()> {
+        let lines = |flags| -> io::Result<Option<Vec<u8>>> {
+            let tmp = TempDir::new("fan-raw-fid")?;
+            let mut raw = match FanRawDrain::with_flags(tmp.path(), MarkTarget::Inode, flags) {
+                Ok(raw) => raw,
+                Err(err) => {
+                    println!("skipped: no fanotify inode mark with {flags:?} here ({err})");
+                    return Ok(None);
+                }
+            };
+            QueueFiller::new(tmp.path()).fill(20)?;
+            let mut out = Vec::new();
+            let walk = raw.drain_printing(tmp.path(), &mut out)?;
+            assert!(walk.records >= 21 && walk.named >= 21, "{walk:?}");
+            let dir = tmp.path().as_os_str().as_encoded_bytes().to_vec();
+            // The directory differs per drain: compare what follows it.
+            Ok(Some(
+                out.split(|&b| b == b'\n')
+                    .flat_map(|l| l.strip_prefix(dir.as_slice()).unwrap_or(l).to_vec())
+                    .collect(),
+            ))
+        };
+        if let (Some(plain), Some(fid)) = (
+            lines(FanInitFlags::REPORT_DFID_NAME)?,
+            lines(FAN_DRAIN_FID_FLAGS)?,
+        ) {
+            assert!(!plain.is_empty());
+            assert_eq!(
+                String::from_utf8_lossy(&plain),
+                String::from_utf8_lossy(&fid)
+            );
+        }
         Ok(())
     }
 

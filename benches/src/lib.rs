@@ -28,7 +28,9 @@ mod tree;
 mod workspace;
 
 pub use clock::{Percentiles, cpu_time, is_root, write_result};
-pub use fan_raw::{FAN_DRAIN_MASK, FanRawDrain, FanWalk, fan_raw_print, fan_raw_walk};
+pub use fan_raw::{
+    FAN_DRAIN_FID_FLAGS, FAN_DRAIN_MASK, FanRawDrain, FanWalk, fan_raw_print, fan_raw_walk,
+};
 pub use limits::{FANOTIFY_MAX_QUEUED_EVENTS, LimitGuard, read_sysctl};
 pub use paired::{paired_lines, paired_rounds};
 pub use procfs::{
