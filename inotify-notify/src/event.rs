@@ -87,7 +87,13 @@ impl Event {
             // A separator unless `path` already ends with one (`/`) or is
             // empty (as `join`).
             let sep = !base.is_empty() && !base.ends_with(b"/");
-            bytes.reserve(base.len() + usize::from(sep) + name.len());
+            let len = base.len() + usize::from(sep) + name.len();
+            if bytes.capacity() == 0 {
+                // A fresh buffer: allocated at its size, not grown.
+                bytes = Vec::with_capacity(len);
+            } else {
+                bytes.reserve(len);
+            }
             bytes.extend_from_slice(base);
             if sep {
                 bytes.push(b'/');

@@ -417,7 +417,8 @@ fn locate<'r>(side: &mut FanSide, rec: &'r Rec) -> Option<Place<'r>> {
     };
     let name = (name != ".").then_some(name);
     let self_bits = FanEventMask::DELETE_SELF | FanEventMask::MOVE_SELF;
-    if side.fs_roots.is_empty() || side.tree.by_id(dir_id).is_some() {
+    let marked = side.tree.by_id(dir_id);
+    if side.fs_roots.is_empty() || marked.is_some() {
         // Inode marks: the directory's own mark, or the object's (a
         // marked file, or a directory's own DELETE_SELF/MOVE_SELF).
         let own_id = if rec.mask.intersects(self_bits) || name.is_none() {
@@ -430,7 +431,7 @@ fn locate<'r>(side: &mut FanSide, rec: &'r Rec) -> Option<Place<'r>> {
         {
             return Some(Place::new(wd, node.path.clone(), &node.data, None, true));
         }
-        let Some(wd) = side.tree.by_id(dir_id) else {
+        let Some(wd) = marked else {
             // A watched file in an unwatched directory: the record names
             // the file by its directory and name, and the file by its
             // own handle, which is the watch.
