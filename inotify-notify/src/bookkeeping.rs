@@ -167,6 +167,7 @@ impl EventProcessor {
         read += finish_round(state, &mut st, &mut self.buffer, &mut sink)?;
         read += after_round(state, &mut st, &mut sink)?;
         self.coalesce.clear();
+        self.wake_if_due();
         Ok(read)
     }
 
@@ -188,6 +189,9 @@ impl EventProcessor {
         out: &mut dyn FnMut(Processed),
     ) {
         let mut st = self.wm.lock();
+        if let Err(err) = self.wm.inner.pending_waker.reset() {
+            log::warn!("cannot reset the pending waker: {err}");
+        }
         let mut sink = Coalescer::new(&mut self.coalesce, self.state.options, out);
         let state = &mut self.state;
         run_pending(state, &mut st, &mut sink);
@@ -199,6 +203,21 @@ impl EventProcessor {
             sink.send(Processed::Error(err));
         }
         self.coalesce.clear();
+        self.wake_if_due();
+    }
+
+    /// A round runs a bounded number of rescans (a queue that overflows
+    /// for ever must not hold the loop in one round); one still due when
+    /// it ends needs another round, and no kernel record may come to start
+    /// it (the overflow record that asked for it was drained by a scan, and
+    /// the disk may be quiet now). The pending waker makes the loop come
+    /// back.
+    fn wake_if_due(&self) {
+        if self.state.rescan_due
+            && let Err(err) = self.wm.inner.pending_waker.wake()
+        {
+            log::warn!("cannot wake the loop for a rescan still due: {err}");
+        }
     }
 }
 
