@@ -460,10 +460,14 @@ fn handle(
             if !parent_watched {
                 let path = target.path.clone();
                 // Without an answer its paths are unknown: the tree is
-                // given up (`MOVE_SELF`, then `IGNORED` for each watch).
-                if let Some(new) = st.tree.follow_moved_root(wd, &path) {
-                    crate::fan::fallback_renamed(st, &path, &new);
-                    return;
+                // given up (`MOVE_SELF`, the error saying why, then
+                // `IGNORED` for each watch).
+                match st.tree.follow_moved_root(wd, &path) {
+                    Ok(new) => {
+                        crate::fan::fallback_renamed(st, &path, &new);
+                        return;
+                    }
+                    Err(err) => out(Processed::Error(err)),
                 }
                 st.tree.detach_subtree(&path);
                 if st.tree.table().get(wd).is_some()

@@ -165,11 +165,14 @@
 //!   went) delivers `MOVE_SELF`. Renamed in its own directory (`mv dir
 //!   dir.old`), it is found there by its inode and followed: its events
 //!   then carry the new path, as does [`WatchManager::path`]. Moved to
-//!   another directory (or deleted meanwhile) it cannot be found and is
-//!   given up: its watches are removed and `IGNORED` follows. (No
-//!   descriptor is held to follow it further: an open one would delay a
-//!   deleted root's `IGNORED` and keep its filesystem from unmounting.) [`NotifierBuilder::stop_when_empty`] ends the loop when no
-//!   watch is left.
+//!   another directory, it is found by the file handle taken when it was
+//!   added (`open_by_handle_at`, which needs `CAP_DAC_READ_SEARCH`) and
+//!   followed the same way. Not found (no privilege, or deleted
+//!   meanwhile) it is given up: an error says why, its watches are
+//!   removed and `IGNORED` follows. (No descriptor is held to follow it:
+//!   an open one would delay a deleted root's `IGNORED` and keep its
+//!   filesystem from unmounting.) [`NotifierBuilder::stop_when_empty`]
+//!   ends the loop when no watch is left.
 //! - **Overflow**: `IN_Q_OVERFLOW` (wd −1, empty path) always reaches the
 //!   default handler. With [`NotifierBuilder::rescan_on_overflow`] the
 //!   trees are re-walked against per-directory snapshots and synthetic

@@ -226,8 +226,11 @@ the tree is dropped at once.
 A watched root renamed in its own (unwatched) directory is followed: after
 its MOVE_SELF its events carry its new name and new directories in it are
 watched there, where inotify-tools goes on printing the old path. A root
-moved to another unwatched directory cannot be found: after its MOVE_SELF
-its watches are dropped (IGNORED), where inotify-tools prints stale paths.
+moved to another directory is followed the same way by its file handle when
+run as root (open_by_handle_at needs CAP_DAC_READ_SEARCH), as inotify-tools'
+fsnotifywait does; without that privilege it cannot be found: after its
+MOVE_SELF an error line says so and its watches are dropped (IGNORED),
+where inotify-tools' inotifywait prints stale paths.
 .IP \\(bu 2
 A progress line is printed while a big tree is being set up.
 .IP \\(bu 2

@@ -14,7 +14,7 @@
 //! | add a subtree (`add_watch(rec)`) | [`add_tree`] (`recursive.rs`) |
 //! | auto-add a new directory and scan it | [`scan_new_dir`] (`recursive.rs`) |
 //! | list a scanned directory whose listing raced a rename, watch a reported subdirectory whose watch did | [`list_unlisted`] (`recursive.rs`) |
-//! | rename a subtree (a paired move; a renamed root found again) | [`Tree::rename_subtree`], [`Tree::follow_moved_root`] |
+//! | rename a subtree (a paired move; a moved root found again) | [`Tree::rename_subtree`], [`Tree::follow_moved_root`] (`moved_root.rs`) |
 //! | detach a moved-out or moved-away subtree | [`Tree::detach_subtree`], [`Tree::detach`] |
 //! | forget a watch on `IGNORED` | [`Tree::forget_ignored`] |
 //! | snapshot, update a snapshot, rescan after an overflow | [`snapshot_all`], [`update_snapshot`], [`rescan()`] (`rescan.rs`) |
@@ -32,6 +32,7 @@
 //! The fanotify backend keeps its own picture (directories known by file
 //! handle, `fan/tree.rs`), with the same single-owner rule there.
 
+mod moved_root;
 mod recursive;
 mod rescan;
 mod reshape;
@@ -39,11 +40,10 @@ mod walk;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::ffi::{OsStr, OsString};
-use std::os::unix::fs::{DirEntryExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use inotify_core::{
-    EventBuffer, EventMask, Inotify, WatchDescriptor, WatchMask, WatchTable, Watcher, long_path,
+    EventBuffer, EventMask, Inotify, WatchDescriptor, WatchMask, WatchTable, Watcher,
 };
 
 use crate::error::{Error, Result, not_watched_wd};
@@ -77,12 +77,9 @@ pub(crate) struct Tree {
     /// ENOMEM, EACCES...) by a recursive add, auto-add or rescan; their
     /// subtrees are unwatched. Pruned of paths watched since.
     unwatched: BTreeSet<PathBuf>,
-    /// The device and inode of each root, to find it again in its
-    /// directory when it is renamed there and no watch reports where to
-    /// ([`Tree::follow_moved_root`]). Not a descriptor: an open one would
-    /// keep a deleted root's `IGNORED` from coming and its filesystem from
-    /// being unmounted.
-    root_ids: HashMap<WatchDescriptor, (u64, u64)>,
+    /// Which object each root is, to find it again when it moves and no
+    /// watch reports where to ([`Tree::follow_moved_root`]).
+    root_ids: HashMap<WatchDescriptor, moved_root::RootId>,
     /// Events drained during walks, oldest first, not yet processed: the
     /// processor takes them ([`Tree::take_pending`]) before newer reads.
     pending: VecDeque<RawEvent>,
@@ -365,72 +362,6 @@ impl Tree {
         };
         self.detached.insert(wd, detached);
         res
-    }
-
-    /// Notes which object the root `wd` at `path` is (`follow`: a
-    /// symbolic link there is followed, as its watch does). Not knowing
-    /// is no error: the root is then given up if it moves.
-    pub(super) fn note_root(&mut self, wd: WatchDescriptor, path: &Path, follow: bool) {
-        match long_path::metadata(path, follow) {
-            Ok(meta) => {
-                self.root_ids.insert(wd, (meta.dev(), meta.ino()));
-            }
-            Err(err) => log::debug!("{}: {err}", path.display()),
-        }
-    }
-
-    /// The root `wd`, at `old`, moved (`IN_MOVE_SELF`) and no watched
-    /// directory reported where to. The common case, a rename in its own
-    /// directory (`mv dir dir.old`), is found by listing that directory
-    /// for the root's inode; the watch itself confirms it (an
-    /// `IN_MASK_ADD` of its own mask at the new path returns its
-    /// descriptor and changes nothing), and its subtree is renamed there.
-    /// Returns the new path; `None` when it cannot be found (moved to
-    /// another directory, deleted), for the caller to give the tree up.
-    pub(crate) fn follow_moved_root(&mut self, wd: WatchDescriptor, old: &Path) -> Option<PathBuf> {
-        let &(dev, ino) = self.root_ids.get(&wd)?;
-        let dir = match old.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let entries = match long_path::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(err) => {
-                log::debug!("moved root {}: {err}", old.display());
-                return None;
-            }
-        };
-        let new = entries
-            .flatten()
-            .filter(|e| e.ino() == ino)
-            .map(|e| dir.join(e.file_name()))
-            .find(|p| {
-                long_path::metadata(p, false).is_ok_and(|m| m.dev() == dev && m.ino() == ino)
-            })?;
-        if new == old {
-            return Some(new);
-        }
-        let recorded = self.watcher.table().get(wd)?.mask();
-        let probe = (recorded - WatchMask::MASK_CREATE) | WatchMask::MASK_ADD;
-        match self.watcher.inotify().add_watch(&new, probe) {
-            Ok(same) if same == wd => {}
-            Ok(other) => {
-                // Another object (a symbolic link followed, say): leave
-                // it as it was.
-                if self.watcher.table().get(other).is_none()
-                    && let Err(err) = self.watcher.inotify().rm_watch(other)
-                {
-                    log::debug!("stray watch on {}: {err}", new.display());
-                }
-                return None;
-            }
-            Err(err) => {
-                log::debug!("moved root now at {}: {err}", new.display());
-                return None;
-            }
-        }
-        self.rename_subtree(old, &new);
-        Some(new)
     }
 
     /// Detaches every watch at or below `path` as stale (a directory moved

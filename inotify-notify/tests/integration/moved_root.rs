@@ -1,12 +1,20 @@
 //! A root moved where no watched directory reports it (`IN_MOVE_SELF`
 //! alone): followed when it was renamed in its own directory (found there
-//! by its inode), given up with `IGNORED` for every watch otherwise.
+//! by its inode) or, with `CAP_DAC_READ_SEARCH`, anywhere on its
+//! filesystem (found by its file handle); given up otherwise, with an
+//! error saying why and `IGNORED` for every watch.
 
+use std::os::fd::AsFd;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use inotify_notify::{Event, Notifier, NotifierBuilder, WatchManager, WatchMask, WatchOptions};
+use inotify_core::wait_readable;
+use inotify_notify::{
+    Event, EventProcessor, Notifier, NotifierBuilder, Processed, ProcessorOptions, WatchManager,
+    WatchMask, WatchOptions,
+};
 
+use crate::fanotify::{in_child, is_root, rerun_in_child};
 use crate::support::{TempDir, collecting_notifier, has, pump_quiet, pump_until};
 
 const MASK: WatchMask = WatchMask::CREATE
@@ -83,30 +91,120 @@ fn root_renamed_in_its_directory_is_followed_with_its_subtree() {
 }
 
 #[test]
-fn root_moved_to_another_directory_is_given_up_without_stale_paths() {
+fn root_moved_to_another_directory_is_followed_by_its_file_handle() {
+    if !is_root() {
+        eprintln!("skipped: open_by_handle_at needs CAP_DAC_READ_SEARCH (root)");
+        return;
+    }
     let dir = TempDir::new("rootaway");
     std::fs::create_dir_all(dir.join("root/sub")).unwrap();
     std::fs::create_dir(dir.join("far")).unwrap();
     let wm = WatchManager::new().unwrap();
-    wm.add_watch(dir.join("root"), MASK, &tree()).unwrap();
+    let added = wm.add_watch(dir.join("root"), MASK, &tree()).unwrap();
+    let wd = *added[&dir.join("root")].as_ref().unwrap();
     let (mut notifier, events) = collecting_notifier(&wm, &NotifierBuilder::new());
-    std::fs::rename(dir.join("root"), dir.join("far/root")).unwrap();
-    std::fs::write(dir.join("far/root/sub/f"), b"").unwrap();
+    std::fs::rename(dir.join("root"), dir.join("far/root2")).unwrap();
+    std::fs::write(dir.join("far/root2/sub/f"), b"").unwrap();
+    std::fs::create_dir(dir.join("far/root2/new")).unwrap();
     assert!(pump_until(
         &mut notifier,
         &events,
         Duration::from_secs(5),
-        |e| {
-            has(e, "IN_IGNORED", &dir.join("root")) && has(e, "IN_IGNORED", &dir.join("root/sub"))
-        }
+        |e| has(e, "IN_CREATE|IN_ISDIR", &dir.join("far/root2/new"))
+    ));
+    std::fs::write(dir.join("far/root2/new/g"), b"").unwrap();
+    assert!(pump_until(
+        &mut notifier,
+        &events,
+        Duration::from_secs(5),
+        |e| has(e, "IN_CLOSE_WRITE", &dir.join("far/root2/new/g"))
     ));
     settle(&mut notifier);
     let events = events.lock().unwrap();
+    assert_eq!(events[0].maskname(), "IN_MOVE_SELF");
+    assert_eq!(events[0].pathname(), dir.join("root"));
+    assert!(
+        has(&events, "IN_CREATE", &dir.join("far/root2/sub/f")),
+        "{events:?}"
+    );
+    assert!(
+        !events.iter().any(|e| e.maskname() == "IN_IGNORED"),
+        "the tree was given up: {events:?}"
+    );
+    assert!(
+        under(&events[1..], &dir.join("root")).is_empty(),
+        "stale paths: {events:?}"
+    );
+    assert_eq!(wm.path(wd), Some(dir.join("far/root2")));
+    assert!(wm.wd(dir.join("far/root2/sub")).is_some());
+    assert_eq!(wm.num_watches(), 3);
+}
+
+/// Without `CAP_DAC_READ_SEARCH` (a child of this binary as `nobody`) a
+/// root moved to another directory cannot be found: its tree is given up,
+/// no event carries a stale path, and an error says why (before the fix
+/// it was given up silently).
+#[test]
+fn root_moved_to_another_directory_is_given_up_without_the_privilege() {
+    let test = "moved_root::root_moved_to_another_directory_is_given_up_without_the_privilege";
+    if !in_child() {
+        if !is_root() {
+            eprintln!("skipped {test}: needs root to drop to an unprivileged user");
+            return;
+        }
+        let wrapper = [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+        ];
+        if let Err(why) = rerun_in_child(test, &wrapper) {
+            eprintln!("skipped {test}: setpriv unavailable: {why}");
+        }
+        return;
+    }
+    assert!(!is_root());
+    let dir = TempDir::new("rootaway-unpriv");
+    std::fs::create_dir_all(dir.join("root/sub")).unwrap();
+    std::fs::create_dir(dir.join("far")).unwrap();
+    let wm = WatchManager::new().unwrap();
+    wm.add_watch(dir.join("root"), MASK, &tree()).unwrap();
+    let mut processor = EventProcessor::new(&wm, ProcessorOptions::default());
+    std::fs::rename(dir.join("root"), dir.join("far/root")).unwrap();
+    std::fs::write(dir.join("far/root/sub/f"), b"").unwrap();
+    let mut events = Vec::new();
+    let mut errors = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let ignored = |events: &[Event]| {
+        has(events, "IN_IGNORED", &dir.join("root"))
+            && has(events, "IN_IGNORED", &dir.join("root/sub"))
+    };
+    while !ignored(&events) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "not given up: {events:?} {errors:?}");
+        let [ready, pending] = wait_readable(
+            [wm.as_fd(), wm.pending_fd()],
+            Some(left.min(Duration::from_millis(50))),
+        )
+        .unwrap();
+        if ready || pending {
+            processor
+                .process_ready(&mut |p| match p {
+                    Processed::Event { event, .. } => events.push(event),
+                    Processed::Error(err) => errors.push(err.to_string()),
+                })
+                .unwrap();
+        }
+    }
     assert_eq!(events[0].maskname(), "IN_MOVE_SELF");
     assert!(under(&events, &dir.join("far")).is_empty(), "{events:?}");
     assert!(
         !has(&events, "IN_CREATE", &dir.join("root/sub/f")),
         "stale path: {events:?}"
+    );
+    assert!(
+        errors.len() == 1 && errors[0].contains("CAP_DAC_READ_SEARCH"),
+        "{errors:?}"
     );
     assert_eq!(wm.num_watches(), 0);
 }

@@ -1,0 +1,194 @@
+//! Following a root that moved (`IN_MOVE_SELF` of a watch whose parent is
+//! not watched, so no `MOVED_TO` says where it went).
+//!
+//! The watches stay valid wherever the directory goes on its filesystem;
+//! only their paths are lost. Two ways find it again, in this order:
+//!
+//! - **Its old directory**, listed for the root's device and inode: the
+//!   common `mv dir dir.old`, needing nothing but search permission.
+//! - **Its file handle** (`name_to_handle_at` when the root was added),
+//!   opened with `open_by_handle_at` against any directory of its
+//!   filesystem and read back from `/proc/self/fd`: a move anywhere on the
+//!   filesystem, as inotify-tools' `fsnotifywait` follows one. The kernel
+//!   allows that only with `CAP_DAC_READ_SEARCH` (root).
+//!
+//! No descriptor is held to follow it: an open one would keep a deleted
+//! root's `IGNORED` from coming and its filesystem from being unmounted. A
+//! root found neither way is given up by the caller, with an error that
+//! says why (and what would have followed it).
+
+use std::os::unix::fs::{DirEntryExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use inotify_core::{FileIdBuf, HandleCache, HandleResolver, WatchDescriptor, WatchMask, long_path};
+
+use super::Tree;
+use crate::error::{Error, ErrorKind};
+
+/// Which object a root is: what finds it again after it moved.
+pub(crate) struct RootId {
+    dev: u64,
+    ino: u64,
+    /// `None` on filesystems without file handles.
+    handle: Option<FileIdBuf>,
+}
+
+impl Tree {
+    /// Notes which object the root `wd` at `path` is (`follow`: a
+    /// symbolic link there is followed, as its watch does). Not knowing
+    /// is no error: the root is then given up if it moves.
+    pub(super) fn note_root(&mut self, wd: WatchDescriptor, path: &Path, follow: bool) {
+        match long_path::metadata(path, follow) {
+            Ok(meta) => {
+                let handle = if follow {
+                    FileIdBuf::of(path)
+                } else {
+                    FileIdBuf::of_link(path)
+                };
+                let handle = handle
+                    .inspect_err(|err| log::debug!("{}: {err}", path.display()))
+                    .ok();
+                let id = RootId {
+                    dev: meta.dev(),
+                    ino: meta.ino(),
+                    handle,
+                };
+                self.root_ids.insert(wd, id);
+            }
+            Err(err) => log::debug!("{}: {err}", path.display()),
+        }
+    }
+
+    /// The root `wd`, at `old`, moved and no watched directory reported
+    /// where to: found again (see the module docs), confirmed by the watch
+    /// itself (an `IN_MASK_ADD` of its own mask at the new path returns its
+    /// descriptor and changes nothing), and its subtree renamed there.
+    ///
+    /// # Errors
+    /// Not found, or found where its watch is not (another object): the
+    /// error names the old path and, when only the handle could have
+    /// found it, what that needs. The caller gives the tree up.
+    pub(crate) fn follow_moved_root(
+        &mut self,
+        wd: WatchDescriptor,
+        old: &Path,
+    ) -> Result<PathBuf, Error> {
+        let lost = |why: &str| {
+            Error::new(
+                ErrorKind::NotFound,
+                Some(old),
+                format!("a watched directory moved and {why}; its watches are removed"),
+            )
+        };
+        let Some(id) = self.root_ids.get(&wd) else {
+            return Err(lost("was not known by its inode"));
+        };
+        let new = match in_old_directory(id, old) {
+            Some(new) => new,
+            None => match &id.handle {
+                None => return Err(lost("is not in its directory (no file handle to follow)")),
+                Some(handle) => by_handle(handle, old).map_err(|why| lost(&why))?,
+            },
+        };
+        if new == old {
+            return Ok(new);
+        }
+        let Some(recorded) = self
+            .watcher
+            .table()
+            .get(wd)
+            .map(inotify_core::WatchEntry::mask)
+        else {
+            return Err(lost("its watch is gone"));
+        };
+        let probe = (recorded - WatchMask::MASK_CREATE) | WatchMask::MASK_ADD;
+        match self.watcher.inotify().add_watch(&new, probe) {
+            Ok(same) if same == wd => {}
+            Ok(other) => {
+                // Another object (a symbolic link followed, say): leave
+                // it as it was.
+                if self.watcher.table().get(other).is_none()
+                    && let Err(err) = self.watcher.inotify().rm_watch(other)
+                {
+                    log::debug!("stray watch on {}: {err}", new.display());
+                }
+                return Err(lost(&format!("{} is another object", new.display())));
+            }
+            Err(err) => {
+                return Err(lost(&format!(
+                    "cannot be watched at {}: {err}",
+                    new.display()
+                )));
+            }
+        }
+        self.rename_subtree(old, &new);
+        Ok(new)
+    }
+}
+
+/// The root renamed in its own directory: the entry with its inode.
+fn in_old_directory(id: &RootId, old: &Path) -> Option<PathBuf> {
+    let dir = match old.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let entries = long_path::read_dir(dir)
+        .inspect_err(|err| log::debug!("moved root {}: {err}", old.display()))
+        .ok()?;
+    entries
+        .flatten()
+        .filter(|e| e.ino() == id.ino)
+        .map(|e| dir.join(e.file_name()))
+        .find(|p| {
+            long_path::metadata(p, false).is_ok_and(|m| m.dev() == id.dev && m.ino() == id.ino)
+        })
+}
+
+/// The root's path now, by its file handle; the reason when not found.
+/// Any directory of the filesystem serves for `open_by_handle_at`: the
+/// nearest ancestor of the old path still there (a rename never leaves
+/// its filesystem).
+fn by_handle(handle: &FileIdBuf, old: &Path) -> Result<PathBuf, String> {
+    let id = handle.as_file_id();
+    for dir in old.ancestors().skip(1) {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        let Ok(mut resolver) = HandleResolver::with_cache(dir, HandleCache::new(1)) else {
+            continue;
+        };
+        if resolver.fsid() != id.fsid {
+            break; // above the filesystem's mount point
+        }
+        return match resolver.resolve(id) {
+            Ok(path) => Ok(relative_as(old, path)),
+            Err(err) if err.kind() == std::io::ErrorKind::PermissionDenied => Err(
+                "is not in its directory; following it elsewhere by its file handle \
+                 needs CAP_DAC_READ_SEARCH (run as root)"
+                    .to_owned(),
+            ),
+            Err(err) => Err(format!("cannot be found by its file handle: {err}")),
+        };
+    }
+    Err(
+        "is not in its directory, and no directory of its filesystem is left \
+         to look it up by its file handle"
+            .to_owned(),
+    )
+}
+
+/// `path` (absolute, from `/proc/self/fd`) relative to the working
+/// directory when `old` was relative and `path` is below it, so that a
+/// root given as `dir` keeps printing as the user spelled such paths.
+fn relative_as(old: &Path, path: &Path) -> PathBuf {
+    if old.is_relative()
+        && let Ok(cwd) = std::env::current_dir()
+        && let Ok(rel) = path.strip_prefix(&cwd)
+        && !rel.as_os_str().is_empty()
+    {
+        return rel.to_path_buf();
+    }
+    path.to_path_buf()
+}
