@@ -312,7 +312,7 @@ fn place_of(side: &mut FanSide, id: &FileIdBuf) -> Option<At> {
 }
 
 /// Emits `IGNORED` for watches the tree dropped.
-fn ignored(out: Out<'_>, dropped: Vec<(WatchDescriptor, super::tree::Node)>) {
+pub(super) fn ignored(out: Out<'_>, dropped: Vec<(WatchDescriptor, super::tree::Node)>) {
     for (wd, node) in dropped {
         let target = Target::new(wd, &node.path, &node.data);
         emit(out, &target, EventMask::IGNORED, 0, None, None, false);

@@ -35,6 +35,7 @@ mod fallback;
 mod fsdirs;
 mod manager;
 mod mask;
+mod moved_root;
 mod presence;
 mod process;
 mod rec;

@@ -536,6 +536,17 @@ fn self_gone(side: &mut FanSide, place: &Place<'_>, mask: EventMask, out: Out<'_
         if !place.data.root || parent_watched {
             return;
         }
+        // Inode marks: found again where it went (or, when not, given up
+        // with an error that says why).
+        if side.tree.get(place.wd).is_some() {
+            match super::moved_root::follow(side, place.wd, place.dir()) {
+                Ok(replaced) => {
+                    super::manager::ignored(out, replaced);
+                    return;
+                }
+                Err(err) => out(Processed::Error(err)),
+            }
+        }
     }
     for (wd, node) in side.tree.remove_subtree(place.dir()) {
         emit(

@@ -12,6 +12,10 @@
 //!   filesystem, as inotify-tools' `fsnotifywait` follows one. The kernel
 //!   allows that only with `CAP_DAC_READ_SEARCH` (root).
 //!
+//! The fanotify backend's inode marks follow a moved root the same way
+//! (`fan/moved_root.rs`, with [`lost_root`] and [`by_handle`]); its
+//! directories are known by handle already.
+//!
 //! No descriptor is held to follow it: an open one would keep a deleted
 //! root's `IGNORED` from coming and its filesystem from being unmounted. A
 //! root found neither way is given up by the caller, with an error that
@@ -73,13 +77,7 @@ impl Tree {
         wd: WatchDescriptor,
         old: &Path,
     ) -> Result<PathBuf, Error> {
-        let lost = |why: &str| {
-            Error::new(
-                ErrorKind::NotFound,
-                Some(old),
-                format!("a watched directory moved and {why}; its watches are removed"),
-            )
-        };
+        let lost = |why: &str| lost_root(old, why);
         let Some(id) = self.root_ids.get(&wd) else {
             return Err(lost("was not known by its inode"));
         };
@@ -126,6 +124,15 @@ impl Tree {
     }
 }
 
+/// The error of a root that moved and was not found (`why`), at `old`.
+pub(crate) fn lost_root(old: &Path, why: &str) -> Error {
+    Error::new(
+        ErrorKind::NotFound,
+        Some(old),
+        format!("a watched directory moved and {why}; its watches are removed"),
+    )
+}
+
 /// The root renamed in its own directory: the entry with its inode.
 fn in_old_directory(id: &RootId, old: &Path) -> Option<PathBuf> {
     let dir = match old.parent() {
@@ -148,7 +155,7 @@ fn in_old_directory(id: &RootId, old: &Path) -> Option<PathBuf> {
 /// Any directory of the filesystem serves for `open_by_handle_at`: the
 /// nearest ancestor of the old path still there (a rename never leaves
 /// its filesystem).
-fn by_handle(handle: &FileIdBuf, old: &Path) -> Result<PathBuf, String> {
+pub(crate) fn by_handle(handle: &FileIdBuf, old: &Path) -> Result<PathBuf, String> {
     let id = handle.as_file_id();
     for dir in old.ancestors().skip(1) {
         let dir = if dir.as_os_str().is_empty() {

@@ -255,3 +255,75 @@ fn a_file_root_renamed_in_place_is_followed() {
     assert!(has(&events, "IN_MOVE_SELF", &dir.join("log")), "{events:?}");
     assert_eq!(wm.num_watches(), 1);
 }
+
+/// The fanotify backend's inode marks: a root moved where no mark reports
+/// it is found in its directory (`to` beside it) or, as root, by its file
+/// handle (`to` elsewhere), and its events then carry the new path. Both
+/// failed before: the tree was given up at the `MOVE_SELF`.
+fn fanotify_root_followed(name: &str, to: &str) {
+    let dir = TempDir::new(name);
+    std::fs::create_dir_all(dir.join("root/sub")).unwrap();
+    std::fs::create_dir(dir.join("far")).unwrap();
+    let wm = match WatchManager::with_backend(inotify_notify::Backend::Fanotify) {
+        Ok(wm) => wm,
+        Err(err) => {
+            eprintln!("skipped: no fanotify inode marks here: {err}");
+            return;
+        }
+    };
+    let added = wm.add_watch(dir.join("root"), MASK, &tree()).unwrap();
+    let wd = *added[&dir.join("root")].as_ref().unwrap();
+    let (mut notifier, events) = collecting_notifier(&wm, &NotifierBuilder::new());
+    std::fs::rename(dir.join("root"), dir.join(to)).unwrap();
+    let moved = dir.join(to);
+    assert!(pump_until(
+        &mut notifier,
+        &events,
+        Duration::from_secs(5),
+        |e| has(e, "IN_MOVE_SELF|IN_ISDIR", &dir.join("root"))
+    ));
+    std::fs::write(moved.join("sub/f"), b"").unwrap();
+    std::fs::create_dir(moved.join("new")).unwrap();
+    assert!(pump_until(
+        &mut notifier,
+        &events,
+        Duration::from_secs(5),
+        |e| has(e, "IN_CREATE|IN_ISDIR", &moved.join("new"))
+    ));
+    std::fs::write(moved.join("new/g"), b"").unwrap();
+    assert!(pump_until(
+        &mut notifier,
+        &events,
+        Duration::from_secs(5),
+        |e| has(e, "IN_CLOSE_WRITE", &moved.join("new/g"))
+    ));
+    settle(&mut notifier);
+    let events = events.lock().unwrap();
+    assert!(
+        has(&events, "IN_CREATE", &moved.join("sub/f")),
+        "{events:?}"
+    );
+    assert!(
+        !events.iter().any(|e| e.maskname() == "IN_IGNORED"),
+        "the tree was given up: {events:?}"
+    );
+    assert!(
+        under(&events[1..], &dir.join("root")).is_empty(),
+        "stale paths: {events:?}"
+    );
+    assert_eq!(wm.path(wd), Some(moved.clone()));
+}
+
+#[test]
+fn fanotify_root_renamed_in_its_directory_is_followed() {
+    fanotify_root_followed("fan-rootfollow", "renamed");
+}
+
+#[test]
+fn fanotify_root_moved_to_another_directory_is_followed_as_root() {
+    if !is_root() {
+        eprintln!("skipped: open_by_handle_at needs CAP_DAC_READ_SEARCH (root)");
+        return;
+    }
+    fanotify_root_followed("fan-rootaway", "far/root2");
+}
