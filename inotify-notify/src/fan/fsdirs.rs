@@ -357,7 +357,15 @@ impl FanSide {
     ) {
         let src = self.entry(old);
         let dst = self.entry(new);
-        if let Some(at) = fid.and_then(|id| self.fs_roots.iter().position(|r| r.id == id)) {
+        // A root renamed (by itself or with a directory above it) is
+        // followed, as inode marks and inotify follow theirs: its events
+        // then carry the new path. The user's spelling of it changes with
+        // it where it was the canonical path; a spelling through a
+        // symbolic link stays. Renamed where no path is known for it, it
+        // ends.
+        if let Some(at) = fid.and_then(|id| self.fs_roots.iter().position(|r| r.id == id))
+            && dst.is_none()
+        {
             let root = self.fs_roots.remove(at);
             self.ignored.push((root.wd, root.path, root.data));
         }
@@ -370,8 +378,28 @@ impl FanSide {
                 }
                 for root in &mut self.fs_roots {
                     if let Ok(rest) = root.canon.strip_prefix(&src) {
-                        root.canon = dst.join(rest);
+                        let canon = if rest.as_os_str().is_empty() {
+                            dst.clone()
+                        } else {
+                            dst.join(rest)
+                        };
+                        if root.path == root.canon {
+                            root.path.clone_from(&canon);
+                        }
+                        root.canon = canon;
                     }
+                }
+            }
+            (None, Some(dst)) if fid.is_some_and(|id| self.fs_roots.iter().any(|r| r.id == id)) => {
+                // The old place is unknown, the root itself is not.
+                if let Some(id) = fid {
+                    self.fs_dirs_insert(id, dst.clone());
+                }
+                for root in self.fs_roots.iter_mut().filter(|r| Some(r.id) == fid) {
+                    if root.path == root.canon {
+                        root.path.clone_from(&dst);
+                    }
+                    root.canon.clone_from(&dst);
                 }
             }
             (Some(src), None) => {

@@ -272,6 +272,69 @@ fn filesystem_mark_reports_a_tree_and_filters_what_is_outside() {
     assert_eq!(wm.num_watches(), 1);
 }
 
+/// A filesystem mark's root renamed in place, then moved elsewhere: its
+/// events follow it (they carry the new path), as inode marks and inotify
+/// follow their roots. Fails before: the rename ended the root (its
+/// `IGNORED`, then nothing more was reported).
+#[test]
+fn filesystem_mark_follows_a_renamed_and_moved_root() {
+    let test = "fanotify::filesystem_mark_follows_a_renamed_and_moved_root";
+    if !in_mount_namespace(test) {
+        return;
+    }
+    let dir = TempDir::new("fan-fs-rootmove");
+    let mnt = dir.join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let _tmpfs = Tmpfs::mount(&mnt);
+    std::fs::create_dir_all(mnt.join("root/sub")).unwrap();
+    std::fs::create_dir(mnt.join("far")).unwrap();
+    let wm = WatchManager::with_backend(Backend::Filesystem).unwrap();
+    let options = WatchOptions {
+        rec: true,
+        auto_add: true,
+        ..WatchOptions::default()
+    };
+    wm.add_watch(mnt.join("root"), TREE, &options).unwrap();
+    let (mut notifier, events) = collecting_notifier(&wm, &NotifierBuilder::new());
+    std::fs::rename(mnt.join("root"), mnt.join("renamed")).unwrap();
+    std::fs::write(mnt.join("renamed/f1"), b"").unwrap();
+    assert!(
+        pump_until(&mut notifier, &events, Duration::from_secs(5), |e| has(
+            e,
+            "IN_CLOSE_WRITE",
+            &mnt.join("renamed/f1")
+        )),
+        "{:?}",
+        events.lock().unwrap()
+    );
+    std::fs::rename(mnt.join("renamed"), mnt.join("far/moved")).unwrap();
+    std::fs::write(mnt.join("far/moved/sub/f2"), b"").unwrap();
+    std::fs::write(mnt.join("far/outside"), b"").unwrap();
+    assert!(
+        pump_until(&mut notifier, &events, Duration::from_secs(5), |e| has(
+            e,
+            "IN_CLOSE_WRITE",
+            &mnt.join("far/moved/sub/f2")
+        )),
+        "{:?}",
+        events.lock().unwrap()
+    );
+    pump_quiet(
+        &mut notifier,
+        Duration::from_millis(50),
+        Duration::from_secs(2),
+    );
+    let events = events.lock().unwrap();
+    assert!(
+        !events.iter().any(|e| e.maskname() == "IN_IGNORED"),
+        "the root ended: {events:?}"
+    );
+    assert!(
+        !has(&events, "IN_CREATE", &mnt.join("far/outside")),
+        "outside the root: {events:?}"
+    );
+}
+
 #[test]
 fn merged_create_and_delete_come_out_in_the_order_they_happened() {
     let dir = TempDir::new("fan-merged");
