@@ -361,7 +361,10 @@ impl<H> Notifier<H> {
             let met = threshold.is_met(st.tree.inotify())?;
             let pending = st.tree.has_pending() || st.fan.is_some();
             drop(st);
-            if !met && !pending {
+            // The pending waker set (a rescan still due, rule errors):
+            // a round must run, or the readable waker would spin the loop.
+            let [woken] = wait_readable([self.wm.pending_fd()], Some(Duration::ZERO))?;
+            if !met && !pending && !woken {
                 return Ok(());
             }
         }

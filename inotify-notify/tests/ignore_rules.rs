@@ -375,3 +375,29 @@ fn bad_rule_file_reaches_process_error_naming_the_file() {
     let errors = seen.errors.lock().unwrap();
     assert_eq!(errors[1].path(), Some(top.as_path()), "{errors:?}");
 }
+
+/// With a read threshold, the errors of a rule file met by the add are
+/// still delivered although no event is queued: the pending waker they
+/// set makes a round run. Before, `read_events` returned at the unmet
+/// threshold, the waker stayed readable, and the loop spun without ever
+/// delivering them (the same for a rescan left due by an overflow).
+#[test]
+fn rule_file_errors_reach_a_notifier_with_a_read_threshold() {
+    let t = TempDir::new("bad-rules-threshold");
+    let root = &t.0;
+    fs::create_dir_all(root.join("src")).unwrap();
+    let bad = root.join("src/.gitignore");
+    fs::write(&bad, "a{b\n").unwrap();
+    let rules = IgnoreRules::builder().gitignore(root).build().unwrap();
+    let wm = WatchManager::new().unwrap();
+    wm.add_watch(root, WatchMask::CREATE, &options(&rules))
+        .unwrap();
+    let seen = Both::default();
+    let mut n = NotifierBuilder::new()
+        .threshold(1 << 20)
+        .build(&wm, seen.clone())
+        .unwrap()
+        .into_dyn();
+    assert!(pump_until_errors(&mut n, &seen, 1), "no error delivered");
+    assert_eq!(seen.errors.lock().unwrap()[0].path(), Some(bad.as_path()));
+}
