@@ -32,7 +32,7 @@ pub(super) fn follow(
     };
     let new = match in_old_directory(&id, old) {
         Some(new) => new,
-        None => by_handle(&id, old).map_err(|why| lost_root(old, &why))?,
+        None => by_handle(id.as_file_id(), old).map_err(|why| lost_root(old, &why))?,
     };
     if FileIdBuf::of_link(&new).ok() != Some(id) {
         return Err(lost_root(

@@ -24,7 +24,10 @@
 use std::os::unix::fs::{DirEntryExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use inotify_core::{FileIdBuf, HandleCache, HandleResolver, WatchDescriptor, WatchMask, long_path};
+use inotify_core::{
+    FileHandle, FileId, FileIdBuf, HandleCache, HandleResolver, WatchDescriptor, WatchMask,
+    long_path,
+};
 
 use super::Tree;
 use crate::error::{Error, ErrorKind};
@@ -34,7 +37,37 @@ pub(crate) struct RootId {
     dev: u64,
     ino: u64,
     /// `None` on filesystems without file handles.
-    handle: Option<FileIdBuf>,
+    handle: Option<RootHandle>,
+}
+
+/// A root's file handle, compact (a `FileIdBuf` is 150 bytes, and with
+/// `--fromfile` every watched file is a root): its bytes are usually 8 to
+/// 20.
+struct RootHandle {
+    fsid: [i32; 2],
+    handle_type: i32,
+    bytes: Box<[u8]>,
+}
+
+impl RootHandle {
+    fn of(id: &FileIdBuf) -> Self {
+        let id = id.as_file_id();
+        RootHandle {
+            fsid: id.fsid,
+            handle_type: id.handle.handle_type,
+            bytes: id.handle.bytes.into(),
+        }
+    }
+
+    fn as_file_id(&self) -> FileId<'_> {
+        FileId {
+            fsid: self.fsid,
+            handle: FileHandle {
+                handle_type: self.handle_type,
+                bytes: &self.bytes,
+            },
+        }
+    }
 }
 
 impl Tree {
@@ -51,7 +84,9 @@ impl Tree {
                 };
                 let handle = handle
                     .inspect_err(|err| log::debug!("{}: {err}", path.display()))
-                    .ok();
+                    .ok()
+                    .as_ref()
+                    .map(RootHandle::of);
                 let id = RootId {
                     dev: meta.dev(),
                     ino: meta.ino(),
@@ -85,7 +120,7 @@ impl Tree {
             Some(new) => new,
             None => match &id.handle {
                 None => return Err(lost("is not in its directory (no file handle to follow)")),
-                Some(handle) => by_handle(handle, old).map_err(|why| lost(&why))?,
+                Some(handle) => by_handle(handle.as_file_id(), old).map_err(|why| lost(&why))?,
             },
         };
         if new == old {
@@ -155,8 +190,7 @@ fn in_old_directory(id: &RootId, old: &Path) -> Option<PathBuf> {
 /// Any directory of the filesystem serves for `open_by_handle_at`: the
 /// nearest ancestor of the old path still there (a rename never leaves
 /// its filesystem).
-pub(crate) fn by_handle(handle: &FileIdBuf, old: &Path) -> Result<PathBuf, String> {
-    let id = handle.as_file_id();
+pub(crate) fn by_handle(id: FileId<'_>, old: &Path) -> Result<PathBuf, String> {
     for dir in old.ancestors().skip(1) {
         let dir = if dir.as_os_str().is_empty() {
             Path::new(".")
