@@ -105,6 +105,7 @@ mod help;
 pub mod manual;
 mod output;
 mod program;
+mod roots;
 mod rules;
 mod settle;
 mod source;
