@@ -13,7 +13,7 @@
 //! |---|---|
 //! | add a subtree (`add_watch(rec)`) | [`add_tree`] (`recursive.rs`) |
 //! | auto-add a new directory and scan it | [`scan_new_dir`] (`recursive.rs`) |
-//! | list a scanned directory whose listing raced a rename, watch a reported subdirectory whose watch did | [`list_unlisted`] (`recursive.rs`) |
+//! | list a scanned directory whose listing raced a rename, watch a reported subdirectory whose watch did | [`list_unlisted`] (`unlisted.rs`) |
 //! | rename a subtree (a paired move; a moved root found again) | [`Tree::rename_subtree`], [`Tree::follow_moved_root`] (`moved_root.rs`) |
 //! | detach a moved-out or moved-away subtree | [`Tree::detach_subtree`], [`Tree::detach`] |
 //! | forget a watch on `IGNORED` | [`Tree::forget_ignored`] |
@@ -36,6 +36,7 @@ mod moved_root;
 mod recursive;
 mod rescan;
 mod reshape;
+mod unlisted;
 mod walk;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
@@ -50,9 +51,10 @@ use crate::error::{Error, Result, not_watched_wd};
 use crate::watch::{Snapshot, WatchData, WatchUpdate, kernel_mask};
 
 pub(crate) use moved_root::{by_handle, lost_root};
-pub(crate) use recursive::{add_tree, finish_walk, list_unlisted, scan_new_dir, snapshot_all};
+pub(crate) use recursive::{add_tree, finish_walk, scan_new_dir, snapshot_all};
 pub(crate) use rescan::{rescan, update_snapshot};
 pub(crate) use reshape::{RELOAD_EVENTS, maybe_reshape};
+pub(crate) use unlisted::list_unlisted;
 pub(crate) use walk::RawEvent;
 
 /// A watch removed from the table before its `IGNORED` was read.
