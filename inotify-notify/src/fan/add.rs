@@ -12,6 +12,7 @@ use inotify_core::{
 };
 
 use super::mask::{MOUNT_EVENTS, fan_mask};
+use super::raced::Raced;
 use super::tree::Node;
 use super::{Backend, FanSide, FsRoot, Scope};
 use crate::emit::{Processed, Target, emit};
@@ -544,58 +545,4 @@ struct Pending {
     from_parent: Option<(WatchDescriptor, WatchData, FileIdBuf)>,
     /// Its handle when it was listed (a subdirectory).
     id: Option<FileIdBuf>,
-}
-
-/// A new directory an inode-mark scan did not find at its path (see
-/// [`scan_new_dir`]).
-pub(crate) struct Raced {
-    /// The marked directory it appeared in.
-    parent: WatchDescriptor,
-    name: std::ffi::OsString,
-    data: WatchData,
-    /// Its handle, to know it when found.
-    id: FileIdBuf,
-}
-
-impl FanSide {
-    /// The entry `from` (a marked directory and a name) was deleted or
-    /// renamed to `to` (`None`: out of the tree): a directory found
-    /// missing there by a scan ([`Raced`]) is looked for at `to` from now
-    /// on, or no longer.
-    pub(crate) fn raced_moved(
-        &mut self,
-        from: (WatchDescriptor, &std::ffi::OsStr),
-        to: Option<(WatchDescriptor, &std::ffi::OsStr)>,
-    ) {
-        if self.raced.is_empty() {
-            return;
-        }
-        let at = |r: &Raced| r.parent == from.0 && r.name == from.1;
-        match to {
-            Some((parent, name)) => {
-                for raced in self.raced.iter_mut().filter(|r| at(r)) {
-                    raced.parent = parent;
-                    raced.name = name.to_os_string();
-                }
-            }
-            None => self.raced.retain(|r| !at(r)),
-        }
-    }
-}
-
-/// Marks and scans the directories that were not at their paths, below
-/// their parent's current path (the round's renames have moved the tree
-/// by now). One still elsewhere goes on to the next retry (the caller
-/// bounds them); one whose parent's watch is gone is dropped.
-pub(crate) fn retry_raced(side: &mut FanSide, out: Out<'_>) {
-    for raced in std::mem::take(&mut side.raced) {
-        let dir = side
-            .tree
-            .get(raced.parent)
-            .map(|node| node.path.join(&raced.name));
-        if let Some(dir) = dir {
-            let via = (raced.parent, &raced.data);
-            scan_new_dir(side, via, dir, Some(raced.id), true, out);
-        }
-    }
 }

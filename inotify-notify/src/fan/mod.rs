@@ -38,6 +38,7 @@ mod mask;
 mod moved_root;
 mod presence;
 mod process;
+mod raced;
 mod rec;
 mod rescan;
 mod tree;
@@ -299,7 +300,7 @@ pub(crate) struct FanSide {
     /// listed them.
     pub told: HashSet<PathBuf>,
     /// New directories a scan did not find at their paths this round.
-    pub raced: Vec<add::Raced>,
+    pub raced: Vec<raced::Raced>,
     /// Rounds in a row that ended with `raced` not empty.
     pub raced_rounds: u32,
     /// Directories moved in under a filesystem mark whose scan did not

@@ -128,7 +128,7 @@ fn round(side: &mut FanSide, picture: &mut Option<Picture>, rescan: bool, out: O
         if side.raced.is_empty() || retry == 4 {
             break;
         }
-        super::add::retry_raced(side, &mut mirror(picture, &mut *out));
+        super::raced::retry_raced(side, &mut mirror(picture, &mut *out));
     }
     // Still not found: the record of the rename that moved it (or a
     // directory above it) may not be queued yet (the kernel queues it once
