@@ -7,14 +7,14 @@
 //! (anywhere on its filesystem, with `CAP_DAC_READ_SEARCH`); then the
 //! tree's paths at and below it are moved there.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use inotify_core::{FileIdBuf, WatchDescriptor, long_path};
+use inotify_core::{FileIdBuf, WatchDescriptor};
 
 use super::FanSide;
 use super::tree::Node;
 use crate::error::Error;
-use crate::tree::{by_handle, lost_root};
+use crate::tree::{by_handle, in_old_directory, lost_root};
 
 /// Follows the root `wd` from `old` to where it is now; returns what the
 /// move replaced in the tree (marked directories at the new path).
@@ -30,7 +30,10 @@ pub(super) fn follow(
     let Some(id) = side.tree.get(wd).map(|node| node.id) else {
         return Err(lost_root(old, "its mark is gone"));
     };
-    let new = match in_old_directory(&id, old) {
+    let found = in_old_directory(old, |_, path| {
+        FileIdBuf::of_link(path).is_ok_and(|now| now == id)
+    });
+    let new = match found {
         Some(new) => new,
         None => by_handle(id.as_file_id(), old).map_err(|why| lost_root(old, &why))?,
     };
@@ -44,19 +47,4 @@ pub(super) fn follow(
         return Ok(Vec::new());
     }
     Ok(side.tree.rename(old, &new))
-}
-
-/// The root renamed in its own directory: the entry with its handle.
-fn in_old_directory(id: &FileIdBuf, old: &Path) -> Option<PathBuf> {
-    let dir = match old.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let entries = long_path::read_dir(dir)
-        .inspect_err(|err| log::debug!("moved root {}: {err}", old.display()))
-        .ok()?;
-    entries
-        .flatten()
-        .map(|e| dir.join(e.file_name()))
-        .find(|p| FileIdBuf::of_link(p).is_ok_and(|now| now == *id))
 }

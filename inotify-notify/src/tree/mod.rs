@@ -50,7 +50,7 @@ use inotify_core::{
 use crate::error::{Error, Result, not_watched_wd};
 use crate::watch::{Snapshot, WatchData, WatchUpdate, kernel_mask};
 
-pub(crate) use moved_root::{by_handle, lost_root};
+pub(crate) use moved_root::{by_handle, in_old_directory, lost_root};
 pub(crate) use recursive::{add_tree, finish_walk, scan_new_dir, snapshot_all};
 pub(crate) use rescan::{rescan, update_snapshot};
 pub(crate) use reshape::{RELOAD_EVENTS, maybe_reshape};

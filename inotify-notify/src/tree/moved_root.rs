@@ -116,7 +116,7 @@ impl Tree {
         let Some(id) = self.root_ids.get(&wd) else {
             return Err(lost("was not known by its inode"));
         };
-        let new = match in_old_directory(id, old) {
+        let new = match by_inode(id, old) {
             Some(new) => new,
             None => match &id.handle {
                 None => return Err(lost("is not in its directory (no file handle to follow)")),
@@ -168,8 +168,12 @@ pub(crate) fn lost_root(old: &Path, why: &str) -> Error {
     )
 }
 
-/// The root renamed in its own directory: the entry with its inode.
-fn in_old_directory(id: &RootId, old: &Path) -> Option<PathBuf> {
+/// The root renamed in its own directory: the entry of `old`'s directory
+/// that `is_root` says is it (given the entry and its path), if any.
+pub(crate) fn in_old_directory(
+    old: &Path,
+    is_root: impl Fn(&std::fs::DirEntry, &Path) -> bool,
+) -> Option<PathBuf> {
     let dir = match old.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -177,13 +181,20 @@ fn in_old_directory(id: &RootId, old: &Path) -> Option<PathBuf> {
     let entries = long_path::read_dir(dir)
         .inspect_err(|err| log::debug!("moved root {}: {err}", old.display()))
         .ok()?;
-    entries
-        .flatten()
-        .filter(|e| e.ino() == id.ino)
-        .map(|e| dir.join(e.file_name()))
-        .find(|p| {
-            long_path::metadata(p, false).is_ok_and(|m| m.dev() == id.dev && m.ino() == id.ino)
-        })
+    entries.flatten().find_map(|e| {
+        let path = dir.join(e.file_name());
+        is_root(&e, &path).then_some(path)
+    })
+}
+
+/// [`in_old_directory`] by device and inode (the entry's inode first, then
+/// a `lstat` to confirm the device).
+fn by_inode(id: &RootId, old: &Path) -> Option<PathBuf> {
+    in_old_directory(old, |e, path| {
+        e.ino() == id.ino
+            && long_path::metadata(path, false)
+                .is_ok_and(|m| m.dev() == id.dev && m.ino() == id.ino)
+    })
 }
 
 /// The root's path now, by its file handle; the reason when not found.

@@ -66,6 +66,30 @@ pub fn rerun_in_child(test: &str, wrapper: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether to run the test `test` here: in its child run as `nobody`
+/// (`setpriv`, which only root can use), which this starts and checks;
+/// `false` in the parent (or when it cannot, saying why).
+pub fn as_nobody(test: &str) -> bool {
+    if in_child() {
+        assert!(!is_root(), "{test}: the child still runs as root");
+        return true;
+    }
+    if !is_root() {
+        eprintln!("skipped {test}: needs root to drop to an unprivileged user");
+        return false;
+    }
+    let wrapper = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ];
+    if let Err(why) = rerun_in_child(test, &wrapper) {
+        eprintln!("skipped {test}: setpriv unavailable: {why}");
+    }
+    false
+}
+
 /// Mounts a tmpfs on `at` (in the caller's mount namespace) and unmounts it
 /// on drop.
 pub struct Tmpfs<'a>(&'a Path);
@@ -211,24 +235,9 @@ fn inode_marks_report_a_tree_as_inotify_does() {
 
 #[test]
 fn inode_marks_work_for_an_unprivileged_user() {
-    let test = "fanotify::inode_marks_work_for_an_unprivileged_user";
-    if !in_child() {
-        if !is_root() {
-            eprintln!("skipped {test}: needs root to drop to an unprivileged user");
-            return;
-        }
-        let wrapper = [
-            "setpriv",
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-        ];
-        if let Err(why) = rerun_in_child(test, &wrapper) {
-            eprintln!("skipped {test}: setpriv unavailable: {why}");
-        }
+    if !as_nobody("fanotify::inode_marks_work_for_an_unprivileged_user") {
         return;
     }
-    assert!(!is_root());
     let dir = TempDir::new("fan-unpriv");
     tree_events_like_inotify(Backend::Fanotify, dir.path());
     let err = WatchManager::with_backend(Backend::Filesystem).unwrap_err();
