@@ -137,9 +137,11 @@ pub(crate) fn init_error(
 ) -> Option<String> {
     match (backend, err.kind(), paths.first()) {
         (Backend::Inotify, _, _) => None,
-        // inotify-tools' message when the filesystem mark is refused.
+        // inotify-tools' message when the filesystem mark is refused (its
+        // tests grep for "Operation not permitted"), and what it needs.
         (Backend::Filesystem, ErrorKind::PermissionDenied, Some(first)) => Some(format!(
-            "Couldn't add filesystem watch {}: Operation not permitted",
+            "Couldn't add filesystem watch {}: Operation not permitted (a filesystem mark \
+             needs CAP_SYS_ADMIN; -F watches with inode marks without it)",
             first.display()
         )),
         (Backend::Mount, ErrorKind::PermissionDenied, Some(first)) => Some(format!(

@@ -236,7 +236,8 @@ fn filesystem_switch_watches_the_tree_with_one_mark_or_says_why_not() {
         assert_eq!(out.code(), Some(1));
         assert!(
             out.stderr
-                .contains("Couldn't add filesystem watch w: Operation not permitted"),
+                .contains("Couldn't add filesystem watch w: Operation not permitted")
+                && out.stderr.contains("CAP_SYS_ADMIN"),
             "{}",
             out.stderr
         );

@@ -325,13 +325,19 @@ fn mount_switch_with_another_scope_is_refused() {
     }
 }
 
-/// Without `CAP_SYS_ADMIN` the mark is not permitted (as root, the
-/// program runs as nobody under `setpriv`).
+/// Without `CAP_SYS_ADMIN` a mount or filesystem mark is not permitted
+/// (as root, the program runs as nobody under `setpriv`): inotify-tools'
+/// "Operation not permitted", and what the mark needs.
 #[test]
-fn mount_switch_without_cap_sys_admin_is_not_permitted() {
+fn mark_switches_without_cap_sys_admin_are_not_permitted() {
     let dir = TempDir::new("mnt-unpriv");
     std::fs::create_dir(dir.join("w")).expect("mkdir");
-    for program in ["inotifywait", "fsnotifywatch"] {
+    for (program, switch) in [
+        ("inotifywait", "-M"),
+        ("fsnotifywatch", "-M"),
+        ("fsnotifywait", "-S"),
+        ("inotifywatch", "-S"),
+    ] {
         let ours = ours(program);
         let out = if is_root() {
             let wrapper = ["--reuid=65534", "--regid=65534", "--clear-groups"];
@@ -341,19 +347,19 @@ fn mount_switch_without_cap_sys_admin_is_not_permitted() {
                 .status()
                 .is_ok_and(|s| s.success())
             {
-                eprintln!("skipped mount_switch_without_cap_sys_admin: setpriv unavailable");
+                eprintln!("skipped mark_switches_without_cap_sys_admin: setpriv unavailable");
                 return;
             }
             let mut args: Vec<&std::ffi::OsStr> = wrapper.iter().map(AsRef::as_ref).collect();
-            args.extend([ours.as_os_str(), "-M".as_ref(), "w".as_ref()]);
+            args.extend([ours.as_os_str(), switch.as_ref(), "w".as_ref()]);
             run(Path::new("setpriv"), &args, dir.path())
         } else {
-            run(&ours, &["-M", "w"], dir.path())
+            run(&ours, &[switch, "w"], dir.path())
         };
-        assert_eq!(out.code(), Some(1), "{program}: {}", out.stderr);
+        assert_eq!(out.code(), Some(1), "{program} {switch}: {}", out.stderr);
         assert!(
             out.stderr.contains("Operation not permitted") && out.stderr.contains("CAP_SYS_ADMIN"),
-            "{program}: {}",
+            "{program} {switch}: {}",
             out.stderr
         );
     }
