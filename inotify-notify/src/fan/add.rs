@@ -248,7 +248,12 @@ fn add_fs_root(
         .add_mark(&canon, target, mask, FanMarkFlags::empty())
         .map_err(|err| Error::io(err, Some(path)))?;
     if !side.resolvers.iter().any(|r| r.fsid() == fsid) {
-        let resolver = HandleResolver::new(&canon).map_err(|err| Error::io(err, Some(path)))?;
+        // The resolver holds its directory open: on the root itself, a
+        // deleted root's inode would live on, and with it its
+        // `DELETE_SELF` would never come. The mount's top directory is
+        // not deleted while the filesystem is watched through it.
+        let at = mount_top(&canon, mount_id);
+        let resolver = HandleResolver::new(at).map_err(|err| Error::io(err, Some(path)))?;
         side.resolvers.push(resolver);
     }
     let wd = side.new_wd();
@@ -266,6 +271,18 @@ fn add_fs_root(
         .sort_by_key(|r| std::cmp::Reverse(r.canon.as_os_str().len()));
     side.fs_dirs_insert(id, canon_root);
     Ok(wd)
+}
+
+/// The topmost directory of `canon`'s ancestors on the mount `mount_id`
+/// (`canon` itself when it is the mount's top, or its parent is not
+/// reachable).
+fn mount_top(canon: &Path, mount_id: i32) -> &Path {
+    canon
+        .ancestors()
+        .skip(1)
+        .take_while(|a| FileIdBuf::with_mount_id(a).is_ok_and(|(_, m)| m == mount_id))
+        .last()
+        .unwrap_or(canon)
 }
 
 /// The error for a root that needs the fanotify group the manager could

@@ -2,7 +2,9 @@
 //! record is looked up in `FanSide::fs_dirs` (kept in event order from
 //! the records themselves: created, renamed, deleted) and only when
 //! unknown resolved by core's `HandleResolver` (`open_by_handle_at`), then
-//! remembered. The kernel's answer is the directory's path *now*: for a
+//! remembered; a deleted one, which no longer opens, is placed by what its
+//! `DELETE` said (`unplaced.rs`). The kernel's answer is the directory's
+//! path *now*: for a
 //! directory that existed before we watched and was renamed after a record
 //! was queued, that record is placed at the new path.
 //!
@@ -17,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use inotify_core::{FileId, FileIdBuf, WatchDescriptor};
 
-use super::rec::Rec;
+use super::rec::{IdKey, Rec};
 use super::tree::Node;
 use super::{FanSide, FsRoot};
 use crate::watch::WatchData;
@@ -57,6 +59,9 @@ impl FanSide {
         if let Some(key) = self.fs_dirs.by_id(id) {
             return self.fs_dirs.get(key).map(|n| n.path.clone());
         }
+        if let Some(path) = self.gone_paths.get(&IdKey(id)) {
+            return Some(path.clone());
+        }
         let resolver = self.resolvers.iter_mut().find(|r| r.fsid() == id.fsid)?;
         match resolver.resolve(id) {
             Ok(path) => {
@@ -65,9 +70,51 @@ impl FanSide {
                 Some(path)
             }
             Err(err) => {
-                log::debug!("fanotify record dropped: {err}");
-                None
+                let found = self.gone_dir(id, 0);
+                if found.is_none() {
+                    log::debug!("directory of a fanotify record not found: {err}");
+                    self.unresolved = true;
+                }
+                found
             }
+        }
+    }
+
+    /// Where a directory that no longer resolves (deleted) was: a root
+    /// (its handle is known), or what its `DELETE` record said, with the
+    /// directories above it found the same way (`gone_dirs`); remembered.
+    fn gone_dir(&mut self, id: FileId<'_>, depth: usize) -> Option<PathBuf> {
+        if let Some(root) = self.fs_roots.iter().find(|r| r.id.as_file_id() == id) {
+            return Some(root.canon.clone());
+        }
+        // Deeper than any path can be: a loop of stale names.
+        if depth > 2048 {
+            return None;
+        }
+        let (parent, name) = self.gone_dirs.get(&IdKey(id)).cloned()?;
+        let at = match self.fs_dirs.by_id(parent.as_file_id()) {
+            Some(key) => self.fs_dirs.get(key).map(|n| n.path.clone()),
+            None => match self.gone_paths.get(&parent) {
+                Some(path) => Some(path.clone()),
+                None => self.resolve_parent(&parent, depth),
+            },
+        }?;
+        let path = at.join(name);
+        self.gone_paths
+            .insert(FileIdBuf::from_file_id(id)?, path.clone());
+        Some(path)
+    }
+
+    /// [`FanSide::gone_dir`]'s parent: by handle if it resolves, else as
+    /// a deleted directory too.
+    fn resolve_parent(&mut self, parent: &FileIdBuf, depth: usize) -> Option<PathBuf> {
+        let resolver = self
+            .resolvers
+            .iter_mut()
+            .find(|r| r.fsid() == parent.as_file_id().fsid)?;
+        match resolver.resolve(parent.as_file_id()) {
+            Ok(path) => Some(path.to_path_buf()),
+            Err(_) => self.gone_dir(parent.as_file_id(), depth + 1),
         }
     }
 

@@ -42,6 +42,7 @@ mod raced;
 mod rec;
 mod rescan;
 mod tree;
+mod unplaced;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -312,6 +313,27 @@ pub(crate) struct FanSide {
     /// in this round (no record tells of their renames). Cleared with
     /// `seen`.
     pub checked: HashSet<inotify_core::FileIdBuf>,
+    /// Filesystem marks: where the deleted directories were, by handle:
+    /// (parent's handle, name), from their `DELETE` records. A directory
+    /// deleted before its entries' records are handled no longer resolves
+    /// by handle (nor, when its inode goes later, for its `DELETE_SELF`);
+    /// its `DELETE`, queued after its entries', still says where it was.
+    /// A deleted directory moves no more, so an entry stays true; the map
+    /// is bounded ([`GONE_DIRS_MAX`], then cleared).
+    pub gone_dirs: HashMap<inotify_core::FileIdBuf, (inotify_core::FileIdBuf, std::ffi::OsString)>,
+    /// Paths found through `gone_dirs` (cleared with it).
+    pub gone_paths: HashMap<inotify_core::FileIdBuf, PathBuf>,
+    /// Set when [`FanSide::resolve`] found no path for a directory handle.
+    pub unresolved: bool,
+    /// Filesystem marks: records whose directory was deleted before they
+    /// were handled and whose `DELETE` was not read yet (the deletion ran
+    /// while the round read the queue), with the rounds they waited;
+    /// handled first in the next rounds, when that `DELETE` says where the
+    /// directory was (see `unplaced.rs`).
+    pub unplaced: Vec<(rec::Rec, u8)>,
+    /// The rounds each re-queued unplaced record (by sequence number) has
+    /// waited.
+    pub unplaced_tries: HashMap<u64, u8>,
     /// Watches removed by the API whose `IGNORED` is still to deliver.
     pub ignored: Vec<(WatchDescriptor, PathBuf, WatchData)>,
     /// A `Q_OVERFLOW` was read; the rescan is due at the end of the round.
@@ -326,6 +348,9 @@ pub(crate) struct FanSide {
     /// Keys of `fs_dirs` (not watch descriptors).
     next_dir: i32,
 }
+
+/// The most deleted directories [`FanSide::gone_dirs`] remembers.
+pub(crate) const GONE_DIRS_MAX: usize = 1 << 16;
 
 impl FanSide {
     /// An empty side on `group` (`None`: fanotify is unusable, for
@@ -355,6 +380,11 @@ impl FanSide {
             presence: presence::Presence::default(),
             seen: HashSet::new(),
             seen_dirs: HashMap::new(),
+            gone_dirs: HashMap::new(),
+            gone_paths: HashMap::new(),
+            unresolved: false,
+            unplaced: Vec::new(),
+            unplaced_tries: HashMap::new(),
             scanned: HashSet::new(),
             told: HashSet::new(),
             forget: Vec::new(),

@@ -25,6 +25,8 @@ use crate::watch_manager::Shared;
 /// filesystem is read again in the next round). Returns the records read.
 pub(crate) fn drain(side: &mut FanSide) -> io::Result<usize> {
     let target = side.features.report_target_fid;
+    // Filesystem marks place records in directories by handle alone.
+    let named_dirs = !side.fs_roots.is_empty();
     let FanSide {
         group,
         buffer,
@@ -33,6 +35,8 @@ pub(crate) fn drain(side: &mut FanSide) -> io::Result<usize> {
         next_seq,
         last_of,
         presence,
+        gone_dirs,
+        gone_paths,
         ..
     } = side;
     let Some(group) = group else {
@@ -57,6 +61,13 @@ pub(crate) fn drain(side: &mut FanSide) -> io::Result<usize> {
                 && let Some((dir, _)) = rec.dir()
             {
                 presence.note_merged(dir);
+            }
+            if named_dirs
+                && rec
+                    .mask
+                    .contains(FanEventMask::DELETE | FanEventMask::ONDIR)
+            {
+                super::unplaced::note_deleted_dir(gone_dirs, gone_paths, &rec);
             }
             queue.push_back(rec);
             count += 1;
@@ -109,6 +120,7 @@ fn round(side: &mut FanSide, picture: &mut Option<Picture>, rescan: bool, out: O
     // queue is empty when the round ends: a retry's scan drains the group,
     // and a record left queued here would wait for the next record to
     // make the group readable (for ever, if none came).
+    side.take_unplaced();
     for retry in 0..=4 {
         while let Some(rec) = side.queue.pop_front() {
             // Without rescans no picture is kept: one closure fewer per
@@ -274,7 +286,11 @@ fn handle(side: &mut FanSide, mut rec: Rec, rescan: bool, out: Out<'_>) {
             side.forget_later(rec);
         }
     }
+    side.unresolved = false;
     let Some(mut place) = locate(side, rec) else {
+        if side.unresolved {
+            side.defer_unplaced(rec);
+        }
         return;
     };
     let isdir = if rec.mask.is_dir() {
