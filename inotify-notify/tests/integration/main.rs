@@ -1,6 +1,7 @@
 //! Integration tests of inotify-notify against the real kernel: one binary,
 //! a module per topic, shared helpers in `support`.
 
+mod fan_fs;
 mod fan_links;
 mod fan_mount;
 mod fan_races;
