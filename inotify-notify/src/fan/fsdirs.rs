@@ -418,9 +418,12 @@ impl FanSide {
         }
         match (src, dst) {
             (Some(src), Some(dst)) => {
-                if self.fs_dirs.by_path(&src).is_some() {
-                    self.fs_dirs.rename(&src, &dst);
-                } else if let Some(id) = fid {
+                // Known directories below it move with it, also when it
+                // is not known itself (it existed before the watch and
+                // no record resolved it, but one in a subdirectory did).
+                let known = self.fs_dirs.by_path(&src).is_some();
+                self.fs_dirs.rename(&src, &dst);
+                if !known && let Some(id) = fid {
                     self.fs_dirs_insert(id, dst.clone());
                 }
                 for root in &mut self.fs_roots {

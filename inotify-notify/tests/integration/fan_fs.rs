@@ -154,3 +154,54 @@ fn filesystem_mark_reports_every_deletion_of_a_tree_removed_whole() {
         "missing {missing:?}\nextra {extra:?}"
     );
 }
+
+/// A directory that existed before the mark, known only because a record
+/// in its subdirectory was resolved, then renamed: the subdirectory's
+/// later records carry the new path. Before, the subdirectory kept its
+/// old path in the tree's memory (`mv d1 d1r; touch d1r/e/after` printed
+/// `d1/e/after`), as only a renamed directory known itself moved its
+/// known subtree.
+#[test]
+fn filesystem_mark_moves_known_subdirectories_of_an_unknown_renamed_directory() {
+    let test = "fan_fs::filesystem_mark_moves_known_subdirectories_of_an_unknown_renamed_directory";
+    if !in_mount_namespace(test) {
+        return;
+    }
+    let dir = TempDir::new("fan-fs-subrename");
+    let mnt = dir.join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let _tmpfs = Tmpfs::mount(&mnt);
+    let root = mnt.join("w");
+    std::fs::create_dir_all(root.join("d1/e")).unwrap();
+    let wm = WatchManager::with_backend(Backend::Filesystem).unwrap();
+    let options = WatchOptions {
+        rec: true,
+        auto_add: true,
+        ..WatchOptions::default()
+    };
+    wm.add_watch(&root, TREE, &options).unwrap();
+    let (mut notifier, events) = collecting_notifier(&wm, &NotifierBuilder::new());
+    std::fs::write(root.join("d1/e/before"), b"").unwrap();
+    assert!(pump_until(
+        &mut notifier,
+        &events,
+        Duration::from_secs(5),
+        |e| has(e, "IN_CLOSE_WRITE", &root.join("d1/e/before"))
+    ));
+    std::fs::rename(root.join("d1"), root.join("d1r")).unwrap();
+    std::fs::write(root.join("d1r/e/after"), b"").unwrap();
+    assert!(
+        pump_until(&mut notifier, &events, Duration::from_secs(5), |e| has(
+            e,
+            "IN_CLOSE_WRITE",
+            &root.join("d1r/e/after")
+        )),
+        "{:?}",
+        events.lock().unwrap()
+    );
+    let events = events.lock().unwrap();
+    assert!(
+        has(&events, "IN_CREATE", &root.join("d1r/e/after")),
+        "{events:?}"
+    );
+}
