@@ -42,6 +42,7 @@ mod raced;
 mod rec;
 mod rescan;
 mod tree;
+mod twin;
 mod unplaced;
 
 use std::collections::VecDeque;

@@ -334,10 +334,18 @@ fn handle(side: &mut FanSide, mut rec: Rec, rescan: bool, out: Out<'_>) {
     if delete_first {
         one(side, &place, pathname, EventMask::DELETE | isdir, rec, out);
     }
+    // A watched directory's own events that inotify also delivers to its
+    // parent's watch, as an entry event there (first).
+    let twin = (place.name.is_none() && rec.mask.is_dir())
+        .then(|| super::twin::parent_of(side, place.wd, place.dir(), &place.data, rec))
+        .flatten();
     for (fan, bit) in ORDER {
         let skip =
             (delete_first && bit == EventMask::DELETE) || (scan_saw && bit == EventMask::CREATE);
         if rec.mask.contains(fan) && !skip {
+            if let Some(twin) = &twin {
+                twin.emit(bit | isdir, out);
+            }
             one(side, &place, pathname, bit | isdir, rec, out);
         }
     }
