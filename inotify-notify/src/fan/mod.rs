@@ -93,8 +93,10 @@ pub(crate) use rescan::enable as enable_rescans;
 ///   `MOVED_TO` come unpaired (cookie 0) and a renamed directory's subtree
 ///   is dropped and re-added as a move in.
 /// - **Events on a watched directory itself** (`OPEN`, `ATTRIB`...) come
-///   once, through its parent's mark, as inotify's parent watch reports
-///   them; `DELETE_SELF` and `MOVE_SELF` come through its own mark.
+///   in fanotify as one record, the directory's own; as inotify does, the
+///   manager delivers them twice when the parent is watched too: an entry
+///   event in the parent's watch, then the directory's own (`twin.rs`).
+///   `DELETE_SELF` and `MOVE_SELF` come through its own mark only.
 /// - A directory **moved out** of every root with inode marks loses its
 ///   kernel marks (and its subtree's): the record names the new place by
 ///   handle only, so each directory is found by `open_by_handle_at`,
