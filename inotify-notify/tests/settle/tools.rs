@@ -143,8 +143,13 @@ fn five_saves_give_five_batches_in_order_on_the_channel() {
     let wm = WatchManager::new().unwrap();
     wm.add_watch(dir.path(), WatchMask::ALL_EVENTS, &WatchOptions::default())
         .unwrap();
+    // The window must outlast any pause between the three renames of one
+    // save: with 30 ms, a loaded CI machine once split a save into two
+    // batches (`[A .b.rs.swp, M! a.rs]`), a stall of the writer, not of
+    // the settling.
     let options = SettleOptions {
-        quiet: Duration::from_millis(30),
+        quiet: Duration::from_millis(400),
+        max_wait: Duration::from_secs(10),
         ..SettleOptions::default()
     };
     let settle = SettleNotifier::new(&wm, options).unwrap();
