@@ -433,7 +433,7 @@ pub(crate) fn scan_new_dir(
         };
         report_entries(side, &at, entries, &mut stack, out);
     }
-    if let Err(err) = super::process::drain(side) {
+    if let Err(err) = super::read::drain(side) {
         out(Processed::Error(Error::io(err, None)));
     }
 }

@@ -39,6 +39,7 @@ mod moved_root;
 mod presence;
 mod process;
 mod raced;
+mod read;
 mod rec;
 mod rescan;
 mod tree;
@@ -277,7 +278,7 @@ pub(crate) struct FanSide {
     /// map's own seeded hasher: 16 bytes an entry instead of a 152-byte
     /// handle, as a full queue puts every record's object in here. Each
     /// record read links the previous one of its object to itself
-    /// (`process::link_later`, which confirms the handle on the queued
+    /// (`read::link_later`, which confirms the handle on the queued
     /// record), so a merged `DELETE` finds the last of them without a
     /// lookup.
     pub last_of: HashMap<u64, u64>,

@@ -1,83 +1,21 @@
-//! From fanotify records to [`crate::Event`]s: the read (into owned
-//! records, so scans can drain the group in the middle of a round), where
-//! each record happened (a marked directory, or a directory below a
+//! From fanotify records to [`crate::Event`]s (the read into owned
+//! records is `read.rs`): where each record happened (a marked directory, or a directory below a
 //! filesystem-mark root), the bits of a merged record in order, renames
 //! paired by `FAN_RENAME`, and the tree's upkeep.
 
-use std::collections::VecDeque;
 use std::ffi::OsStr;
-use std::hash::BuildHasher as _;
-use std::io;
 use std::path::{Path, PathBuf};
 
-use inotify_core::{EventMask, FanEventMask, FileId, FileIdBuf, WatchDescriptor, long_path};
+use inotify_core::{EventMask, FanEventMask, FileIdBuf, WatchDescriptor, long_path};
 
 use super::FanSide;
 use super::add::{Out, scan_new_dir};
-use super::rec::{IdKey, Rec};
+use super::rec::Rec;
 use super::rescan::{Picture, mirror};
 use crate::emit::{Processed, Target, emit};
 use crate::event::Event;
 use crate::watch::WatchData;
 use crate::watch_manager::Shared;
-
-/// Reads everything queued now into `side.queue` (bounded: a busy
-/// filesystem is read again in the next round). Returns the records read.
-pub(crate) fn drain(side: &mut FanSide) -> io::Result<usize> {
-    let target = side.features.report_target_fid;
-    // Filesystem marks place records in directories by handle alone.
-    let named_dirs = !side.fs_roots.is_empty();
-    let FanSide {
-        group,
-        buffer,
-        queue,
-        scratch,
-        next_seq,
-        last_of,
-        presence,
-        gone_dirs,
-        gone_paths,
-        ..
-    } = side;
-    let Some(group) = group else {
-        return Ok(0);
-    };
-    let mut count = 0;
-    for _ in 0..64 {
-        let events = group.try_read_events(buffer)?;
-        let before = count;
-        for event in events {
-            let mut rec = Rec::of(&event, target, scratch);
-            rec.seq = *next_seq;
-            *next_seq += 1;
-            if let Some(fid) = rec.fid_ref()
-                && let Some(prev) = last_of.insert(last_of.hasher().hash_one(IdKey(fid)), rec.seq)
-            {
-                link_later(queue, prev, fid, rec.seq);
-            }
-            if rec
-                .mask
-                .contains(FanEventMask::CREATE | FanEventMask::DELETE)
-                && let Some((dir, _)) = rec.dir()
-            {
-                presence.note_merged(dir);
-            }
-            if named_dirs
-                && rec
-                    .mask
-                    .contains(FanEventMask::DELETE | FanEventMask::ONDIR)
-            {
-                super::unplaced::note_deleted_dir(gone_dirs, gone_paths, &rec);
-            }
-            queue.push_back(rec);
-            count += 1;
-        }
-        if count == before {
-            break;
-        }
-    }
-    Ok(count)
-}
 
 /// Reads and processes the fanotify side's records (the hook of
 /// [`crate::EventProcessor::process_ready`]); returns the records read.
@@ -103,7 +41,7 @@ pub(crate) fn process_ready(
             false,
         );
     }
-    let read = drain(side)?;
+    let read = super::read::drain(side)?;
     // The picture of what the consumer was told follows every event of
     // the round (it is outside `side` meanwhile, beside `out`).
     let mut picture = side.picture.take();
@@ -120,22 +58,15 @@ fn round(side: &mut FanSide, picture: &mut Option<Picture>, rescan: bool, out: O
     // queue is empty when the round ends: a retry's scan drains the group,
     // and a record left queued here would wait for the next record to
     // make the group readable (for ever, if none came).
-    side.take_unplaced();
+    // Records that waited from earlier rounds first: they happened before
+    // anything read since (handled apart from the queue, whose sequence
+    // numbers stay consecutive from its front).
+    for rec in side.take_unplaced() {
+        step(side, picture, rec, rescan, out);
+    }
     for retry in 0..=4 {
         while let Some(rec) = side.queue.pop_front() {
-            // Without rescans no picture is kept: one closure fewer per
-            // event.
-            if picture.is_some() {
-                handle_in_order(side, rec, rescan, &mut mirror(picture, &mut *out));
-            } else {
-                handle_in_order(side, rec, rescan, &mut *out);
-            }
-            if std::mem::take(&mut side.rescan_due) {
-                // At once: the records behind the overflow happened after
-                // what it lost, and the consumer must be in line with the
-                // disk before they are applied.
-                super::rescan::rescan(side, picture, &mut *out);
-            }
+            step(side, picture, rec, rescan, out);
         }
         if side.raced.is_empty() || retry == 4 {
             break;
@@ -173,6 +104,23 @@ fn round(side: &mut FanSide, picture: &mut Option<Picture>, rescan: bool, out: O
         for rec in left {
             handle(side, rec, rescan, &mut both);
         }
+    }
+}
+
+/// Handles one record of a round, then the rescan an overflow among its
+/// bits asks for.
+fn step(side: &mut FanSide, picture: &mut Option<Picture>, rec: Rec, rescan: bool, out: Out<'_>) {
+    // Without rescans no picture is kept: one closure fewer per event.
+    if picture.is_some() {
+        handle_in_order(side, rec, rescan, &mut mirror(picture, &mut *out));
+    } else {
+        handle_in_order(side, rec, rescan, &mut *out);
+    }
+    if std::mem::take(&mut side.rescan_due) {
+        // At once: the records behind the overflow happened after what it
+        // lost, and the consumer must be in line with the disk before they
+        // are applied.
+        super::rescan::rescan(side, picture, &mut *out);
     }
 }
 
@@ -380,37 +328,6 @@ fn defer_merged_delete(side: &mut FanSide, rec: &mut Rec) {
     delete.mask = rec.mask & (FanEventMask::DELETE | FanEventMask::ONDIR);
     side.after.entry(last).or_default().push(delete);
     rec.mask -= FanEventMask::DELETE;
-}
-
-/// Links the queued record `prev` (the last one read of `fid`'s handle
-/// hash) to the record `seq` of `fid` just read.
-///
-/// One probe of `last_of` per record read, and none when records are
-/// handled: a lookup per handled record missed the cache on every record
-/// of a full queue. The queue holds consecutive sequence numbers from its
-/// front, so `prev` is found by index; a record already handled needs no
-/// link. Only when `prev` is another object's (their handles hash alike)
-/// is the queue searched from the back for this object's last record.
-fn link_later(queue: &mut VecDeque<Rec>, prev: u64, fid: FileId<'_>, seq: u64) {
-    let Some(front) = queue.front().map(|r| r.seq) else {
-        return;
-    };
-    let Some(at) = prev
-        .checked_sub(front)
-        .and_then(|at| usize::try_from(at).ok())
-    else {
-        return;
-    };
-    match queue.get_mut(at) {
-        Some(r) if r.seq == prev && r.fid_ref() == Some(fid) => r.later = Some(seq),
-        Some(_) => {
-            let last = queue.iter_mut().rev().find(|r| r.fid_ref() == Some(fid));
-            if let Some(r) = last {
-                r.later = Some(seq);
-            }
-        }
-        None => {}
-    }
 }
 
 /// The sequence number of the last queued record of `rec`'s object after

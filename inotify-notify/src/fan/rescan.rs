@@ -281,7 +281,7 @@ pub(crate) fn rescan(side: &mut FanSide, picture: &mut Option<Picture>, out: Out
             }
         }
     }
-    if let Err(err) = super::process::drain(side) {
+    if let Err(err) = super::read::drain(side) {
         out(Processed::Error(Error::io(err, None)));
     }
 }

@@ -55,13 +55,17 @@ impl FanSide {
         self.unplaced.push((rec.clone(), tries + 1));
     }
 
-    /// Puts the records waiting from earlier rounds in front of the
-    /// queue, in their order.
-    pub(super) fn take_unplaced(&mut self) {
+    /// The records waiting from earlier rounds, in their order, for the
+    /// round to handle first.
+    pub(super) fn take_unplaced(&mut self) -> Vec<Rec> {
         self.unplaced_tries.clear();
-        for (rec, tries) in std::mem::take(&mut self.unplaced).into_iter().rev() {
-            self.unplaced_tries.insert(rec.seq, tries);
-            self.queue.push_front(rec);
-        }
+        let waiting = std::mem::take(&mut self.unplaced);
+        waiting
+            .into_iter()
+            .map(|(rec, tries)| {
+                self.unplaced_tries.insert(rec.seq, tries);
+                rec
+            })
+            .collect()
     }
 }
