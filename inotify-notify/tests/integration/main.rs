@@ -4,6 +4,7 @@
 mod fan_fs;
 mod fan_links;
 mod fan_mount;
+mod fan_parity;
 mod fan_races;
 mod fanotify;
 mod handlers;
